@@ -1,0 +1,131 @@
+// Package config defines attune's configuration: the DAO and its model, the
+// parameters in force, the search space with its guardrails, objectives and
+// constraints, the optimizer, sources, the oracle and sinks.
+//
+// Load layers the embedded default (configs/default.yaml) under a user's
+// file, ATTUNE_* environment variables and command-line flags, rejects
+// unknown keys and reports every problem with the file, line and key.
+package config
+
+import "errors"
+
+// ErrInvalid is wrapped by every error that reports a bad configuration.
+var ErrInvalid = errors.New("invalid config")
+
+// Config is attune's whole configuration.
+type Config struct {
+	DAO DAO `yaml:"dao" json:"dao" mapstructure:"dao"`
+	// Current holds the parameters in force, by name.
+	Current map[string]float64 `yaml:"current" json:"current" mapstructure:"current"`
+	// Search declares which parameters the optimizer may move and how far.
+	// A model parameter absent here is held at its value in force.
+	Search      map[string]SearchParam `yaml:"search" json:"search" mapstructure:"search"`
+	Objectives  []Objective            `yaml:"objectives" json:"objectives" mapstructure:"objectives"`
+	Constraints []string               `yaml:"constraints" json:"constraints" mapstructure:"constraints"`
+	Risk        Risk                   `yaml:"risk" json:"risk" mapstructure:"risk"`
+	Optimizer   Optimizer              `yaml:"optimizer" json:"optimizer" mapstructure:"optimizer"`
+	Calibration Calibration            `yaml:"calibration" json:"calibration" mapstructure:"calibration"`
+	Sources     []Source               `yaml:"sources" json:"sources" mapstructure:"sources"`
+	Oracle      Oracle                 `yaml:"oracle" json:"oracle" mapstructure:"oracle"`
+	Sinks       []Sink                 `yaml:"sinks" json:"sinks" mapstructure:"sinks"`
+	// Out is the directory cycles write their outputs under.
+	Out string `yaml:"out" json:"out" mapstructure:"out"`
+	// Schedule is how often `attune serve` runs a cycle, e.g. "@every 24h".
+	Schedule string `yaml:"schedule" json:"schedule" mapstructure:"schedule"`
+}
+
+// DAO names the organisation and the mechanism model that describes it.
+type DAO struct {
+	Name  string `yaml:"name" json:"name" mapstructure:"name"`
+	Model string `yaml:"model" json:"model" mapstructure:"model"`
+	// Options are model-specific settings (e.g. adversary_share for
+	// tokenvote); see `attune model` for each model's options.
+	Options map[string]float64 `yaml:"options,omitempty" json:"options,omitempty" mapstructure:"options"`
+}
+
+// SearchParam declares the search range of one parameter and its guardrails.
+type SearchParam struct {
+	// Type is "float" (default), "int", "log" (float searched on a log
+	// scale) or "categorical".
+	Type string   `yaml:"type,omitempty" json:"type,omitempty" mapstructure:"type"`
+	Min  *float64 `yaml:"min,omitempty" json:"min,omitempty" mapstructure:"min"`
+	Max  *float64 `yaml:"max,omitempty" json:"max,omitempty" mapstructure:"max"`
+	// Choices lists the values of a categorical parameter.
+	Choices []float64 `yaml:"choices,omitempty" json:"choices,omitempty" mapstructure:"choices"`
+	// MaxChange bounds the relative change from the value in force per
+	// cycle: 0.25 allows ±25%. 0 means no such bound.
+	MaxChange float64 `yaml:"max_change,omitempty" json:"max_change,omitempty" mapstructure:"max_change"`
+	// MaxStep bounds the absolute change from the value in force per cycle;
+	// use it for parameters whose value in force may be 0. 0 means no bound.
+	MaxStep float64 `yaml:"max_step,omitempty" json:"max_step,omitempty" mapstructure:"max_step"`
+	// Frozen holds the parameter at its value in force.
+	Frozen bool `yaml:"frozen,omitempty" json:"frozen,omitempty" mapstructure:"frozen"`
+}
+
+// Objective is one named outcome to improve, with its weight.
+type Objective struct {
+	Name   string  `yaml:"name" json:"name" mapstructure:"name"`
+	Weight float64 `yaml:"weight" json:"weight" mapstructure:"weight"`
+	// Direction overrides the model's "maximize" or "minimize" for this
+	// outcome; empty uses the model's.
+	Direction string `yaml:"direction,omitempty" json:"direction,omitempty" mapstructure:"direction"`
+}
+
+// Risk chooses how replications of one parameter set are aggregated into a
+// score: "mean", or "cvar" (the mean of the worst Alpha share).
+type Risk struct {
+	Measure string  `yaml:"measure" json:"measure" mapstructure:"measure"`
+	Alpha   float64 `yaml:"alpha" json:"alpha" mapstructure:"alpha"`
+}
+
+// Optimizer configures the search.
+type Optimizer struct {
+	// Sampler is "tpe" or "random".
+	Sampler string `yaml:"sampler" json:"sampler" mapstructure:"sampler"`
+	// Trials is the number of parameter sets evaluated, baseline included.
+	Trials int `yaml:"trials" json:"trials" mapstructure:"trials"`
+	// Replications is the number of seeded runs per trial, shared by all
+	// trials (common random numbers).
+	Replications int `yaml:"replications" json:"replications" mapstructure:"replications"`
+	// Validation is the number of fresh replications on which the best
+	// candidate is compared with the baseline.
+	Validation int `yaml:"validation" json:"validation" mapstructure:"validation"`
+	// Batch is how many trials are proposed at once and evaluated in
+	// parallel. It is part of the result's identity: changing it changes
+	// the search, while the number of cores does not.
+	Batch int    `yaml:"batch" json:"batch" mapstructure:"batch"`
+	Seed  uint64 `yaml:"seed" json:"seed" mapstructure:"seed"`
+	// Confidence is the level of every interval reported, e.g. 0.9.
+	Confidence float64 `yaml:"confidence" json:"confidence" mapstructure:"confidence"`
+	// Storage is where studies persist: "memory" (default) for now.
+	Storage string `yaml:"storage" json:"storage" mapstructure:"storage"`
+}
+
+// Calibration configures fitting the simulator to observed metrics.
+type Calibration struct {
+	// Tolerance is the largest relative error accepted on a fitted metric.
+	Tolerance    float64 `yaml:"tolerance" json:"tolerance" mapstructure:"tolerance"`
+	Replications int     `yaml:"replications" json:"replications" mapstructure:"replications"`
+}
+
+// Source is where metrics come from. Type selects the adapter; the other
+// fields are the adapter's own.
+type Source struct {
+	Type string `yaml:"type" json:"type" mapstructure:"type"`
+	Path string `yaml:"path,omitempty" json:"path,omitempty" mapstructure:"path"`
+}
+
+// Oracle chooses what drafts proposal prose: "template" (deterministic, no
+// network) or, later, "openai".
+type Oracle struct {
+	Provider  string `yaml:"provider" json:"provider" mapstructure:"provider"`
+	BaseURL   string `yaml:"base_url,omitempty" json:"base_url,omitempty" mapstructure:"base_url"`
+	Model     string `yaml:"model,omitempty" json:"model,omitempty" mapstructure:"model"`
+	APIKeyEnv string `yaml:"api_key_env,omitempty" json:"api_key_env,omitempty" mapstructure:"api_key_env"`
+}
+
+// Sink is where drafted proposals go. Type selects the adapter.
+type Sink struct {
+	Type string `yaml:"type" json:"type" mapstructure:"type"`
+	Dir  string `yaml:"dir,omitempty" json:"dir,omitempty" mapstructure:"dir"`
+}

@@ -1,0 +1,185 @@
+package metrics
+
+import (
+	"errors"
+	"math"
+	"os"
+	"strings"
+	"testing"
+)
+
+func near(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
+
+func TestGiniHandComputed(t *testing.T) {
+	cases := []struct {
+		xs   []float64
+		want float64
+	}{
+		{[]float64{1, 1, 1, 1}, 0},
+		{[]float64{0, 0, 0, 1}, 0.75},  // (n-1)/n when one holds all
+		{[]float64{1, 2, 3, 4}, 0.25},  // sum|xi-xj| = 20, / (2 n^2 mean) = 20/(2*16*2.5)
+		{[]float64{3, 1, 2}, 2.0 / 9},  // order does not matter
+		{[]float64{5, -1, 0}, 2.0 / 3}, // negatives count as 0
+		{nil, 0}, {[]float64{0, 0}, 0},
+	}
+	for _, c := range cases {
+		if got := Gini(c.xs); !near(got, c.want) {
+			t.Errorf("Gini(%v) = %v, want %v", c.xs, got, c.want)
+		}
+	}
+	xs := []float64{3, 1, 2}
+	Gini(xs)
+	if xs[0] != 3 || xs[1] != 1 {
+		t.Errorf("Gini modified its input: %v", xs)
+	}
+}
+
+func TestNakamoto(t *testing.T) {
+	cases := []struct {
+		xs   []float64
+		want int
+	}{
+		{[]float64{50, 50}, 2}, // exactly half is not a majority
+		{[]float64{51, 49}, 1},
+		{[]float64{10, 10, 10, 10, 10}, 3}, // 30 > 25
+		{[]float64{40, 30, 20, 10}, 2},
+		{[]float64{}, 0}, {[]float64{0, 0}, 0},
+	}
+	for _, c := range cases {
+		if got := Nakamoto(c.xs); got != c.want {
+			t.Errorf("Nakamoto(%v) = %d, want %d", c.xs, got, c.want)
+		}
+	}
+}
+
+func TestTopKShareTurnoutPassRate(t *testing.T) {
+	xs := []float64{40, 30, 20, 10}
+	if got := TopKShare(xs, 2); !near(got, 0.7) {
+		t.Errorf("TopKShare k=2 = %v, want 0.7", got)
+	}
+	if got := TopKShare(xs, 10); !near(got, 1) {
+		t.Errorf("TopKShare k>n = %v, want 1", got)
+	}
+	if got := TopKShare(xs, 0); got != 0 {
+		t.Errorf("TopKShare k=0 = %v, want 0", got)
+	}
+	if got := Turnout(8, 100); !near(got, 0.08) {
+		t.Errorf("Turnout = %v", got)
+	}
+	if got := Turnout(8, 0); got != 0 {
+		t.Errorf("Turnout with no eligible = %v, want 0", got)
+	}
+	if got := PassRate(28, 34); !near(got, 28.0/34) {
+		t.Errorf("PassRate = %v", got)
+	}
+	if got := PassRate(0, 0); got != 0 {
+		t.Errorf("PassRate(0,0) = %v", got)
+	}
+}
+
+func TestMeanCI(t *testing.T) {
+	m, lo, hi := MeanCI([]float64{1, 2, 3, 4, 5}, 0.9)
+	// t(0.95, 4) = 2.131847; sd = 1.581139; half = 2.131847*1.581139/sqrt(5)
+	half := 2.131846786 * 1.58113883 / math.Sqrt(5)
+	if !near(m, 3) || math.Abs(lo-(3-half)) > 1e-6 || math.Abs(hi-(3+half)) > 1e-6 {
+		t.Errorf("MeanCI = %v [%v, %v], want 3 ± %v", m, lo, hi, half)
+	}
+	m, lo, hi = PairedCI([]float64{1, 2, 3}, []float64{2, 3, 4}, 0.9)
+	if m != 1 || lo != 1 || hi != 1 {
+		t.Errorf("PairedCI of a constant difference = %v [%v, %v], want 1 [1, 1]", m, lo, hi)
+	}
+}
+
+func exampleJSON(t *testing.T) []byte {
+	t.Helper()
+	b, err := os.ReadFile("../configs/examples/metrics.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestParseExample(t *testing.T) {
+	o, err := Parse(exampleJSON(t), "example.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Holders != 8400 || o.Proposals != 34 || !near(o.PassRate(), 28.0/34) {
+		t.Errorf("parsed %+v", o)
+	}
+	v := o.Values()
+	if !near(v[ProposalsPerMonth], 34/o.Window.Days()*30) || v[NakamotoName] != 7 {
+		t.Errorf("Values() = %v", v)
+	}
+}
+
+func TestParseErrorsNameTheField(t *testing.T) {
+	base := string(exampleJSON(t))
+	cases := []struct {
+		name, in string
+		want     []string
+	}{
+		{"missing field", strings.Replace(base, `"turnout_power": 0.082,`, "", 1), []string{`"turnout_power"`, "missing"}},
+		{"negative count", strings.Replace(base, `"proposals": 34`, `"proposals": -3`, 1), []string{`"proposals"`, "-3"}},
+		{"share out of range", strings.Replace(base, `"gini": 0.93`, `"gini": 1.7`, 1), []string{`"gini"`, "[0, 1]"}},
+		{"NaN as string", strings.Replace(base, `"gini": 0.93`, `"gini": "NaN"`, 1), []string{`"gini"`, "line 7"}},
+		{"unknown field", strings.Replace(base, `"holders"`, `"holderz"`, 1), []string{"holderz", "unknown"}},
+		{"passed > proposals", strings.Replace(base, `"proposals_passed": 28`, `"proposals_passed": 40`, 1), []string{"proposals_passed", "more than"}},
+		{"syntax", base[:40], []string{"example.json"}},
+		{"window reversed", strings.Replace(base, `"end": "2026-10-28T00:00:00Z"`, `"end": "2026-01-01T00:00:00Z"`, 1), []string{"window", "not after"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Parse([]byte(c.in), "example.json")
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if !errors.Is(err, ErrInvalid) {
+				t.Errorf("error does not wrap ErrInvalid: %v", err)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestValidateReportsEveryProblem(t *testing.T) {
+	o, err := Parse(exampleJSON(t), "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Holders, o.TotalSupply, o.TurnoutPower = 3, math.Inf(1), math.NaN()
+	err = o.Validate()
+	var ve *ValidationError
+	if !errors.As(err, &ve) || len(ve.Fields) < 3 {
+		t.Fatalf("want 3+ field errors, got %v", err)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(`{"dao":"x"}`))
+	f.Add([]byte(`{"holders": 1e400}`))
+	f.Add([]byte(`[]`))
+	f.Add([]byte(`{"window":{"start":"2026-01-01T00:00:00Z","end":"2025-01-01T00:00:00Z"}}`))
+	if b, err := os.ReadFile("../configs/examples/metrics.json"); err == nil {
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		o, err := Parse(data, "fuzz")
+		if err != nil {
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("error does not wrap ErrInvalid: %v", err)
+			}
+			return
+		}
+		if err := o.Validate(); err != nil {
+			t.Fatalf("Parse accepted an observation Validate rejects: %v", err)
+		}
+		if name, ok := o.Values().Finite(); !ok {
+			t.Fatalf("accepted observation has non-finite %s", name)
+		}
+	})
+}

@@ -1,0 +1,307 @@
+package metrics
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strings"
+	"time"
+)
+
+// ErrInvalid is wrapped by every error that reports bad metrics input, so
+// callers can tell a user's mistake (errors.Is(err, ErrInvalid)) from an I/O
+// failure.
+var ErrInvalid = errors.New("invalid metrics")
+
+// Window is the span of time an Observation covers.
+type Window struct {
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+}
+
+// Days returns the length of the window in days.
+func (w Window) Days() float64 { return w.End.Sub(w.Start).Hours() / 24 }
+
+// Observation holds a DAO's governance metrics observed over a data window.
+// (It is unrelated to the Snapshot voting platform.) Build one with Parse or
+// Load, which validate it, or call Validate yourself.
+type Observation struct {
+	// DAO names the organisation the data describes.
+	DAO string `json:"dao"`
+	// Source says where the data came from (a file path, an adapter).
+	Source string `json:"source,omitempty"`
+	// Window is the period the data covers.
+	Window Window `json:"window"`
+	// Holders is the number of addresses holding the governance token.
+	Holders int `json:"holders"`
+	// TotalSupply is the token supply that counts for quorum, in tokens.
+	TotalSupply float64 `json:"total_supply"`
+	// Gini is the Gini coefficient of holdings, in [0, 1).
+	Gini float64 `json:"gini"`
+	// Top10Share is the share of supply the ten largest holders hold.
+	Top10Share float64 `json:"top10_share"`
+	// DelegatedShare is the share of supply delegated to another address.
+	DelegatedShare float64 `json:"delegated_share"`
+	// Delegates is the number of addresses that hold delegated power.
+	Delegates int `json:"delegates"`
+	// Proposals is the number of proposals decided in the window.
+	Proposals int `json:"proposals"`
+	// ProposalsPassed is how many of those passed.
+	ProposalsPassed int `json:"proposals_passed"`
+	// TurnoutPower is the mean share of total supply cast per proposal.
+	TurnoutPower float64 `json:"turnout_power"`
+	// TurnoutCount is the mean share of holders voting per proposal.
+	TurnoutCount float64 `json:"turnout_count"`
+	// Nakamoto is the Nakamoto coefficient of cast voting power; 0 if unknown.
+	Nakamoto int `json:"nakamoto,omitempty"`
+}
+
+// PassRate returns the share of decided proposals that passed.
+func (o Observation) PassRate() float64 { return PassRate(o.ProposalsPassed, o.Proposals) }
+
+// Values returns the metrics an Observation shares with simulated outcomes.
+func (o Observation) Values() Values {
+	v := Values{
+		TurnoutPower:      o.TurnoutPower,
+		TurnoutCount:      o.TurnoutCount,
+		PassRateName:      o.PassRate(),
+		GiniName:          o.Gini,
+		Top10ShareName:    o.Top10Share,
+		ProposalsPerMonth: float64(o.Proposals) / o.Window.Days() * 30,
+	}
+	if o.Nakamoto > 0 {
+		v[NakamotoName] = float64(o.Nakamoto)
+	}
+	return v
+}
+
+// FieldError is one problem with one field of an Observation.
+type FieldError struct {
+	Field string // JSON name of the field
+	Msg   string // what is wrong and what is allowed
+}
+
+func (e FieldError) Error() string { return fmt.Sprintf("field %q: %s", e.Field, e.Msg) }
+
+// ValidationError lists every problem found in an Observation, so a user can
+// fix them all at once. It wraps ErrInvalid.
+type ValidationError struct {
+	Source string // where the observation came from, if known
+	Fields []FieldError
+}
+
+func (e *ValidationError) Error() string {
+	var b strings.Builder
+	if e.Source != "" {
+		fmt.Fprintf(&b, "metrics %s: ", e.Source)
+	} else {
+		b.WriteString("metrics: ")
+	}
+	if len(e.Fields) == 1 {
+		b.WriteString(e.Fields[0].Error())
+		return b.String()
+	}
+	fmt.Fprintf(&b, "%d problems:", len(e.Fields))
+	for _, f := range e.Fields {
+		b.WriteString("\n  - ")
+		b.WriteString(f.Error())
+	}
+	return b.String()
+}
+
+// Unwrap makes errors.Is(err, ErrInvalid) true.
+func (e *ValidationError) Unwrap() error { return ErrInvalid }
+
+// Validate checks ranges and consistency and returns a *ValidationError
+// listing every problem, or nil.
+func (o Observation) Validate() error {
+	var fs []FieldError
+	add := func(field, format string, args ...any) {
+		fs = append(fs, FieldError{Field: field, Msg: fmt.Sprintf(format, args...)})
+	}
+	share := func(field string, x float64, what string) {
+		switch {
+		case math.IsNaN(x) || math.IsInf(x, 0):
+			add(field, "is %v; want %s, a number in [0, 1]", x, what)
+		case x < 0 || x > 1:
+			add(field, "is %g; want %s, a number in [0, 1]", x, what)
+		}
+	}
+	if strings.TrimSpace(o.DAO) == "" {
+		add("dao", "is empty; want the DAO's name")
+	}
+	switch {
+	case o.Window.Start.IsZero() || o.Window.End.IsZero():
+		add("window", "needs both start and end as RFC 3339 times, e.g. 2026-05-01T00:00:00Z")
+	case !o.Window.End.After(o.Window.Start):
+		add("window", "end %s is not after start %s", o.Window.End.Format(time.RFC3339), o.Window.Start.Format(time.RFC3339))
+	case o.Window.Days() < 7:
+		add("window", "covers %.1f days; want at least 7 days of data", o.Window.Days())
+	}
+	if o.Holders < 10 {
+		add("holders", "is %d; want the number of token holders, at least 10", o.Holders)
+	}
+	if math.IsNaN(o.TotalSupply) || math.IsInf(o.TotalSupply, 0) || o.TotalSupply <= 0 {
+		add("total_supply", "is %v; want the token supply in tokens, a positive number", o.TotalSupply)
+	}
+	share("gini", o.Gini, "the Gini coefficient of holdings")
+	if o.Gini >= 1 && !math.IsNaN(o.Gini) {
+		add("gini", "is %g; a Gini of 1 means one holder has everything, want less than 1", o.Gini)
+	}
+	share("top10_share", o.Top10Share, "the share of supply held by the ten largest holders")
+	share("delegated_share", o.DelegatedShare, "the share of supply delegated")
+	share("turnout_power", o.TurnoutPower, "the mean share of supply cast per proposal")
+	share("turnout_count", o.TurnoutCount, "the mean share of holders voting per proposal")
+	if o.Delegates < 0 {
+		add("delegates", "is %d; want a count, 0 or more", o.Delegates)
+	} else if o.Holders >= 10 && o.Delegates > o.Holders {
+		add("delegates", "is %d, more than the %d holders", o.Delegates, o.Holders)
+	}
+	if o.Proposals < 1 {
+		add("proposals", "is %d; want the number of proposals decided in the window, at least 1", o.Proposals)
+	}
+	if o.ProposalsPassed < 0 {
+		add("proposals_passed", "is %d; want a count, 0 or more", o.ProposalsPassed)
+	} else if o.ProposalsPassed > o.Proposals && o.Proposals >= 1 {
+		add("proposals_passed", "is %d, more than the %d proposals decided", o.ProposalsPassed, o.Proposals)
+	}
+	if o.Nakamoto < 0 {
+		add("nakamoto", "is %d; want a count, or leave it out", o.Nakamoto)
+	}
+	if o.Holders >= 10 && o.TurnoutCount > 0 && o.TurnoutCount*float64(o.Holders) < 1 {
+		add("turnout_count", "is %g, less than one voter among %d holders per proposal", o.TurnoutCount, o.Holders)
+	}
+	if len(fs) == 0 {
+		return nil
+	}
+	return &ValidationError{Source: o.Source, Fields: fs}
+}
+
+// required lists the fields Parse insists on, in the order it reports them.
+var required = []string{
+	"dao", "window", "holders", "total_supply", "gini", "top10_share",
+	"delegated_share", "delegates", "proposals", "proposals_passed",
+	"turnout_power", "turnout_count",
+}
+
+// Parse decodes and validates one Observation from JSON. source names the
+// input in errors (a path, an adapter). Unknown fields, missing required
+// fields, wrong types, NaN and out-of-range values are all errors that wrap
+// ErrInvalid and name the field.
+func Parse(data []byte, source string) (Observation, error) {
+	var o Observation
+	where := "metrics"
+	if source != "" {
+		where = "metrics " + source
+	}
+	var present map[string]json.RawMessage
+	if err := json.Unmarshal(data, &present); err != nil {
+		return o, fmt.Errorf("%s: %s: %w", where, describeJSONError(data, err), ErrInvalid)
+	}
+	var missing []FieldError
+	for _, f := range required {
+		if raw, ok := present[f]; !ok || bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
+			missing = append(missing, FieldError{Field: f, Msg: "is missing; see configs/examples/metrics.json for the format"})
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&o); err != nil {
+		return Observation{}, fmt.Errorf("%s: %s: %w", where, describeJSONError(data, err), ErrInvalid)
+	}
+	if dec.More() {
+		return Observation{}, fmt.Errorf("%s: trailing data after the JSON object: %w", where, ErrInvalid)
+	}
+	if o.Source == "" {
+		o.Source = source
+	}
+	if len(missing) > 0 {
+		return Observation{}, &ValidationError{Source: source, Fields: missing}
+	}
+	if err := o.Validate(); err != nil {
+		var ve *ValidationError
+		if errors.As(err, &ve) {
+			ve.Source = source
+		}
+		return Observation{}, err
+	}
+	return o, nil
+}
+
+// Load reads and parses an Observation from a JSON file.
+func Load(ctx context.Context, path string) (Observation, error) {
+	if err := ctx.Err(); err != nil {
+		return Observation{}, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return Observation{}, fmt.Errorf("metrics: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, 64<<20))
+	if err != nil {
+		return Observation{}, fmt.Errorf("metrics %s: read: %w", path, err)
+	}
+	return Parse(data, path)
+}
+
+// describeJSONError turns a decoding error into a message with a line and
+// column where the JSON says where the problem is.
+func describeJSONError(data []byte, err error) string {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		l, c := lineCol(data, se.Offset)
+		return fmt.Sprintf("line %d, column %d: invalid JSON: %v", l, c, se)
+	case errors.As(err, &te):
+		l, c := lineCol(data, te.Offset)
+		field := te.Field
+		if field == "" {
+			field = "(top level)"
+		}
+		return fmt.Sprintf("line %d, column %d: field %q: got JSON %s, want %s", l, c, field, te.Value, jsonKind(te.Type.String()))
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "empty or truncated JSON; want one object like configs/examples/metrics.json"
+	}
+	msg := err.Error()
+	if strings.HasPrefix(msg, "json: unknown field ") {
+		return "unknown " + strings.TrimPrefix(msg, "json: ") + "; check the spelling against configs/examples/metrics.json"
+	}
+	return strings.TrimPrefix(msg, "json: ")
+}
+
+func jsonKind(goType string) string {
+	switch goType {
+	case "int":
+		return "a whole number"
+	case "float64":
+		return "a number"
+	case "string":
+		return "a string"
+	case "time.Time":
+		return "an RFC 3339 time"
+	}
+	return goType
+}
+
+func lineCol(data []byte, off int64) (line, col int) {
+	if off > int64(len(data)) {
+		off = int64(len(data))
+	}
+	line, col = 1, 1
+	for _, b := range data[:max(off, 0)] {
+		if b == '\n' {
+			line++
+			col = 1
+		} else {
+			col++
+		}
+	}
+	return line, col
+}

@@ -1,0 +1,159 @@
+// Package oracle drafts a governance proposal from a Recommendation. The
+// numbers in a draft come only from the Recommendation; a drafter writes the
+// prose around them. The Template drafter is deterministic and needs no
+// network; an LLM drafter (later) must pass the same verification.
+package oracle
+
+import (
+	"context"
+	"time"
+)
+
+// Interval is a two-sided confidence interval at Level (e.g. 0.90).
+type Interval struct {
+	Lo    float64 `json:"lo"`
+	Hi    float64 `json:"hi"`
+	Level float64 `json:"level"`
+}
+
+// Contains reports whether x lies in the interval.
+func (i Interval) Contains(x float64) bool { return i.Lo <= x && x <= i.Hi }
+
+// Estimate is a mean estimated by simulation with its confidence interval.
+type Estimate struct {
+	Mean float64  `json:"mean"`
+	CI   Interval `json:"ci"`
+	N    int      `json:"n"` // replications behind it
+}
+
+// ParamChange is one parameter's value in force and recommended value.
+type ParamChange struct {
+	Name        string  `json:"name"`
+	Unit        string  `json:"unit"`
+	Description string  `json:"description,omitempty"`
+	Current     float64 `json:"current"`
+	Recommended float64 `json:"recommended"`
+	// RelChange is (Recommended-Current)/|Current|; 0 when Current is 0.
+	RelChange float64 `json:"rel_change"`
+	Integer   bool    `json:"integer,omitempty"`
+	// Searched is false for a parameter held at its value in force.
+	Searched bool `json:"searched"`
+}
+
+// Changed reports whether the recommendation moves the parameter.
+func (p ParamChange) Changed() bool { return p.Current != p.Recommended }
+
+// Clamp records a guardrail that narrowed the search for one parameter.
+type Clamp struct {
+	Param string `json:"param"`
+	// Kind is "bounds" (config range cut to the model's hard bounds),
+	// "max_change" (range cut to the allowed change per cycle) or "frozen".
+	Kind   string `json:"kind"`
+	Detail string `json:"detail"`
+	// Binding is true when the recommended value sits on the clamped edge,
+	// i.e. the search would have gone further without the guardrail.
+	Binding bool `json:"binding"`
+}
+
+// Effect is the expected effect of the recommendation on one objective (or
+// on any outcome the model reports), estimated on paired replications.
+type Effect struct {
+	Name   string  `json:"name"`
+	Unit   string  `json:"unit"`
+	Better string  `json:"better"` // "maximize" or "minimize"
+	Weight float64 `json:"weight"` // 0 for an outcome that is not an objective
+	// Current and Recommended are the outcome under each parameter set.
+	Current     Estimate `json:"current"`
+	Recommended Estimate `json:"recommended"`
+	// Difference is Recommended - Current, paired by replication.
+	Difference Estimate `json:"difference"`
+}
+
+// Verdict says how an Effect's paired difference reads.
+func (e Effect) Verdict() string {
+	lo, hi := e.Difference.CI.Lo, e.Difference.CI.Hi
+	if e.Better == "minimize" {
+		lo, hi = -hi, -lo
+	}
+	switch {
+	case lo > 0:
+		return "better"
+	case hi < 0:
+		return "worse"
+	}
+	return "no clear change"
+}
+
+// ConstraintCheck is one constraint evaluated under both parameter sets.
+type ConstraintCheck struct {
+	Expr        string  `json:"expr"`
+	Current     float64 `json:"current"`
+	Recommended float64 `json:"recommended"`
+	OK          bool    `json:"ok"` // satisfied under the recommendation
+}
+
+// FitRow is one metric of the calibration: observed vs simulated.
+type FitRow struct {
+	Metric    string  `json:"metric"`
+	Observed  float64 `json:"observed"`
+	Simulated float64 `json:"simulated"`
+	Error     float64 `json:"error"` // relative
+	Target    bool    `json:"target"`
+}
+
+// Method records how the recommendation was produced, enough to reproduce it.
+type Method struct {
+	Model        string    `json:"model"`
+	DataSource   string    `json:"data_source"`
+	WindowStart  time.Time `json:"window_start"`
+	WindowEnd    time.Time `json:"window_end"`
+	Sampler      string    `json:"sampler"`
+	Trials       int       `json:"trials"`
+	Replications int       `json:"replications"`
+	// Validation is the number of fresh replications, on seeds the search
+	// never saw, behind every effect and interval.
+	Validation   int      `json:"validation_replications"`
+	Seed         uint64   `json:"seed"`
+	Risk         string   `json:"risk"` // e.g. "mean" or "cvar(0.1)"
+	Command      string   `json:"command"`
+	Version      string   `json:"version"`
+	Fit          []FitRow `json:"calibration"`
+	FitTolerance float64  `json:"calibration_tolerance"`
+}
+
+// Recommendation is what a cycle concludes: parameter changes, their
+// expected effects with intervals, guardrail clamps and the method.
+type Recommendation struct {
+	CycleID string `json:"cycle_id"`
+	DAO     string `json:"dao"`
+	// Change is true when the improvement over the parameters in force is
+	// significant on paired replications; otherwise the recommendation is
+	// "no change" and Params' Recommended equal Current.
+	Change bool   `json:"change"`
+	Reason string `json:"reason"`
+	// Score is the combined objective (weighted, higher is better) under
+	// each parameter set and the paired difference.
+	Score       Effect            `json:"score"`
+	Params      []ParamChange     `json:"params"`
+	Effects     []Effect          `json:"effects"`  // the objectives, in config order
+	Outcomes    []Effect          `json:"outcomes"` // every other outcome, by name
+	Constraints []ConstraintCheck `json:"constraints"`
+	Clamps      []Clamp           `json:"clamps"`
+	Method      Method            `json:"method"`
+	// Candidate holds the best parameters the search found, even when
+	// Change is false, for stewards who want to see what was tried.
+	Candidate map[string]float64 `json:"candidate"`
+}
+
+// Proposal is a drafted proposal ready for review.
+type Proposal struct {
+	Title    string `json:"title"`
+	Markdown string `json:"markdown"`
+	// Drafter names what wrote the prose ("template", or an LLM model).
+	Drafter string `json:"drafter"`
+}
+
+// Drafter writes a Proposal from a Recommendation.
+type Drafter interface {
+	Draft(ctx context.Context, rec Recommendation) (Proposal, error)
+}

@@ -1,0 +1,253 @@
+// Package simulator defines the interface every mechanism model implements
+// and a registry of models by name, in the manner of database/sql drivers:
+// each mechanism lives in its own subpackage (simulator/tokenvote, ...) and
+// registers itself from init.
+//
+// A Model declares its parameters and outcomes and calibrates a population to
+// an observed metrics.Observation. The calibrated Instance runs the mechanism
+// for given parameters and a seed; it is deterministic for a seed, and two
+// runs with the same seed and different parameters consume random numbers in
+// the same order (common random numbers), so outcomes are compared on the
+// same draws.
+package simulator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/attune-dao/attune/metrics"
+)
+
+// ErrInvalidParams is wrapped by errors that report parameters a model does
+// not know or values outside its bounds.
+var ErrInvalidParams = errors.New("invalid parameters")
+
+// Params maps parameter names to values. Integer parameters hold whole
+// numbers.
+type Params map[string]float64
+
+// Clone returns a copy of p.
+func (p Params) Clone() Params {
+	c := make(Params, len(p))
+	for k, v := range p {
+		c[k] = v
+	}
+	return c
+}
+
+// Names returns the parameter names in sorted order.
+func (p Params) Names() []string {
+	names := make([]string, 0, len(p))
+	for k := range p {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// ParamSpec declares one parameter of a model.
+type ParamSpec struct {
+	Name        string  `json:"name"`
+	Unit        string  `json:"unit"`
+	Description string  `json:"description"`
+	Min         float64 `json:"min"` // hard lower bound, inclusive
+	Max         float64 `json:"max"` // hard upper bound, inclusive
+	Default     float64 `json:"default"`
+	Integer     bool    `json:"integer,omitempty"`
+}
+
+// Direction says whether more of an outcome is better.
+type Direction int
+
+const (
+	// Maximize means more is better.
+	Maximize Direction = 1
+	// Minimize means less is better.
+	Minimize Direction = -1
+)
+
+func (d Direction) String() string {
+	if d == Minimize {
+		return "minimize"
+	}
+	return "maximize"
+}
+
+// OutcomeSpec declares one outcome a model reports.
+type OutcomeSpec struct {
+	Name        string    `json:"name"`
+	Unit        string    `json:"unit"`
+	Description string    `json:"description"`
+	Better      Direction `json:"better"`
+	// Scale is a typical magnitude, used to put objectives on one footing.
+	Scale float64 `json:"scale"`
+}
+
+// Fit reports how well a calibrated Instance reproduces an Observation under
+// the parameters in force.
+type Fit struct {
+	// Observed and Simulated hold the compared metrics by name; Simulated is
+	// the mean over Replications runs.
+	Observed  metrics.Values `json:"observed"`
+	Simulated metrics.Values `json:"simulated"`
+	// Error is |simulated - observed| / max(|observed|, floor) per metric.
+	Error metrics.Values `json:"error"`
+	// Targets names the metrics the calibration fitted; the others are shown
+	// for information.
+	Targets []string `json:"targets"`
+	// Tolerance is the largest relative error accepted on a target.
+	Tolerance    float64 `json:"tolerance"`
+	Replications int     `json:"replications"`
+	// Latent holds the fitted population parameters by name.
+	Latent map[string]float64 `json:"latent"`
+}
+
+// MaxTargetError returns the largest error among the fitted targets and the
+// metric it belongs to.
+func (f Fit) MaxTargetError() (string, float64) {
+	name, worst := "", 0.0
+	for _, t := range f.Targets {
+		if e := f.Error[t]; e > worst || name == "" {
+			name, worst = t, e
+		}
+	}
+	return name, worst
+}
+
+// OK reports whether every target is within tolerance.
+func (f Fit) OK() bool {
+	_, e := f.MaxTargetError()
+	return e <= f.Tolerance
+}
+
+// Model is a mechanism: its parameters, its outcomes and how to calibrate a
+// population of agents to observed data.
+type Model interface {
+	// Name is the registry name, e.g. "tokenvote".
+	Name() string
+	// Params declares the mechanism's parameters.
+	Params() []ParamSpec
+	// Outcomes declares the outcomes Run reports.
+	Outcomes() []OutcomeSpec
+	// Calibrate fits a population to obs so that running the parameters in
+	// force reproduces it, and reports the fit. It is deterministic for a
+	// seed.
+	Calibrate(ctx context.Context, obs metrics.Observation, current Params, seed uint64) (Instance, Fit, error)
+}
+
+// Instance is a calibrated model, ready to run. Implementations are safe for
+// concurrent use by several goroutines.
+type Instance interface {
+	// Run simulates the mechanism under p with the randomness of seed and
+	// returns the outcomes by name. p must hold every parameter.
+	Run(ctx context.Context, p Params, seed uint64) (metrics.Values, error)
+}
+
+var (
+	regMu    sync.RWMutex
+	registry = map[string]Factory{}
+)
+
+// Options are a model's own settings by name (e.g. tokenvote's
+// adversary_share), from the config's dao.options.
+type Options map[string]float64
+
+// Factory builds a model from its options. It returns an error wrapping
+// ErrInvalidParams for an unknown option or a value out of range.
+type Factory func(opts Options) (Model, error)
+
+// Register makes a model available by name. It panics if name is taken or
+// factory is nil, like database/sql.Register; call it from init.
+func Register(name string, factory Factory) {
+	regMu.Lock()
+	defer regMu.Unlock()
+	if factory == nil {
+		panic("simulator: Register factory is nil")
+	}
+	if _, dup := registry[name]; dup {
+		panic("simulator: Register called twice for model " + name)
+	}
+	registry[name] = factory
+}
+
+// Models returns the names of the registered models, sorted.
+func Models() []string {
+	regMu.RLock()
+	defer regMu.RUnlock()
+	names := make([]string, 0, len(registry))
+	for k := range registry {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// New returns the named model built with opts.
+func New(name string, opts Options) (Model, error) {
+	regMu.RLock()
+	f, ok := registry[name]
+	regMu.RUnlock()
+	if !ok {
+		return nil, fmt.Errorf("unknown model %q; known models: %s", name, strings.Join(Models(), ", "))
+	}
+	return f(opts)
+}
+
+// Spec returns the ParamSpec named name in specs.
+func Spec(specs []ParamSpec, name string) (ParamSpec, bool) {
+	i := slices.IndexFunc(specs, func(s ParamSpec) bool { return s.Name == name })
+	if i < 0 {
+		return ParamSpec{}, false
+	}
+	return specs[i], true
+}
+
+// Complete returns p with every parameter of specs filled in, defaults for
+// the missing ones, after checking that p names only known parameters and
+// every value is finite, within bounds and whole where it must be. The error
+// wraps ErrInvalidParams and names the parameter and its bounds.
+func Complete(specs []ParamSpec, p Params) (Params, error) {
+	out := make(Params, len(specs))
+	for _, name := range p.Names() {
+		if _, ok := Spec(specs, name); !ok {
+			known := make([]string, len(specs))
+			for i, s := range specs {
+				known[i] = s.Name
+			}
+			return nil, fmt.Errorf("unknown parameter %q; the model's parameters are %s: %w", name, strings.Join(known, ", "), ErrInvalidParams)
+		}
+	}
+	for _, s := range specs {
+		v, ok := p[s.Name]
+		if !ok {
+			v = s.Default
+		}
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("parameter %s is %v; want a number in [%g, %g] %s: %w", s.Name, v, s.Min, s.Max, s.Unit, ErrInvalidParams)
+		}
+		if v < s.Min || v > s.Max {
+			return nil, fmt.Errorf("parameter %s = %g is outside [%g, %g] %s: %w", s.Name, v, s.Min, s.Max, s.Unit, ErrInvalidParams)
+		}
+		if s.Integer && v != math.Trunc(v) {
+			return nil, fmt.Errorf("parameter %s = %g must be a whole number of %s: %w", s.Name, v, s.Unit, ErrInvalidParams)
+		}
+		out[s.Name] = v
+	}
+	return out, nil
+}
+
+// SeedFor derives the seed of replication rep from a base seed, so that
+// replication r of every parameter set draws the same random numbers.
+func SeedFor(base uint64, rep int) uint64 {
+	// SplitMix64 finaliser over base and rep: well mixed, cheap, stable.
+	z := base + uint64(rep+1)*0x9e3779b97f4a7c15
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return z ^ (z >> 31)
+}

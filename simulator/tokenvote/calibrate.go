@@ -1,0 +1,451 @@
+package tokenvote
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+
+	"gonum.org/v1/gonum/stat/distuv"
+
+	"github.com/attune-dao/attune/metrics"
+	"github.com/attune-dao/attune/simulator"
+)
+
+// Instance is a token-voting DAO calibrated to an Observation. It is
+// immutable after Calibrate and safe for concurrent Runs.
+type Instance struct {
+	opt     options
+	supply  float64 // total supply S, tokens
+	holders int     // real addresses represented
+
+	// Voters: delegates and holders who did not delegate, in a fixed order.
+	power      []float64 // voting power, tokens
+	isDelegate []bool
+	addrWeight []float64 // addresses each voter stands for
+	z          []float64 // standardised log power
+	engage     []float64 // per-voter engagement, logit scale, fixed at calibration
+	authorCum  []float64 // cumulative weights for drawing a proposal's author
+
+	maxDelegatePower float64
+	holdGini         float64
+	holdTop10        float64
+
+	// Fitted latent parameters.
+	alpha, beta float64 // daily attention logit: alpha + beta*z
+	goodShare   float64 // share of honest proposals that are good
+	lambda      float64 // honest proposals generated per day
+}
+
+var _ simulator.Instance = (*Instance)(nil)
+
+// salienceNodes are equally weighted standard normal quantiles used to take
+// expectations over a proposal's salience during calibration.
+var salienceNodes = func() []float64 {
+	const n = 16
+	xs := make([]float64, n)
+	for i := range xs {
+		xs[i] = distuv.UnitNormal.Quantile((float64(i) + 0.5) / n)
+	}
+	return xs
+}()
+
+// Calibrate fits holdings to the observed Gini and top-10 share, delegation
+// to the delegated share, voter attention to turnout by power and by count,
+// the share of good proposals to the pass rate and the proposal rate to the
+// proposals observed, all under the parameters in force.
+func (m *Model) Calibrate(ctx context.Context, obs metrics.Observation, current simulator.Params, seed uint64) (simulator.Instance, simulator.Fit, error) {
+	if err := obs.Validate(); err != nil {
+		return nil, simulator.Fit{}, fmt.Errorf("tokenvote: calibrate: %w", err)
+	}
+	cur, err := simulator.Complete(params, current)
+	if err != nil {
+		return nil, simulator.Fit{}, fmt.Errorf("tokenvote: parameters in force: %w", err)
+	}
+	o := m.opt
+	in := &Instance{opt: o, supply: obs.TotalSupply, holders: obs.Holders}
+	rng := rand.New(rand.NewPCG(seed, 0xca1))
+
+	n := min(obs.Holders, o.maxAgents)
+	honest := (1 - o.adversaryShare) * obs.TotalSupply
+	bal, g := fitBalances(n, obs.Top10Share, obs.Gini, honest)
+	in.holdGini = g
+	in.holdTop10 = metrics.TopKShare(bal, 10)
+
+	in.buildVoters(rng, bal, obs)
+	if err := ctx.Err(); err != nil {
+		return nil, simulator.Fit{}, err
+	}
+	in.fitAttention(obs.TurnoutPower, obs.TurnoutCount, cur)
+
+	rate := float64(obs.Proposals) / obs.Window.Days()
+	reps := max(4, min(64, o.maxAgents/500))
+	passRate := func(good float64) (float64, error) {
+		in.goodShare = good
+		in.lambda = rate / in.submitProb(cur[ProposalThreshold])
+		var sum float64
+		for r := range reps {
+			v, err := in.Run(ctx, cur, simulator.SeedFor(seed, r))
+			if err != nil {
+				return 0, err
+			}
+			sum += v[PassRate]
+		}
+		return sum / float64(reps), nil
+	}
+	good, err := solveIncreasing(passRate, obs.PassRate(), 0, 1, 1e-3, 14)
+	if err != nil {
+		return nil, simulator.Fit{}, err
+	}
+	in.goodShare = good
+	in.lambda = rate / in.submitProb(cur[ProposalThreshold])
+
+	fit, err := in.fit(ctx, obs, cur, seed)
+	if err != nil {
+		return nil, simulator.Fit{}, err
+	}
+	return in, fit, nil
+}
+
+// fitBalances returns n honest holdings summing to supply: the ten largest
+// split top10 share in a Zipf pattern, the rest log-normal quantiles with a
+// spread chosen so the Gini of all holdings matches gini as nearly as the
+// shape allows. It returns the Gini reached.
+func fitBalances(n int, top10, gini, supply float64) ([]float64, float64) {
+	k := min(10, n)
+	gen := func(sigma float64) []float64 {
+		b := make([]float64, n)
+		var h float64
+		for j := 1; j <= k; j++ {
+			h += 1 / float64(j)
+		}
+		topTotal := top10 * supply
+		if n <= 10 {
+			topTotal = supply
+		}
+		for j := 0; j < k; j++ {
+			b[j] = topTotal / float64(j+1) / h
+		}
+		rest := n - k
+		var sum float64
+		for i := 0; i < rest; i++ {
+			x := distuv.UnitNormal.Quantile((float64(i) + 0.5) / float64(rest))
+			b[k+i] = math.Exp(sigma * x)
+			sum += b[k+i]
+		}
+		ceiling := b[k-1]
+		for i := 0; i < rest; i++ {
+			b[k+i] = min(b[k+i]*(supply-topTotal)/sum, ceiling)
+		}
+		return b
+	}
+	lo, hi := 0.01, 6.0
+	for range 50 {
+		mid := (lo + hi) / 2
+		if metrics.Gini(gen(mid)) < gini {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	b := gen((lo + hi) / 2)
+	return b, metrics.Gini(b)
+}
+
+// buildVoters chooses delegates, assigns delegations until the delegated
+// share of supply is reached, and lays out the voters.
+func (in *Instance) buildVoters(rng *rand.Rand, bal []float64, obs metrics.Observation) {
+	n := len(bal)
+	d := obs.Delegates
+	if obs.DelegatedShare > 0 {
+		d = max(d, 1)
+	}
+	d = min(d, max(n/5, 1))
+	// Delegates are drawn from outside the ten largest holders.
+	pool := rng.Perm(n)
+	isDel := make([]bool, n)
+	var dels []int
+	for _, i := range pool {
+		if len(dels) == d {
+			break
+		}
+		if i >= 10 || n <= 10 {
+			isDel[i] = true
+			dels = append(dels, i)
+		}
+	}
+	slices.Sort(dels)
+	// Delegations: holders in random order delegate while the target holds.
+	target := min(obs.DelegatedShare*obs.TotalSupply, sum(bal))
+	received := make([]float64, n)
+	delegated := make([]bool, n)
+	var acc float64
+	var zipf []float64
+	for j := range dels {
+		zipf = append(zipf, math.Pow(float64(j+1), -in.opt.delegationSkew))
+	}
+	zipfCum := cumsum(zipf)
+	for _, i := range rng.Perm(n) {
+		if isDel[i] || len(dels) == 0 || acc >= target {
+			continue
+		}
+		if acc+bal[i] > target*1.01 {
+			continue
+		}
+		to := dels[pick(zipfCum, rng.Float64())]
+		received[to] += bal[i]
+		delegated[i] = true
+		acc += bal[i]
+	}
+	// Address weights: the ten largest and the delegates are one address
+	// each; the others share the remaining holders.
+	singles := min(10, n) + len(dels)
+	for i := 0; i < min(10, n); i++ {
+		if isDel[i] {
+			singles--
+		}
+	}
+	w := 1.0
+	if n > singles {
+		w = float64(max(obs.Holders-singles, n-singles)) / float64(n-singles)
+	}
+	for i := range n {
+		// Custodial holders (treasury, exchanges, vesting) never vote.
+		if delegated[i] || i < in.opt.inactiveTop {
+			continue
+		}
+		in.power = append(in.power, bal[i]+received[i])
+		in.isDelegate = append(in.isDelegate, isDel[i])
+		aw := w
+		if isDel[i] || i < 10 {
+			aw = 1
+		}
+		in.addrWeight = append(in.addrWeight, aw)
+		// Delegates write proposals far more often than holders do.
+		author := aw
+		if isDel[i] {
+			author *= 20
+		}
+		in.authorCum = append(in.authorCum, author)
+		if isDel[i] {
+			in.maxDelegatePower = max(in.maxDelegatePower, bal[i]+received[i])
+		}
+	}
+	in.authorCum = cumsum(in.authorCum)
+	var mean, sq float64
+	logs := make([]float64, len(in.power))
+	for i, p := range in.power {
+		logs[i] = math.Log(max(p, 1e-9))
+		mean += logs[i]
+	}
+	mean /= float64(len(logs))
+	for _, l := range logs {
+		sq += (l - mean) * (l - mean)
+	}
+	sd := math.Sqrt(sq / float64(len(logs)))
+	if sd == 0 {
+		sd = 1
+	}
+	in.z = make([]float64, len(logs))
+	in.engage = make([]float64, len(logs))
+	for i, l := range logs {
+		in.z[i] = (l - mean) / sd
+		in.engage[i] = in.opt.engagementSD * rng.NormFloat64()
+	}
+}
+
+// hazardLogit returns voter v's daily attention logit under reward r.
+func (in *Instance) hazardLogit(v int, reward float64) float64 {
+	l := in.alpha + in.beta*in.z[v] + in.engage[v] + in.opt.rewardSens*math.Log1p(reward/in.opt.rewardScale)
+	if in.isDelegate[v] {
+		l += in.opt.delegateBoost
+	}
+	return l
+}
+
+// expectedTurnout returns the expected turnout by power and by count per
+// proposal, averaging over salience.
+func (in *Instance) expectedTurnout(p simulator.Params) (power, count float64) {
+	period := p[VotingPeriodDays]
+	sd := in.opt.salienceSD
+	var pw, ct float64
+	for v := range in.power {
+		h := 1 / (1 + math.Exp(-in.hazardLogit(v, p[ParticipationReward])))
+		lv := math.Log1p(-min(h, 1-1e-12))
+		var e float64
+		for _, x := range salienceNodes {
+			s := math.Exp(sd*x - sd*sd/2)
+			e -= math.Expm1(period * s * lv)
+		}
+		e /= float64(len(salienceNodes))
+		pw += e * in.power[v]
+		ct += e * in.addrWeight[v]
+	}
+	return pw / in.supply, ct / float64(in.holders)
+}
+
+// fitAttention solves for alpha and beta so the expected turnout by count
+// and by power under p match the targets.
+func (in *Instance) fitAttention(power, count float64, p simulator.Params) {
+	alphaFor := func(beta float64) float64 {
+		in.beta = beta
+		a, _ := solveIncreasing(func(a float64) (float64, error) {
+			in.alpha = a
+			_, c := in.expectedTurnout(p)
+			return c, nil
+		}, count, -25, 10, 1e-6, 40)
+		return a
+	}
+	beta, _ := solveIncreasing(func(b float64) (float64, error) {
+		in.alpha = alphaFor(b)
+		pw, _ := in.expectedTurnout(p)
+		return pw, nil
+	}, power, -2, 8, 1e-6, 40)
+	in.alpha = alphaFor(beta)
+	in.beta = beta
+}
+
+// submitProb is the chance an honest proposal is submitted under threshold
+// th (share of supply): its author has the power, or a delegate sponsors it.
+func (in *Instance) submitProb(th float64) float64 {
+	total := in.authorCum[len(in.authorCum)-1]
+	var able float64
+	prev := 0.0
+	for v, c := range in.authorCum {
+		if in.power[v] >= th*in.supply {
+			able += c - prev
+		}
+		prev = c
+	}
+	pa := able / total
+	sponsor := 0.0
+	if in.maxDelegatePower >= th*in.supply {
+		sponsor = in.goodShare*in.opt.sponsorGood + (1-in.goodShare)*in.opt.sponsorBad
+	}
+	return max(pa+(1-pa)*sponsor, 1e-6)
+}
+
+// fit simulates the parameters in force on fresh seeds and compares.
+func (in *Instance) fit(ctx context.Context, obs metrics.Observation, cur simulator.Params, seed uint64) (simulator.Fit, error) {
+	const reps = 16
+	sim := metrics.Values{}
+	for r := range reps {
+		v, err := in.Run(ctx, cur, simulator.SeedFor(seed^0xf17, r))
+		if err != nil {
+			return simulator.Fit{}, err
+		}
+		for k, x := range v {
+			sim[k] += x / reps
+		}
+	}
+	observed := obs.Values()
+	f := simulator.Fit{
+		Observed:     metrics.Values{},
+		Simulated:    metrics.Values{},
+		Error:        metrics.Values{},
+		Targets:      []string{metrics.PassRateName, metrics.ProposalsPerMonth, metrics.TurnoutPower, metrics.TurnoutCount},
+		Tolerance:    0,
+		Replications: reps,
+		Latent: map[string]float64{
+			"attention_intercept": in.alpha,
+			"attention_slope":     in.beta,
+			"good_share":          in.goodShare,
+			"proposals_per_day":   in.lambda,
+			"voters":              float64(len(in.power)),
+		},
+	}
+	names := map[string]string{
+		metrics.TurnoutPower:      Turnout,
+		metrics.TurnoutCount:      TurnoutCount,
+		metrics.PassRateName:      PassRate,
+		metrics.GiniName:          HoldingsGini,
+		metrics.Top10ShareName:    HoldingsTop10Share,
+		metrics.NakamotoName:      NakamotoCast,
+		metrics.ProposalsPerMonth: ProposalsPerMonth,
+	}
+	for _, k := range observed.Names() {
+		o := observed[k]
+		s := sim[names[k]]
+		f.Observed[k] = o
+		f.Simulated[k] = s
+		f.Error[k] = math.Abs(s-o) / math.Max(math.Abs(o), 1e-3)
+	}
+	return f, nil
+}
+
+// solveIncreasing finds x in [lo, hi] with f(x) = target for f increasing
+// in x, by the Illinois variant of regula falsi. When the target lies
+// outside [f(lo), f(hi)] it returns the nearer end.
+func solveIncreasing(f func(float64) (float64, error), target, lo, hi, tol float64, maxIter int) (float64, error) {
+	flo, err := f(lo)
+	if err != nil {
+		return 0, err
+	}
+	fhi, err := f(hi)
+	if err != nil {
+		return 0, err
+	}
+	flo, fhi = flo-target, fhi-target
+	if flo >= 0 {
+		return lo, nil
+	}
+	if fhi <= 0 {
+		return hi, nil
+	}
+	side := 0
+	x := lo
+	for range maxIter {
+		x = (lo*fhi - hi*flo) / (fhi - flo)
+		fx, err := f(x)
+		if err != nil {
+			return 0, err
+		}
+		fx -= target
+		if math.Abs(fx) < tol || hi-lo < tol {
+			return x, nil
+		}
+		if fx > 0 {
+			hi, fhi = x, fx
+			if side == 1 {
+				flo /= 2
+			}
+			side = 1
+		} else {
+			lo, flo = x, fx
+			if side == -1 {
+				fhi /= 2
+			}
+			side = -1
+		}
+	}
+	return x, nil
+}
+
+func sum(xs []float64) float64 {
+	var s float64
+	for _, x := range xs {
+		s += x
+	}
+	return s
+}
+
+func cumsum(xs []float64) []float64 {
+	c := make([]float64, len(xs))
+	var s float64
+	for i, x := range xs {
+		s += x
+		c[i] = s
+	}
+	return c
+}
+
+// pick returns the index i with cum[i-1] <= u*total < cum[i].
+func pick(cum []float64, u float64) int {
+	t := u * cum[len(cum)-1]
+	i, _ := slices.BinarySearch(cum, t)
+	if i < len(cum) && cum[i] == t {
+		i++
+	}
+	return min(i, len(cum)-1)
+}

@@ -1,0 +1,231 @@
+// Package tokenvote models Governor-style token voting with delegation, as in
+// OpenZeppelin Governor with GovernorCountingSimple: quorum counts For and
+// Abstain, and a proposal succeeds when it reaches quorum and For exceeds
+// Against (by the vote differential, when one is set).
+//
+// The population is heavy-tailed holders, some of whom delegate to a small
+// set of delegates. Each voter notices a proposal at a daily rate that grows
+// with its voting power, with the participation reward and with the
+// proposal's salience; a longer voting period gives more days to notice.
+// Honest proposals of hidden quality arrive as a Poisson process and must
+// clear the proposal threshold (or find a sponsor); an adversarial coalition
+// pushes bad proposals with all its power.
+//
+// Calibrate fits the population to a metrics.Observation; Run is
+// deterministic for a seed and draws random numbers in an order that does
+// not depend on the parameters, so parameter sets are compared on common
+// random numbers.
+package tokenvote
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/attune-dao/attune/simulator"
+)
+
+// Name is the model's registry name.
+const Name = "tokenvote"
+
+func init() { simulator.Register(Name, New) }
+
+// Parameter names.
+const (
+	Quorum              = "quorum"
+	ProposalThreshold   = "proposal_threshold"
+	VotingPeriodDays    = "voting_period_days"
+	VoteDifferential    = "vote_differential"
+	ParticipationReward = "participation_reward"
+)
+
+var params = []simulator.ParamSpec{
+	{Name: Quorum, Unit: "fraction of supply", Min: 0, Max: 0.5, Default: 0.04,
+		Description: "For + Abstain votes needed for a decision, as a share of total supply"},
+	{Name: ProposalThreshold, Unit: "fraction of supply", Min: 0, Max: 0.1, Default: 0.001,
+		Description: "voting power needed to submit a proposal, as a share of total supply"},
+	{Name: VotingPeriodDays, Unit: "days", Min: 1, Max: 30, Default: 7, Integer: true,
+		Description: "days a proposal is open for voting"},
+	{Name: VoteDifferential, Unit: "fraction of supply", Min: 0, Max: 0.2, Default: 0,
+		Description: "margin by which For must exceed Against, as a share of total supply"},
+	{Name: ParticipationReward, Unit: "tokens per vote", Min: 0, Max: 1000, Default: 0,
+		Description: "tokens paid to each address for each vote it casts"},
+}
+
+// Outcome names.
+const (
+	DecisionQuality      = "decision_quality"
+	Turnout              = "turnout"
+	TurnoutCount         = "turnout_count"
+	PassRate             = "pass_rate"
+	AttackSuccessRate    = "attack_success_rate"
+	CaptureCostShare     = "capture_cost_share"
+	CaptureCost          = "capture_cost"
+	TimeToDecisionDays   = "time_to_decision_days"
+	RewardSpendPerMonth  = "reward_spend_per_month"
+	NakamotoCast         = "nakamoto"
+	GiniCast             = "gini_cast"
+	QuorumFailureRate    = "quorum_failure_rate"
+	GoodBlockedRate      = "good_blocked_rate"
+	ProposalsPerMonth    = "proposals_per_month"
+	HoldingsGini         = "gini"
+	HoldingsTop10Share   = "top10_share"
+	attackSamplesDefault = 24
+)
+
+var outcomes = []simulator.OutcomeSpec{
+	{Name: DecisionQuality, Unit: "share", Better: simulator.Maximize, Scale: 1,
+		Description: "share of honest proposals decided rightly: good ones passed, bad ones rejected or never submitted"},
+	{Name: Turnout, Unit: "fraction of supply", Better: simulator.Maximize, Scale: 0.1,
+		Description: "mean share of total supply cast per proposal"},
+	{Name: TurnoutCount, Unit: "share", Better: simulator.Maximize, Scale: 0.02,
+		Description: "mean share of holders voting per proposal"},
+	{Name: PassRate, Unit: "share", Better: simulator.Maximize, Scale: 1,
+		Description: "share of submitted honest proposals that passed"},
+	{Name: AttackSuccessRate, Unit: "share", Better: simulator.Minimize, Scale: 1,
+		Description: "share of the coalition's bad proposals that would pass"},
+	{Name: CaptureCostShare, Unit: "fraction of supply", Better: simulator.Maximize, Scale: 0.05,
+		Description: "mean voting power needed to pass a bad proposal alone against honest opposition, as a share of supply"},
+	{Name: CaptureCost, Unit: "tokens", Better: simulator.Maximize, Scale: 0,
+		Description: "the same in tokens"},
+	{Name: TimeToDecisionDays, Unit: "days", Better: simulator.Minimize, Scale: 7,
+		Description: "days from submission to decision: voting delay plus voting period"},
+	{Name: RewardSpendPerMonth, Unit: "tokens per month", Better: simulator.Minimize, Scale: 10000,
+		Description: "participation rewards paid per 30 days"},
+	{Name: NakamotoCast, Unit: "voters", Better: simulator.Maximize, Scale: 5,
+		Description: "Nakamoto coefficient of voting power cast over the horizon"},
+	{Name: GiniCast, Unit: "share", Better: simulator.Minimize, Scale: 1,
+		Description: "Gini coefficient of voting power cast over the horizon"},
+	{Name: QuorumFailureRate, Unit: "share", Better: simulator.Minimize, Scale: 1,
+		Description: "share of submitted honest proposals that failed quorum"},
+	{Name: GoodBlockedRate, Unit: "share", Better: simulator.Minimize, Scale: 1,
+		Description: "share of good proposals that could not be submitted for lack of voting power or a sponsor"},
+	{Name: ProposalsPerMonth, Unit: "proposals", Better: simulator.Maximize, Scale: 5,
+		Description: "honest proposals submitted per 30 days"},
+	{Name: HoldingsGini, Unit: "share", Better: simulator.Minimize, Scale: 1,
+		Description: "Gini coefficient of holdings (fixed by calibration)"},
+	{Name: HoldingsTop10Share, Unit: "share", Better: simulator.Minimize, Scale: 1,
+		Description: "share of supply held by the ten largest holders (fixed by calibration)"},
+}
+
+// Option names and defaults. They are the model's assumptions where the
+// data say nothing; dao.options in the config overrides them.
+var optionDefaults = map[string]struct {
+	def, min, max float64
+	doc           string
+}{
+	"adversary_share":      {0.04, 0, 0.5, "share of supply an attacking coalition controls"},
+	"attacks_per_month":    {0.5, 0, 100, "bad proposals the coalition pushes per 30 days"},
+	"horizon_days":         {180, 14, 3650, "simulated days per replication"},
+	"max_agents":           {5000, 100, 200000, "most holders simulated individually; more are represented by weight"},
+	"voting_delay_days":    {1, 0, 30, "days between submission and the start of voting"},
+	"reward_sensitivity":   {0.6, 0, 5, "logit increase in a voter's daily attention per log(1 + reward/reward_scale)"},
+	"reward_scale":         {1, 1e-9, 1e12, "reward, in tokens per vote, at which a voter notices the incentive"},
+	"engagement_sd":        {2.5, 0, 6, "spread (logit scale) of voters' fixed engagement: high values make a few reliable voters and many dormant ones"},
+	"salience_sd":          {0.4, 0, 3, "spread (log scale) of how much attention one proposal draws"},
+	"delegate_boost":       {2, -5, 10, "logit increase in a delegate's daily attention over a holder of equal power"},
+	"accuracy_holder":      {0.7, 0.5, 1, "chance a holder judges a proposal's quality rightly"},
+	"accuracy_delegate":    {0.85, 0.5, 1, "chance a delegate judges a proposal's quality rightly"},
+	"abstain_rate":         {0.05, 0, 0.5, "share of votes cast as Abstain"},
+	"sponsor_good":         {0.6, 0, 1, "chance a good proposal below the threshold finds a delegate to sponsor it"},
+	"sponsor_bad":          {0.25, 0, 1, "chance a bad proposal below the threshold finds a sponsor"},
+	"delegation_skew":      {0.5, 0, 3, "delegations go to the delegate of rank j with weight j^-skew"},
+	"inactive_top_holders": {3, 0, 10, "largest holders that never vote (treasury, exchanges, vesting contracts)"},
+	"attack_samples":       {attackSamplesDefault, 1, 1000, "bad proposals simulated per replication to estimate attack outcomes"},
+}
+
+// OptionDocs returns the model's options with their defaults and meaning,
+// sorted by name, for help text.
+func OptionDocs() []string {
+	names := make([]string, 0, len(optionDefaults))
+	for k := range optionDefaults {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	out := make([]string, len(names))
+	for i, n := range names {
+		o := optionDefaults[n]
+		out[i] = fmt.Sprintf("%s (default %g, %g..%g): %s", n, o.def, o.min, o.max, o.doc)
+	}
+	return out
+}
+
+// options are the resolved model options.
+type options struct {
+	adversaryShare, attacksPerMonth, horizonDays float64
+	maxAgents                                    int
+	votingDelay, rewardSens, rewardScale         float64
+	salienceSD, delegateBoost                    float64
+	accHolder, accDelegate, abstain              float64
+	sponsorGood, sponsorBad                      float64
+	attackSamples                                int
+	delegationSkew                               float64
+	inactiveTop                                  int
+	engagementSD                                 float64
+}
+
+// Model is the token-voting mechanism. Build it with New.
+type Model struct {
+	opt options
+}
+
+// New returns the token-voting model with the given options; unknown
+// options and values out of range are errors.
+func New(opts simulator.Options) (simulator.Model, error) {
+	get := map[string]float64{}
+	for k, d := range optionDefaults {
+		get[k] = d.def
+	}
+	for _, k := range sortedKeys(opts) {
+		d, ok := optionDefaults[k]
+		if !ok {
+			known := sortedKeys(optionDefaults)
+			return nil, fmt.Errorf("tokenvote: unknown option %q; options are %s: %w", k, strings.Join(known, ", "), simulator.ErrInvalidParams)
+		}
+		v := opts[k]
+		if math.IsNaN(v) || v < d.min || v > d.max {
+			return nil, fmt.Errorf("tokenvote: option %s = %g is outside [%g, %g] (%s): %w", k, v, d.min, d.max, d.doc, simulator.ErrInvalidParams)
+		}
+		get[k] = v
+	}
+	return &Model{opt: options{
+		adversaryShare:  get["adversary_share"],
+		attacksPerMonth: get["attacks_per_month"],
+		horizonDays:     get["horizon_days"],
+		maxAgents:       int(get["max_agents"]),
+		votingDelay:     get["voting_delay_days"],
+		rewardSens:      get["reward_sensitivity"],
+		rewardScale:     get["reward_scale"],
+		salienceSD:      get["salience_sd"],
+		delegateBoost:   get["delegate_boost"],
+		accHolder:       get["accuracy_holder"],
+		accDelegate:     get["accuracy_delegate"],
+		abstain:         get["abstain_rate"],
+		sponsorGood:     get["sponsor_good"],
+		sponsorBad:      get["sponsor_bad"],
+		attackSamples:   int(get["attack_samples"]),
+		delegationSkew:  get["delegation_skew"],
+		inactiveTop:     int(get["inactive_top_holders"]),
+		engagementSD:    get["engagement_sd"],
+	}}, nil
+}
+
+// Name returns "tokenvote".
+func (*Model) Name() string { return Name }
+
+// Params declares quorum, proposal_threshold, voting_period_days,
+// vote_differential and participation_reward.
+func (*Model) Params() []simulator.ParamSpec { return slices.Clone(params) }
+
+// Outcomes declares what Run reports.
+func (*Model) Outcomes() []simulator.OutcomeSpec { return slices.Clone(outcomes) }
+
+func sortedKeys[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return ks
+}

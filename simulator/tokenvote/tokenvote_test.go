@@ -1,0 +1,263 @@
+package tokenvote
+
+import (
+	"context"
+	"errors"
+	"os"
+	"sync"
+	"testing"
+
+	"github.com/attune-dao/attune/metrics"
+	"github.com/attune-dao/attune/simulator"
+)
+
+var current = simulator.Params{Quorum: 0.04, ProposalThreshold: 0.001, VotingPeriodDays: 7}
+
+var (
+	calOnce sync.Once
+	calInst simulator.Instance
+	calFit  simulator.Fit
+	calErr  error
+)
+
+// calibrated returns the example DAO calibrated once for all tests.
+func calibrated(t testing.TB) (simulator.Instance, simulator.Fit) {
+	t.Helper()
+	calOnce.Do(func() {
+		b, err := os.ReadFile("../../configs/examples/metrics.json")
+		if err != nil {
+			calErr = err
+			return
+		}
+		obs, err := metrics.Parse(b, "example")
+		if err != nil {
+			calErr = err
+			return
+		}
+		m, err := New(nil)
+		if err != nil {
+			calErr = err
+			return
+		}
+		calInst, calFit, calErr = m.Calibrate(context.Background(), obs, current, 42)
+	})
+	if calErr != nil {
+		t.Fatal(calErr)
+	}
+	return calInst, calFit
+}
+
+func mean(t testing.TB, in simulator.Instance, p simulator.Params, n int) metrics.Values {
+	t.Helper()
+	sum := metrics.Values{}
+	for r := range n {
+		v, err := in.Run(context.Background(), p, simulator.SeedFor(7, r))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, x := range v {
+			sum[k] += x / float64(n)
+		}
+	}
+	return sum
+}
+
+func with(p simulator.Params, k string, v float64) simulator.Params {
+	c := p.Clone()
+	c[k] = v
+	return c
+}
+
+func TestSucceedsFollowsGovernor(t *testing.T) {
+	cases := []struct {
+		name                         string
+		forV, against, abstain, q, d float64
+		want                         bool
+	}{
+		{"abstain counts toward quorum", 30, 10, 20, 50, 0, true},
+		{"against does not count toward quorum", 30, 40, 0, 50, 0, false},
+		{"tie fails", 60, 60, 0, 50, 0, false},
+		{"for beats against", 61, 60, 0, 50, 0, true},
+		{"differential unmet", 65, 60, 0, 50, 10, false},
+		{"differential met", 70, 60, 0, 50, 10, true},
+		{"no quorum", 10, 0, 0, 50, 0, false},
+	}
+	for _, c := range cases {
+		if got := succeeds(c.forV, c.against, c.abstain, c.q, c.d); got != c.want {
+			t.Errorf("%s: succeeds = %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+func TestCalibrationFitsExample(t *testing.T) {
+	_, fit := calibrated(t)
+	fit.Tolerance = 0.1
+	if !fit.OK() {
+		name, e := fit.MaxTargetError()
+		t.Fatalf("fit: %s off by %.1f%%: observed %v simulated %v", name, e*100, fit.Observed, fit.Simulated)
+	}
+	if len(fit.Targets) != 4 {
+		t.Errorf("targets = %v", fit.Targets)
+	}
+}
+
+func TestRunIsDeterministicAndSeedSensitive(t *testing.T) {
+	in, _ := calibrated(t)
+	ctx := context.Background()
+	a, _ := in.Run(ctx, current, 11)
+	b, _ := in.Run(ctx, current, 11)
+	c, _ := in.Run(ctx, current, 12)
+	if a.String() != b.String() {
+		t.Fatalf("same seed, different outcomes:\n%v\n%v", a, b)
+	}
+	if a.String() == c.String() {
+		t.Fatalf("different seeds, same outcomes: %v", a)
+	}
+}
+
+func TestCommonRandomNumbers(t *testing.T) {
+	in, _ := calibrated(t)
+	ctx := context.Background()
+	for r := range 8 {
+		seed := simulator.SeedFor(3, r)
+		lo, _ := in.Run(ctx, with(current, Quorum, 0.02), seed)
+		hi, _ := in.Run(ctx, with(current, Quorum, 0.10), seed)
+		// Quorum does not change who votes, so on the same draws turnout is
+		// identical, and a higher quorum can only turn passes into failures.
+		if lo[Turnout] != hi[Turnout] {
+			t.Errorf("seed %d: turnout differs with quorum on common numbers: %v vs %v", r, lo[Turnout], hi[Turnout])
+		}
+		if hi[PassRate] > lo[PassRate] {
+			t.Errorf("seed %d: pass rate rose with quorum: %v -> %v", r, lo[PassRate], hi[PassRate])
+		}
+		if hi[CaptureCostShare] < lo[CaptureCostShare] {
+			t.Errorf("seed %d: capture cost fell with quorum", r)
+		}
+	}
+}
+
+func TestParametersMoveOutcomesTheRightWay(t *testing.T) {
+	in, _ := calibrated(t)
+	base := mean(t, in, current, 8)
+	long := mean(t, in, with(current, VotingPeriodDays, 14), 8)
+	if long[Turnout] <= base[Turnout] || long[TimeToDecisionDays] != base[TimeToDecisionDays]+7 {
+		t.Errorf("longer period: turnout %v -> %v, time %v -> %v", base[Turnout], long[Turnout], base[TimeToDecisionDays], long[TimeToDecisionDays])
+	}
+	paid := mean(t, in, with(current, ParticipationReward, 10), 8)
+	if paid[TurnoutCount] <= base[TurnoutCount] || paid[RewardSpendPerMonth] <= 0 || base[RewardSpendPerMonth] != 0 {
+		t.Errorf("reward: turnout_count %v -> %v, spend %v -> %v", base[TurnoutCount], paid[TurnoutCount], base[RewardSpendPerMonth], paid[RewardSpendPerMonth])
+	}
+	strict := mean(t, in, with(current, ProposalThreshold, 0.05), 8)
+	if strict[GoodBlockedRate] <= base[GoodBlockedRate] {
+		t.Errorf("higher threshold should block more good proposals: %v -> %v", base[GoodBlockedRate], strict[GoodBlockedRate])
+	}
+	diff := mean(t, in, with(current, VoteDifferential, 0.03), 8)
+	if diff[AttackSuccessRate] > base[AttackSuccessRate] {
+		t.Errorf("a vote differential should not help attackers: %v -> %v", base[AttackSuccessRate], diff[AttackSuccessRate])
+	}
+}
+
+func TestNoAdversaryNoCapture(t *testing.T) {
+	m, err := New(simulator.Options{"adversary_share": 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile("../../configs/examples/metrics.json")
+	obs, err := metrics.Parse(b, "example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, _, err := m.Calibrate(context.Background(), obs, current, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := mean(t, in, current, 4); v[AttackSuccessRate] != 0 {
+		t.Errorf("attack success with no adversary = %v", v[AttackSuccessRate])
+	}
+}
+
+func TestBadParamsAndOptions(t *testing.T) {
+	in, _ := calibrated(t)
+	ctx := context.Background()
+	for _, p := range []simulator.Params{
+		with(current, "quorom", 0.1),
+		with(current, Quorum, 0.9),
+		with(current, VotingPeriodDays, 7.5),
+	} {
+		if _, err := in.Run(ctx, p, 1); !errors.Is(err, simulator.ErrInvalidParams) {
+			t.Errorf("Run(%v) error = %v, want ErrInvalidParams", p, err)
+		}
+	}
+	if _, err := New(simulator.Options{"adversary_shar": 0.1}); !errors.Is(err, simulator.ErrInvalidParams) {
+		t.Errorf("unknown option: %v", err)
+	}
+	if _, err := New(simulator.Options{"horizon_days": -1}); !errors.Is(err, simulator.ErrInvalidParams) {
+		t.Errorf("out of range option: %v", err)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := in.Run(cctx, current, 1); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled run: %v", err)
+	}
+}
+
+// BenchmarkRun measures one replication of the example DAO on one core and
+// reports agent-decisions per second (one voter considering one proposal).
+func BenchmarkRun(b *testing.B) {
+	in, _ := calibrated(b)
+	ti := in.(*Instance)
+	ctx := context.Background()
+	var decisions float64
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		v, err := in.Run(ctx, current, uint64(i))
+		if err != nil {
+			b.Fatal(err)
+		}
+		props := v[ProposalsPerMonth]*ti.opt.horizonDays/30 + float64(ti.opt.attackSamples)
+		decisions += props * float64(len(ti.power))
+	}
+	b.ReportMetric(decisions/b.Elapsed().Seconds(), "decisions/s")
+}
+
+// BenchmarkRunParallel is BenchmarkRun on all cores.
+func BenchmarkRunParallel(b *testing.B) {
+	in, _ := calibrated(b)
+	ti := in.(*Instance)
+	ctx := context.Background()
+	var mu sync.Mutex
+	var decisions float64
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		var local float64
+		seed := uint64(0)
+		for pb.Next() {
+			seed++
+			v, err := in.Run(ctx, current, seed)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			local += (v[ProposalsPerMonth]*ti.opt.horizonDays/30 + float64(ti.opt.attackSamples)) * float64(len(ti.power))
+		}
+		mu.Lock()
+		decisions += local
+		mu.Unlock()
+	})
+	b.ReportMetric(decisions/b.Elapsed().Seconds(), "decisions/s")
+}
+
+// BenchmarkCalibrate measures fitting the example DAO.
+func BenchmarkCalibrate(b *testing.B) {
+	bs, _ := os.ReadFile("../../configs/examples/metrics.json")
+	obs, err := metrics.Parse(bs, "example")
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, _ := New(nil)
+	for b.Loop() {
+		if _, _, err := m.Calibrate(context.Background(), obs, current, 42); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
