@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand"
 	"runtime"
 	"strconv"
 	"sync"
@@ -13,6 +14,30 @@ import (
 	"github.com/c-bata/goptuna"
 	"github.com/c-bata/goptuna/tpe"
 )
+
+// globalRand serialises use of math/rand's global source. goptuna v0.9.0's
+// TPE and random samplers draw from it (internal/random.ArgMaxMultinomial,
+// categorical sampling) besides their seeded generators, so Search reseeds
+// it before every batch of suggestions. That requires GODEBUG
+// randseednop=0, which cmd/attune and the tests set with //go:debug.
+var globalRand sync.Mutex
+
+// ErrUnseedable is returned when math/rand's global source ignores Seed
+// (Go 1.24+ without GODEBUG=randseednop=0): the search would not be
+// reproducible.
+var ErrUnseedable = errors.New("math/rand global source cannot be seeded; build with //go:debug randseednop=0 or set GODEBUG=randseednop=0 (goptuna draws from it, and reproducible searches need it seeded)")
+
+// seedGlobal seeds math/rand's global source and checks that it took.
+func seedGlobal(seed int64) error {
+	rand.Seed(seed) //lint:ignore SA1019 goptuna reads the global source, which only Seed can fix
+	a := rand.Int63()
+	rand.Seed(seed) //lint:ignore SA1019 as above
+	if rand.Int63() != a {
+		return ErrUnseedable
+	}
+	rand.Seed(seed) //lint:ignore SA1019 as above
+	return nil
+}
 
 // Evaluation is what the objective says of one parameter set. Higher Value
 // is better.
@@ -189,11 +214,14 @@ func Search(ctx context.Context, space Space, baseline map[string]float64, obj O
 		n := min(batch, opt.Trials-len(res.Trials))
 		ids := make([]int, n)
 		ps := make([]map[string]float64, n)
-		for i := range n {
+		globalRand.Lock()
+		err := seedGlobal(int64(opt.Seed) ^ int64(len(res.Trials))*0x5851f42d4c957f2d)
+		for i := 0; i < n && err == nil; i++ {
 			ids[i], ps[i], err = ask(study, space)
-			if err != nil {
-				return res, err
-			}
+		}
+		globalRand.Unlock()
+		if err != nil {
+			return res, err
 		}
 		evs, err := eval(ps)
 		if err != nil {
