@@ -32,6 +32,9 @@ type Config struct {
 	Out string `yaml:"out" json:"out" mapstructure:"out"`
 	// Schedule is how often `attune serve` runs a cycle, e.g. "@every 24h".
 	Schedule string `yaml:"schedule" json:"schedule" mapstructure:"schedule"`
+
+	// src records where each setting came from, for Line and Problem.
+	src *source `yaml:"-" json:"-" mapstructure:"-"`
 }
 
 // DAO names the organisation and the mechanism model that describes it.

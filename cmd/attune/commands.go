@@ -1,0 +1,391 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/attune-dao/attune/loop"
+	"github.com/attune-dao/attune/metrics"
+	"github.com/attune-dao/attune/optimizer"
+	"github.com/attune-dao/attune/oracle"
+	"github.com/attune-dao/attune/simulator"
+)
+
+func (a *app) runCmd() *cobra.Command {
+	var out string
+	var trials int
+	cmd := &cobra.Command{
+		Use:   "run",
+		Short: "Run one cycle: calibrate, search, verify and draft a proposal",
+		Long: `Run one whole cycle and exit, as a cron job would: read the metrics, calibrate
+the model, search the parameters, verify the best candidate against the
+parameters in force on fresh paired replications, and write
+
+  <out>/<cycle-id>/proposal.md          the proposal for stewards (Markdown)
+  <out>/<cycle-id>/recommendation.json  every number behind it
+  <out>/<cycle-id>/objectives.png       objectives under current and recommended
+  <out>/<cycle-id>/config.yaml          the effective config; rerun it to reproduce
+
+The cycle id is derived from the inputs, so rerunning the same inputs
+rewrites the same files.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			extra := map[string]any{}
+			if cmd.Flags().Changed("out") {
+				extra["out"] = out
+			}
+			if cmd.Flags().Changed("trials") {
+				extra["optimizer.trials"] = trials
+			}
+			cfg, err := a.loadConfig(cmd, extra)
+			if err != nil {
+				return err
+			}
+			start := time.Now()
+			env, err := loop.Prepare(cmd.Context(), cfg, a.logger())
+			if err != nil {
+				return err
+			}
+			p := a.progress()
+			c, err := env.Cycle(cmd.Context(), oracle.Template{}, loop.Options{Version: buildVersion(), Progress: p.update})
+			p.done()
+			if err != nil {
+				return err
+			}
+			dir, err := c.Write(cfg.Out)
+			if err != nil {
+				return err
+			}
+			a.logger().Info("cycle written", "cycle", c.ID, "dir", dir, "change", c.Recommendation.Change)
+			if a.output == "json" {
+				return writeJSON(a.stdout, struct {
+					Dir            string                `json:"dir"`
+					Recommendation oracle.Recommendation `json:"recommendation"`
+				}{dir, c.Recommendation})
+			}
+			printRecommendation(a.stdout, c.Recommendation, time.Since(start))
+			fmt.Fprintf(a.stdout, "\nwrote %s/{proposal.md,recommendation.json,objectives.png,config.yaml}\n", dir)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&out, "out", "attune-out", "directory to write the cycle under (overrides out)")
+	cmd.Flags().IntVar(&trials, "trials", 0, "number of trials (overrides optimizer.trials)")
+	return cmd
+}
+
+func (a *app) optimizeCmd() *cobra.Command {
+	var trials int
+	cmd := &cobra.Command{
+		Use:   "optimize",
+		Short: "Search the parameters and print the recommendation; nothing is written",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			extra := map[string]any{}
+			if cmd.Flags().Changed("trials") {
+				extra["optimizer.trials"] = trials
+			}
+			cfg, err := a.loadConfig(cmd, extra)
+			if err != nil {
+				return err
+			}
+			start := time.Now()
+			env, err := loop.Prepare(cmd.Context(), cfg, a.logger())
+			if err != nil {
+				return err
+			}
+			if err := env.CheckFit(); err != nil {
+				return err
+			}
+			p := a.progress()
+			res, err := env.Optimize(cmd.Context(), loop.Options{Progress: p.update})
+			p.done()
+			if err != nil {
+				return err
+			}
+			rec, err := env.Recommend(cmd.Context(), loop.CycleID(cfg, env.Observation, buildVersion()), res, buildVersion())
+			if err != nil {
+				return err
+			}
+			if a.output == "json" {
+				return writeJSON(a.stdout, rec)
+			}
+			printRecommendation(a.stdout, rec, time.Since(start))
+			return nil
+		},
+	}
+	cmd.Flags().IntVar(&trials, "trials", 0, "number of trials (overrides optimizer.trials)")
+	return cmd
+}
+
+func (a *app) simulateCmd() *cobra.Command {
+	var sets []string
+	var reps int
+	cmd := &cobra.Command{
+		Use:   "simulate",
+		Short: "Simulate the parameters in force (or --set name=value) and print outcomes with intervals",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := a.loadConfig(cmd, nil)
+			if err != nil {
+				return err
+			}
+			env, err := loop.Prepare(cmd.Context(), cfg, a.logger())
+			if err != nil {
+				return err
+			}
+			params := env.Current.Clone()
+			for _, s := range sets {
+				k, v, ok := strings.Cut(s, "=")
+				x, perr := strconv.ParseFloat(strings.TrimSpace(v), 64)
+				if !ok || perr != nil {
+					return usageError{fmt.Errorf("--set %q: want name=number, e.g. --set quorum=0.05", s)}
+				}
+				params[strings.TrimSpace(k)] = x
+			}
+			if _, err := simulator.Complete(env.Model.Params(), params); err != nil {
+				return usageError{fmt.Errorf("--set: %w", err)}
+			}
+			if reps <= 0 {
+				reps = cfg.Optimizer.Validation
+			}
+			runs, err := env.Replicate(cmd.Context(), params, cfg.Optimizer.Seed, reps)
+			if err != nil {
+				return err
+			}
+			level := cfg.Optimizer.Confidence
+			type row struct {
+				Outcome string    `json:"outcome"`
+				Unit    string    `json:"unit"`
+				Mean    float64   `json:"mean"`
+				CI      []float64 `json:"ci"`
+			}
+			var rows []row
+			for _, o := range env.Model.Outcomes() {
+				xs := make([]float64, len(runs))
+				for i, r := range runs {
+					xs[i] = r[o.Name]
+				}
+				m, lo, hi := metrics.MeanCI(xs, level)
+				rows = append(rows, row{o.Name, o.Unit, m, []float64{lo, hi}})
+			}
+			if a.output == "json" {
+				return writeJSON(a.stdout, struct {
+					Model        string           `json:"model"`
+					Params       simulator.Params `json:"params"`
+					Replications int              `json:"replications"`
+					Confidence   float64          `json:"confidence"`
+					Outcomes     []row            `json:"outcomes"`
+				}{env.Model.Name(), params, reps, level, rows})
+			}
+			fmt.Fprintf(a.stdout, "%s under %s, %d replications, %.0f%% intervals\n\n", env.Model.Name(), formatParams(params), reps, level*100)
+			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "outcome\tmean\tinterval\tunit")
+			for _, r := range rows {
+				fmt.Fprintf(tw, "%s\t%s\t[%s, %s]\t%s\n", r.Outcome, num(r.Mean), num(r.CI[0]), num(r.CI[1]), r.Unit)
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().StringArrayVar(&sets, "set", nil, "parameter value to simulate instead of the one in force, e.g. --set quorum=0.05 (repeatable)")
+	cmd.Flags().IntVar(&reps, "replications", 0, "replications (default: optimizer.validation)")
+	return cmd
+}
+
+func (a *app) calibrateCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "calibrate",
+		Short: "Print observed vs simulated metrics under the parameters in force, with the fit error",
+		Long: `Calibrate the model to the metrics and print, for each metric, the observed
+value, the simulated one under the parameters in force and the relative
+error. Targets are the metrics the calibration fits; the others show how
+well the rest of the model agrees. Exits 1 when a target misses the
+tolerance.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := a.loadConfig(cmd, nil)
+			if err != nil {
+				return err
+			}
+			env, err := loop.Prepare(cmd.Context(), cfg, a.logger())
+			if err != nil {
+				return err
+			}
+			f := env.Fit
+			if a.output == "json" {
+				if err := writeJSON(a.stdout, struct {
+					Model string        `json:"model"`
+					OK    bool          `json:"ok"`
+					Fit   simulator.Fit `json:"fit"`
+				}{env.Model.Name(), f.OK(), f}); err != nil {
+					return err
+				}
+				return env.CheckFit()
+			}
+			fmt.Fprintf(a.stdout, "%s calibrated to %s (%s to %s), %d replications\n\n", env.Model.Name(), env.Observation.Source,
+				env.Observation.Window.Start.Format("2006-01-02"), env.Observation.Window.End.Format("2006-01-02"), f.Replications)
+			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "metric\tobserved\tsimulated\terror\t")
+			for _, k := range f.Observed.Names() {
+				mark := ""
+				for _, t := range f.Targets {
+					if t == k {
+						mark = "target"
+						if f.Error[k] > f.Tolerance {
+							mark = "target, OUTSIDE TOLERANCE"
+						}
+					}
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%.1f%%\t%s\n", k, num(f.Observed[k]), num(f.Simulated[k]), f.Error[k]*100, mark)
+			}
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			name, worst := f.MaxTargetError()
+			fmt.Fprintf(a.stdout, "\nfit: worst target %s at %.1f%% (tolerance %.1f%%)\nlatent:", name, worst*100, f.Tolerance*100)
+			for _, k := range slices.Sorted(maps.Keys(f.Latent)) {
+				fmt.Fprintf(a.stdout, " %s=%s", k, num(f.Latent[k]))
+			}
+			fmt.Fprintln(a.stdout)
+			return env.CheckFit()
+		},
+	}
+}
+
+func (a *app) configCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "config", Short: "Inspect the configuration"}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "show",
+		Short: "Print the effective config: embedded default < --config file < ATTUNE_* env < flags",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := a.loadConfig(cmd, nil)
+			if err != nil {
+				return err
+			}
+			if a.output == "json" {
+				return writeJSON(a.stdout, cfg)
+			}
+			b, err := cfg.YAML()
+			if err != nil {
+				return err
+			}
+			_, err = a.stdout.Write(b)
+			return err
+		},
+	})
+	return cmd
+}
+
+func (a *app) versionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print attune's version and the models it ships",
+		Args:  noArgs,
+		RunE: func(*cobra.Command, []string) error {
+			if a.output == "json" {
+				return writeJSON(a.stdout, map[string]any{"version": buildVersion(), "models": simulator.Models()})
+			}
+			fmt.Fprintf(a.stdout, "attune %s (models: %s)\n", buildVersion(), strings.Join(simulator.Models(), ", "))
+			return nil
+		},
+	}
+}
+
+// printRecommendation writes the short summary of a recommendation.
+func printRecommendation(w io.Writer, rec oracle.Recommendation, took time.Duration) {
+	m := rec.Method
+	fmt.Fprintf(w, "cycle %s: %s (%s), %d trials x %d replications, %s, seed %d, %.1fs\n\n",
+		rec.CycleID, rec.DAO, m.Model, m.Trials, m.Replications, m.Sampler, m.Seed, took.Seconds())
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "parameter\tcurrent\t->\trecommended\tchange\t")
+	for _, p := range rec.Params {
+		change := "="
+		switch {
+		case !p.Searched:
+			change = "held"
+		case p.Changed() && p.Current != 0:
+			change = fmt.Sprintf("%+.1f%%", p.RelChange*100)
+		case p.Changed():
+			change = "from 0"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t->\t%s\t%s\t%s\n", p.Name, num(p.Current), num(p.Recommended), change, p.Unit)
+	}
+	tw.Flush()
+	level := rec.Score.Difference.CI.Level * 100
+	fmt.Fprintf(w, "\nexpected effect on each objective (%.0f%% intervals, %d fresh paired replications):\n", level, rec.Method.Validation)
+	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "objective\tcurrent\trecommended\tdifference\tinterval\tverdict")
+	for _, e := range append(append([]oracle.Effect{}, rec.Effects...), rec.Score) {
+		d := e.Difference
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%+.4g\t[%s, %s]\t%s\n", e.Name, num(e.Current.Mean), num(e.Recommended.Mean), d.Mean, num(d.CI.Lo), num(d.CI.Hi), e.Verdict())
+	}
+	tw.Flush()
+	for _, c := range rec.Clamps {
+		if c.Binding {
+			fmt.Fprintf(w, "guardrail binding: %s (%s: %s)\n", c.Param, c.Kind, c.Detail)
+		}
+	}
+	verdict := "NO CHANGE"
+	if rec.Change {
+		verdict = "CHANGE RECOMMENDED"
+	}
+	fmt.Fprintf(w, "\n%s: %s\n", verdict, rec.Reason)
+}
+
+// progress renders search progress on a terminal; elsewhere it is silent
+// (the loop logs instead).
+type progressLine struct {
+	w      io.Writer
+	active bool
+	shown  bool
+}
+
+func (a *app) progress() *progressLine {
+	return &progressLine{w: a.stderr, active: a.interactive()}
+}
+
+func (p *progressLine) update(pr optimizer.Progress) {
+	if !p.active {
+		return
+	}
+	p.shown = true
+	fmt.Fprintf(p.w, "\r\033[Ktrials %d/%d  best %.4g (trial %d)  elapsed %s  eta %s",
+		pr.Done, pr.Total, pr.Best.Eval.Value, pr.Best.Number, pr.Elapsed.Round(time.Second), pr.ETA().Round(time.Second))
+}
+
+func (p *progressLine) done() {
+	if p.shown {
+		fmt.Fprintln(p.w)
+	}
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func num(x float64) string {
+	if math.IsNaN(x) {
+		return "n/a"
+	}
+	return strconv.FormatFloat(x, 'g', 4, 64)
+}
+
+func formatParams(p simulator.Params) string {
+	var parts []string
+	for _, k := range p.Names() {
+		parts = append(parts, k+"="+strconv.FormatFloat(p[k], 'g', -1, 64))
+	}
+	return strings.Join(parts, " ")
+}

@@ -1,0 +1,246 @@
+package config
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+)
+
+// MaxTrials is the largest optimizer.trials Validate accepts.
+const MaxTrials = 100000
+
+// Validate checks what can be checked without the model: required
+// settings, ranges, enumerations, search bounds, objectives and
+// constraints, and that every number is finite. It reports every problem
+// in one *Error (wrapping ErrInvalid), each with its file:line when known.
+// Load calls it; checks against the model's parameters and outcomes are
+// made elsewhere (see Problem).
+func (c *Config) Validate() error {
+	ps := problems{list: c.validate()}
+	return ps.errorOrNil(c.fileName())
+}
+
+// checker collects the problems Validate finds.
+type checker struct {
+	c    *Config
+	list []Problem
+}
+
+func (k *checker) add(key, format string, args ...any) {
+	k.list = append(k.list, k.c.problem(key, fmt.Sprintf(format, args...)))
+}
+
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// finite reports whether v is finite, recording a problem if not.
+func (k *checker) finite(key string, v float64) bool {
+	if finite(v) {
+		return true
+	}
+	k.add(key, "%v is not a finite number; give a number", v)
+	return false
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func (c *Config) validate() []Problem {
+	k := &checker{c: c}
+	k.dao()
+	for _, name := range sortedKeys(c.Current) {
+		k.finite("current."+name, c.Current[name])
+	}
+	for _, name := range sortedKeys(c.Search) {
+		k.search("search."+name, c.Search[name])
+	}
+	k.objectives()
+	for i, s := range c.Constraints {
+		if _, err := ParseConstraint(s); err != nil {
+			k.add(indexKey("constraints", i), "%s", constraintProblem(s))
+		}
+	}
+	k.risk()
+	k.optimizer()
+	k.calibration()
+	k.sources()
+	switch c.Oracle.Provider {
+	case "template", "openai":
+	default:
+		k.add("oracle.provider", "%q is not a provider; use template (offline, deterministic) or openai", c.Oracle.Provider)
+	}
+	for i, s := range c.Sinks {
+		if strings.TrimSpace(s.Type) == "" {
+			k.add(indexKey("sinks", i)+".type", "is empty; give the sink's type, e.g. markdown")
+		}
+	}
+	if strings.TrimSpace(c.Out) == "" {
+		k.add("out", "is empty; give the directory cycles write to, e.g. out: attune-out")
+	}
+	return k.list
+}
+
+func (k *checker) dao() {
+	d := k.c.DAO
+	if strings.TrimSpace(d.Name) == "" {
+		k.add("dao.name", "is empty; name the DAO, e.g. name: Example DAO")
+	}
+	if strings.TrimSpace(d.Model) == "" {
+		k.add("dao.model", "is empty; name the mechanism model, e.g. model: tokenvote (`attune model` lists them)")
+	}
+	for _, name := range sortedKeys(d.Options) {
+		k.finite("dao.options."+name, d.Options[name])
+	}
+}
+
+func (k *checker) search(key string, s SearchParam) {
+	switch s.Type {
+	case "", "float", "int", "log", "categorical":
+	default:
+		k.add(key+".type", "%q is not a search type; use float (the default), int, log or categorical", s.Type)
+		return
+	}
+	if k.finite(key+".max_change", s.MaxChange) && s.MaxChange < 0 {
+		k.add(key+".max_change", "%g is negative; give the largest relative change per cycle, e.g. 0.25 for ±25%%, or 0 for no bound", s.MaxChange)
+	}
+	if k.finite(key+".max_step", s.MaxStep) && s.MaxStep < 0 {
+		k.add(key+".max_step", "%g is negative; give the largest absolute change per cycle, or 0 for no bound", s.MaxStep)
+	}
+	if s.Type == "categorical" {
+		if len(s.Choices) == 0 {
+			k.add(key, "type categorical needs choices, e.g. choices: [3, 5, 7]")
+		}
+		for i, v := range s.Choices {
+			k.finite(indexKey(key+".choices", i), v)
+		}
+	} else if len(s.Choices) > 0 {
+		k.add(key+".choices", "choices apply only to type categorical; set type: categorical or remove choices")
+	}
+	okMin := s.Min != nil && k.finite(key+".min", *s.Min)
+	okMax := s.Max != nil && k.finite(key+".max", *s.Max)
+	if s.Type != "categorical" && !s.Frozen {
+		switch {
+		case s.Min == nil && s.Max == nil:
+			k.add(key, "min and max are missing; give the range to search, e.g. {min: 0.01, max: 0.2}, or frozen: true")
+		case s.Min == nil:
+			k.add(key, "min is missing; give the range to search, or frozen: true")
+		case s.Max == nil:
+			k.add(key, "max is missing; give the range to search, or frozen: true")
+		}
+	}
+	if okMin && okMax && *s.Min > *s.Max {
+		k.add(key, "min %g > max %g; want min <= max", *s.Min, *s.Max)
+	}
+	if s.Type == "log" && okMin && *s.Min <= 0 {
+		k.add(key+".min", "%g: type log needs min > 0; raise min or use type float", *s.Min)
+	}
+	if s.Type == "int" {
+		if okMin && *s.Min != math.Trunc(*s.Min) {
+			k.add(key+".min", "%g: type int needs whole-number bounds", *s.Min)
+		}
+		if okMax && *s.Max != math.Trunc(*s.Max) {
+			k.add(key+".max", "%g: type int needs whole-number bounds", *s.Max)
+		}
+	}
+}
+
+func (k *checker) objectives() {
+	obj := k.c.Objectives
+	if len(obj) == 0 {
+		k.add("objectives", "none given; list at least one, e.g. - {name: turnout, weight: 1}")
+		return
+	}
+	first := map[string]int{}
+	for i, o := range obj {
+		key := indexKey("objectives", i)
+		if strings.TrimSpace(o.Name) == "" {
+			k.add(key+".name", "is empty; give the outcome to improve, e.g. turnout")
+		} else if j, dup := first[o.Name]; dup {
+			k.add(key+".name", "%q is listed twice (also objectives[%d]); keep one entry", o.Name, j)
+		} else {
+			first[o.Name] = i
+		}
+		if !finite(o.Weight) || o.Weight <= 0 {
+			k.add(key+".weight", "%v; want a finite number > 0, e.g. 1", o.Weight)
+		}
+		switch o.Direction {
+		case "", "maximize", "minimize":
+		default:
+			k.add(key+".direction", "%q is not a direction; use maximize or minimize, or leave it out for the model's", o.Direction)
+		}
+	}
+}
+
+func (k *checker) risk() {
+	r := k.c.Risk
+	switch r.Measure {
+	case "mean", "cvar":
+	default:
+		k.add("risk.measure", "%q is not a risk measure; use mean or cvar", r.Measure)
+	}
+	if k.finite("risk.alpha", r.Alpha) && r.Measure == "cvar" && !(r.Alpha > 0 && r.Alpha <= 1) {
+		k.add("risk.alpha", "%g is outside (0, 1]; cvar averages the worst alpha share of replications, e.g. 0.1", r.Alpha)
+	}
+}
+
+func (k *checker) optimizer() {
+	o := k.c.Optimizer
+	switch o.Sampler {
+	case "tpe", "random":
+	default:
+		k.add("optimizer.sampler", "%q is not a sampler; use tpe or random", o.Sampler)
+	}
+	if o.Trials < 1 || o.Trials > MaxTrials {
+		k.add("optimizer.trials", "%d; want between 1 and %d", o.Trials, MaxTrials)
+	}
+	if o.Replications < 2 {
+		k.add("optimizer.replications", "%d; want at least 2 (a spread needs two runs)", o.Replications)
+	}
+	if o.Validation < 2 {
+		k.add("optimizer.validation", "%d; want at least 2 (a spread needs two runs)", o.Validation)
+	}
+	if o.Batch < 1 {
+		k.add("optimizer.batch", "%d; want at least 1", o.Batch)
+	}
+	if !(o.Confidence > 0 && o.Confidence < 1) {
+		k.add("optimizer.confidence", "%v; want a level strictly between 0 and 1, e.g. 0.9", o.Confidence)
+	}
+	switch o.Storage {
+	case "", "memory":
+	default:
+		k.add("optimizer.storage", "%q is not supported; use memory", o.Storage)
+	}
+}
+
+func (k *checker) calibration() {
+	c := k.c.Calibration
+	if !finite(c.Tolerance) || c.Tolerance <= 0 {
+		k.add("calibration.tolerance", "%v; want a finite number > 0, e.g. 0.1 for 10%%", c.Tolerance)
+	}
+	if c.Replications < 1 {
+		k.add("calibration.replications", "%d; want at least 1", c.Replications)
+	}
+}
+
+func (k *checker) sources() {
+	src := k.c.Sources
+	if len(src) == 0 {
+		k.add("sources", "none given; list where metrics come from, e.g. - {type: file, path: metrics.json}")
+		return
+	}
+	for i, s := range src {
+		key := indexKey("sources", i)
+		switch {
+		case strings.TrimSpace(s.Type) == "":
+			k.add(key+".type", "is empty; give the source's type, e.g. file")
+		case s.Type == "file" && strings.TrimSpace(s.Path) == "":
+			k.add(key+".path", "is empty; a file source needs the path of its metrics file")
+		}
+	}
+}

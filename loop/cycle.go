@@ -1,0 +1,346 @@
+package loop
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+
+	"github.com/attune-dao/attune/config"
+	"github.com/attune-dao/attune/metrics"
+	"github.com/attune-dao/attune/objectives"
+	"github.com/attune-dao/attune/optimizer"
+	"github.com/attune-dao/attune/oracle"
+	"github.com/attune-dao/attune/simulator"
+)
+
+// validationSalt separates the seeds of validation replications from those
+// of the search, so the verdict is not judged on the draws that chose it.
+const validationSalt = 0x76616c6964617465
+
+// Options tune one cycle without changing its result.
+type Options struct {
+	// Version is attune's version, recorded in the recommendation.
+	Version string
+	// Progress, when set, receives the search's progress.
+	Progress func(optimizer.Progress)
+	// Workers bounds parallel simulations; 0 means GOMAXPROCS.
+	Workers int
+}
+
+// Cycle is one finished cycle: what it read, what it concluded and the
+// drafted proposal.
+type Cycle struct {
+	ID             string
+	Env            *Env
+	Search         *optimizer.Result
+	Recommendation oracle.Recommendation
+	Proposal       oracle.Proposal
+	Chart          []byte
+}
+
+// CycleID derives a cycle's identity from its inputs: the end of the data
+// window and a hash of the effective config (less where outputs go), the
+// observation and the version. Running the same inputs again yields the
+// same ID.
+func CycleID(cfg *config.Config, obs metrics.Observation, version string) string {
+	h := sha256.New()
+	c := *cfg
+	c.Out = ""
+	h.Write([]byte(c.Hash()))
+	b, _ := json.Marshal(obs)
+	h.Write(b)
+	h.Write([]byte(version))
+	return obs.Window.End.UTC().Format("2006-01-02") + "-" + hex.EncodeToString(h.Sum(nil))[:12]
+}
+
+// Objective returns the search objective: run the R search replications of
+// a parameter set and score them.
+func (e *Env) Objective() optimizer.Objective {
+	cfg := e.Config
+	return func(ctx context.Context, p map[string]float64) (optimizer.Evaluation, error) {
+		reps := make([]metrics.Values, cfg.Optimizer.Replications)
+		for r := range reps {
+			v, err := e.Instance.Run(ctx, p, simulator.SeedFor(cfg.Optimizer.Seed, r))
+			if err != nil {
+				return optimizer.Evaluation{}, err
+			}
+			reps[r] = v
+		}
+		ev := e.Objectives.Evaluate(reps)
+		return optimizer.Evaluation{Value: ev.Score, Violation: ev.Violation}, nil
+	}
+}
+
+// Optimize searches the space from the parameters in force.
+func (e *Env) Optimize(ctx context.Context, opt Options) (*optimizer.Result, error) {
+	o := e.Config.Optimizer
+	e.Logger.Info("search started", "sampler", o.Sampler, "trials", o.Trials, "replications", o.Replications, "params", len(e.Space))
+	res, err := optimizer.Search(ctx, e.Space, e.Current, e.Objective(), optimizer.Options{
+		Sampler: o.Sampler, Trials: o.Trials, Batch: o.Batch, Workers: opt.Workers,
+		Seed: o.Seed, Progress: opt.Progress,
+	})
+	if err != nil {
+		return res, fmt.Errorf("search: %w", err)
+	}
+	best := res.Trials[res.Best]
+	e.Logger.Info("search done", "best_trial", best.Number, "score", best.Eval.Value, "feasible", best.Eval.Feasible())
+	return res, nil
+}
+
+// Run executes one whole cycle: prepare, search, verify, draft.
+func Run(ctx context.Context, cfg *config.Config, drafter oracle.Drafter, opt Options) (*Cycle, error) {
+	e, err := Prepare(ctx, cfg, nil)
+	if err != nil {
+		return nil, err
+	}
+	return e.Cycle(ctx, drafter, opt)
+}
+
+// Cycle runs search, verification and drafting on a prepared Env.
+func (e *Env) Cycle(ctx context.Context, drafter oracle.Drafter, opt Options) (*Cycle, error) {
+	if err := e.CheckFit(); err != nil {
+		return nil, err
+	}
+	e.Workers = opt.Workers
+	res, err := e.Optimize(ctx, opt)
+	if err != nil {
+		return nil, err
+	}
+	c := &Cycle{ID: CycleID(e.Config, e.Observation, opt.Version), Env: e, Search: res}
+	rec, err := e.Recommend(ctx, c.ID, res, opt.Version)
+	if err != nil {
+		return nil, err
+	}
+	c.Recommendation = rec
+	if c.Proposal, err = drafter.Draft(ctx, rec); err != nil {
+		return nil, fmt.Errorf("draft: %w", err)
+	}
+	if c.Chart, err = oracle.Chart(rec); err != nil {
+		return nil, fmt.Errorf("chart: %w", err)
+	}
+	return c, nil
+}
+
+// Recommend verifies the search's best candidate against the parameters in
+// force on fresh paired replications and builds the Recommendation.
+func (e *Env) Recommend(ctx context.Context, id string, res *optimizer.Result, version string) (oracle.Recommendation, error) {
+	cfg := e.Config
+	level := cfg.Optimizer.Confidence
+	cand := e.round(res.Trials[res.Best].Params)
+	n := cfg.Optimizer.Validation
+	vseed := cfg.Optimizer.Seed ^ validationSalt
+	baseReps, err := e.Replicate(ctx, e.Current, vseed, n)
+	if err != nil {
+		return oracle.Recommendation{}, fmt.Errorf("validate parameters in force: %w", err)
+	}
+	candReps, err := e.Replicate(ctx, cand, vseed, n)
+	if err != nil {
+		return oracle.Recommendation{}, fmt.Errorf("validate candidate: %w", err)
+	}
+	baseEv, candEv := e.Objectives.Evaluate(baseReps), e.Objectives.Evaluate(candReps)
+
+	rec := oracle.Recommendation{CycleID: id, DAO: cfg.DAO.Name, Candidate: map[string]float64(cand)}
+	rec.Score = effect("score", "", "maximize", 0, baseEv.Scores, candEv.Scores, level)
+	d := rec.Score.Difference
+	sameParams := res.Best == 0 || equalParams(cand, e.Current)
+	switch {
+	case sameParams:
+		rec.Reason = fmt.Sprintf("the parameters in force scored best among %d trials", len(res.Trials))
+	case !candEv.Feasible():
+		rec.Reason = fmt.Sprintf("the best candidate breaks a constraint on %d fresh replications: %s", n, violated(e.Objectives, candEv))
+	case !baseEv.Feasible():
+		rec.Change = true
+		rec.Reason = fmt.Sprintf("the parameters in force break a constraint (%s) and the candidate meets every constraint", violated(e.Objectives, baseEv))
+	case d.CI.Lo > 0:
+		rec.Change = true
+		rec.Reason = fmt.Sprintf("the combined score improves by %.4g (%.0f%% CI %.4g to %.4g) on %d fresh paired replications", d.Mean, level*100, d.CI.Lo, d.CI.Hi, n)
+	default:
+		rec.Reason = fmt.Sprintf("the improvement is not significant: the combined score changes by %.4g (%.0f%% CI %.4g to %.4g) on %d fresh paired replications, an interval that includes zero", d.Mean, level*100, d.CI.Lo, d.CI.Hi, n)
+	}
+	recommended := e.Current
+	if rec.Change {
+		recommended = cand
+	}
+
+	searched := map[string]bool{}
+	for _, p := range e.Space {
+		searched[p.Name] = true
+	}
+	for _, s := range e.Model.Params() {
+		pc := oracle.ParamChange{Name: s.Name, Unit: s.Unit, Description: s.Description, Current: e.Current[s.Name],
+			Recommended: recommended[s.Name], Integer: s.Integer, Searched: searched[s.Name]}
+		if pc.Current != 0 {
+			pc.RelChange = (pc.Recommended - pc.Current) / math.Abs(pc.Current)
+		}
+		rec.Params = append(rec.Params, pc)
+	}
+
+	isObjective := map[string]bool{}
+	for _, o := range e.Objectives.Objectives {
+		isObjective[o.Name] = true
+		rec.Effects = append(rec.Effects, effect(o.Name, o.Unit, o.Better.String(), o.Weight,
+			column(baseReps, o.Name), column(candReps, o.Name), level))
+	}
+	for _, s := range e.Model.Outcomes() {
+		if isObjective[s.Name] {
+			continue
+		}
+		a, b := column(baseReps, s.Name), column(candReps, s.Name)
+		if constant(a) && constant(b) && a[0] == b[0] {
+			continue // fixed by calibration, says nothing about the change
+		}
+		rec.Outcomes = append(rec.Outcomes, effect(s.Name, s.Unit, s.Better.String(), 0, a, b, level))
+	}
+	for _, c := range e.Objectives.Constraints {
+		cur, rv := baseEv.Means[c.Metric()], candEv.Means[c.Metric()]
+		if !rec.Change {
+			rv = cur
+		}
+		rec.Constraints = append(rec.Constraints, oracle.ConstraintCheck{Expr: c.String(), Current: cur, Recommended: rv, OK: c.Violation(rv) == 0})
+	}
+	for _, cl := range e.Clamps {
+		rec.Clamps = append(rec.Clamps, oracle.Clamp{Param: cl.Param, Kind: cl.Kind, Detail: cl.Detail, Binding: cl.Binding(cand[cl.Param])})
+	}
+	rec.Method = oracle.Method{
+		Model: e.Model.Name(), DataSource: e.Observation.Source,
+		WindowStart: e.Observation.Window.Start, WindowEnd: e.Observation.Window.End,
+		Sampler: cfg.Optimizer.Sampler, Trials: len(res.Trials), Replications: cfg.Optimizer.Replications,
+		Validation: n, Seed: cfg.Optimizer.Seed, Risk: e.Objectives.Risk.String(),
+		Command: "attune run --config " + filepath.ToSlash(filepath.Join(cfg.Out, id, "config.yaml")),
+		Version: version, FitTolerance: e.Fit.Tolerance,
+	}
+	for _, k := range e.Fit.Observed.Names() {
+		rec.Method.Fit = append(rec.Method.Fit, oracle.FitRow{Metric: k, Observed: e.Fit.Observed[k],
+			Simulated: e.Fit.Simulated[k], Error: e.Fit.Error[k], Target: slices.Contains(e.Fit.Targets, k)})
+	}
+	return rec, nil
+}
+
+// round rounds searched float parameters to three significant digits, the
+// precision a governance proposal states, kept within the search space.
+func (e *Env) round(p map[string]float64) simulator.Params {
+	out := simulator.Params(p).Clone()
+	for _, sp := range e.Space {
+		if sp.Kind != optimizer.Float && sp.Kind != optimizer.Log {
+			continue
+		}
+		v, _ := strconv.ParseFloat(strconv.FormatFloat(out[sp.Name], 'g', 3, 64), 64)
+		out[sp.Name] = min(max(v, sp.Low), sp.High)
+	}
+	return out
+}
+
+func equalParams(a, b simulator.Params) bool {
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return len(a) == len(b)
+}
+
+func violated(set *objectives.Set, ev objectives.Evaluation) string {
+	s := ""
+	for _, c := range set.Constraints {
+		v := ev.Means[c.Metric()]
+		if c.Violation(v) > 0 {
+			if s != "" {
+				s += "; "
+			}
+			s += fmt.Sprintf("%s is %.4g", c.String(), v)
+		}
+	}
+	return s
+}
+
+func column(reps []metrics.Values, name string) []float64 {
+	out := make([]float64, len(reps))
+	for i, r := range reps {
+		out[i] = r[name]
+	}
+	return out
+}
+
+func constant(xs []float64) bool {
+	for _, x := range xs {
+		if x != xs[0] {
+			return false
+		}
+	}
+	return true
+}
+
+func estimate(xs []float64, level float64) oracle.Estimate {
+	m, lo, hi := metrics.MeanCI(xs, level)
+	return oracle.Estimate{Mean: m, CI: oracle.Interval{Lo: lo, Hi: hi, Level: level}, N: len(xs)}
+}
+
+func effect(name, unit, better string, weight float64, base, cand []float64, level float64) oracle.Effect {
+	m, lo, hi := metrics.PairedCI(base, cand, level)
+	return oracle.Effect{Name: name, Unit: unit, Better: better, Weight: weight,
+		Current: estimate(base, level), Recommended: estimate(cand, level),
+		Difference: oracle.Estimate{Mean: m, CI: oracle.Interval{Lo: lo, Hi: hi, Level: level}, N: len(base)}}
+}
+
+// Write saves the cycle under dir/<id>/: proposal.md, recommendation.json,
+// objectives.png and config.yaml (the effective config, which reproduces
+// the cycle). Files are written atomically; rerunning a cycle rewrites the
+// same bytes. It returns the directory.
+func (c *Cycle) Write(dir string) (string, error) {
+	out := filepath.Join(dir, c.ID)
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return "", fmt.Errorf("write cycle: %w", err)
+	}
+	recJSON, err := json.MarshalIndent(c.Recommendation, "", "  ")
+	if err != nil {
+		return "", fmt.Errorf("write cycle: encode recommendation: %w", err)
+	}
+	cfgYAML, err := c.Env.Config.YAML()
+	if err != nil {
+		return "", fmt.Errorf("write cycle: encode config: %w", err)
+	}
+	files := []struct {
+		name string
+		data []byte
+	}{
+		{"proposal.md", []byte(c.Proposal.Markdown)},
+		{"recommendation.json", append(recJSON, '\n')},
+		{"objectives.png", c.Chart},
+		{"config.yaml", cfgYAML},
+	}
+	for _, f := range files {
+		if err := writeAtomic(filepath.Join(out, f.name), f.data); err != nil {
+			return "", err
+		}
+	}
+	return out, nil
+}
+
+func writeAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}

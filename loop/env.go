@@ -1,0 +1,276 @@
+// Package loop runs attune's control cycle: read the current metrics,
+// calibrate the model to them, search the parameters, verify the best
+// candidate against the parameters in force on fresh paired replications,
+// and draft a proposal. A cycle reads current state only and is
+// reproducible: the same config, metrics and seed give the same
+// recommendation, byte for byte.
+package loop
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sync"
+
+	"github.com/attune-dao/attune/config"
+	"github.com/attune-dao/attune/configs"
+	"github.com/attune-dao/attune/metrics"
+	"github.com/attune-dao/attune/objectives"
+	"github.com/attune-dao/attune/optimizer"
+	"github.com/attune-dao/attune/simulator"
+
+	// The models attune ships, registered by name.
+	_ "github.com/attune-dao/attune/simulator/tokenvote"
+)
+
+// ErrPoorFit is returned when the calibrated model does not reproduce the
+// observed metrics within the configured tolerance; searching such a model
+// would recommend from a simulator that does not describe the DAO.
+var ErrPoorFit = errors.New("calibration outside tolerance")
+
+// Env is a configured, calibrated model ready to simulate and search.
+type Env struct {
+	Config      *config.Config
+	Model       simulator.Model
+	Instance    simulator.Instance
+	Observation metrics.Observation
+	Fit         simulator.Fit
+	Current     simulator.Params
+	Objectives  *objectives.Set
+	Space       optimizer.Space
+	Clamps      []optimizer.Clamp
+	Logger      *slog.Logger
+	// Workers bounds parallel simulations; 0 means GOMAXPROCS.
+	Workers int
+}
+
+// Prepare checks cfg against its model, reads the metrics, and calibrates.
+// Config problems wrap config.ErrInvalid; bad metrics wrap
+// metrics.ErrInvalid; a poor fit wraps ErrPoorFit.
+func Prepare(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Env, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	e := &Env{Config: cfg, Logger: logger}
+	if err := e.setup(); err != nil {
+		return nil, err
+	}
+	obs, err := readSource(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	e.Observation = obs
+	logger.Info("metrics read", "dao", obs.DAO, "source", obs.Source, "window_days", obs.Window.Days())
+	inst, fit, err := e.Model.Calibrate(ctx, obs, e.Current, cfg.Optimizer.Seed)
+	if err != nil {
+		return nil, fmt.Errorf("calibrate %s: %w", e.Model.Name(), err)
+	}
+	fit.Tolerance = cfg.Calibration.Tolerance
+	e.Instance, e.Fit = inst, fit
+	name, worst := fit.MaxTargetError()
+	logger.Info("calibrated", "model", e.Model.Name(), "worst_metric", name, "error", worst, "tolerance", fit.Tolerance)
+	return e, nil
+}
+
+// CheckFit returns an error wrapping ErrPoorFit when a fitted metric misses
+// its observed value by more than the tolerance.
+func (e *Env) CheckFit() error {
+	if e.Fit.OK() {
+		return nil
+	}
+	name, worst := e.Fit.MaxTargetError()
+	return fmt.Errorf("%w: simulated %s = %.4g against observed %.4g (error %.1f%%, tolerance %.1f%%); check the metrics of %s, or the model options in dao.options, or raise calibration.tolerance",
+		ErrPoorFit, name, e.Fit.Simulated[name], e.Fit.Observed[name], worst*100, e.Fit.Tolerance*100, e.Observation.Source)
+}
+
+// setup builds the model and checks the config against it.
+func (e *Env) setup() error {
+	cfg := e.Config
+	m, err := simulator.New(cfg.DAO.Model, simulator.Options(cfg.DAO.Options))
+	if err != nil {
+		key := "dao.model"
+		if errors.Is(err, simulator.ErrInvalidParams) {
+			key = "dao.options"
+		}
+		return cfg.Problem(key, err.Error())
+	}
+	e.Model = m
+	specs := m.Params()
+	for _, name := range sortedKeys(cfg.Current) {
+		if _, ok := simulator.Spec(specs, name); !ok {
+			return cfg.Problem("current."+name, fmt.Sprintf("%s has no parameter %q; its parameters are %s", m.Name(), name, paramNames(specs)))
+		}
+	}
+	cur, err := simulator.Complete(specs, simulator.Params(cfg.Current))
+	if err != nil {
+		return cfg.Problem("current", err.Error())
+	}
+	e.Current = cur
+
+	var cons []objectives.Constraint
+	parsed, err := cfg.ParsedConstraints()
+	if err != nil {
+		return err
+	}
+	for _, c := range parsed {
+		cons = append(cons, constraint{c})
+	}
+	specsObj := make([]objectives.Spec, len(cfg.Objectives))
+	for i, o := range cfg.Objectives {
+		specsObj[i] = objectives.Spec{Name: o.Name, Weight: o.Weight, Direction: o.Direction}
+	}
+	set, err := objectives.NewSet(m.Outcomes(), specsObj, cons, objectives.Risk{Measure: cfg.Risk.Measure, Alpha: cfg.Risk.Alpha})
+	if err != nil {
+		return cfg.Problem("objectives", err.Error())
+	}
+	e.Objectives = set
+
+	hard := map[string]optimizer.Bound{}
+	for _, s := range specs {
+		hard[s.Name] = optimizer.Bound{Min: s.Min, Max: s.Max, Integer: s.Integer, Unit: s.Unit}
+	}
+	var declared []optimizer.Declared
+	for _, name := range sortedKeys(cfg.Search) {
+		sp := cfg.Search[name]
+		if _, ok := hard[name]; !ok {
+			return cfg.Problem("search."+name, fmt.Sprintf("%s has no parameter %q; its parameters are %s", m.Name(), name, paramNames(specs)))
+		}
+		declared = append(declared, optimizer.Declared{
+			Name: name, Kind: optimizer.Kind(sp.Type), Min: sp.Min, Max: sp.Max, Choices: sp.Choices,
+			MaxChange: sp.MaxChange, MaxStep: sp.MaxStep, Frozen: sp.Frozen,
+		})
+	}
+	// Search parameters in the model's declared order, not map order.
+	slices.SortStableFunc(declared, func(a, b optimizer.Declared) int {
+		return paramIndex(specs, a.Name) - paramIndex(specs, b.Name)
+	})
+	space, clamps, err := optimizer.BuildSpace(declared, hard, cur)
+	if err != nil {
+		return cfg.Problem("search", err.Error())
+	}
+	e.Space, e.Clamps = space, clamps
+	return nil
+}
+
+// readSource reads the cycle's metrics from its source.
+func readSource(ctx context.Context, cfg *config.Config) (metrics.Observation, error) {
+	if len(cfg.Sources) != 1 {
+		return metrics.Observation{}, cfg.Problem("sources", fmt.Sprintf("have %d sources; a cycle reads exactly one for now", len(cfg.Sources)))
+	}
+	src := cfg.Sources[0]
+	switch src.Type {
+	case "file":
+	default:
+		return metrics.Observation{}, cfg.Problem("sources[0].type", fmt.Sprintf("unknown source type %q; available: file", src.Type))
+	}
+	if configs.IsEmbedded(src.Path) {
+		data, err := configs.ReadEmbedded(src.Path)
+		if err != nil {
+			return metrics.Observation{}, cfg.Problem("sources[0].path", err.Error())
+		}
+		return metrics.Parse(data, src.Path)
+	}
+	path := src.Path
+	if file, _ := cfg.Line("sources"); !filepath.IsAbs(path) && file != "" && fileExists(file) && !fileExists(path) {
+		// A relative path not found from the working directory is read
+		// relative to the config file that names it.
+		path = filepath.Join(filepath.Dir(file), path)
+	}
+	return metrics.Load(ctx, path)
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+// constraint adapts config.Constraint to objectives.Constraint.
+type constraint struct{ c config.Constraint }
+
+func (c constraint) Metric() string              { return c.c.Metric }
+func (c constraint) Violation(v float64) float64 { return c.c.Violation(v) }
+func (c constraint) String() string              { return c.c.String() }
+
+// Replicate runs params n times on the seeds derived from base, in parallel,
+// and returns the outcomes in replication order.
+func (e *Env) Replicate(ctx context.Context, params simulator.Params, base uint64, n int) ([]metrics.Values, error) {
+	out := make([]metrics.Values, n)
+	err := e.parallel(ctx, n, func(ctx context.Context, r int) error {
+		v, err := e.Instance.Run(ctx, params, simulator.SeedFor(base, r))
+		if err != nil {
+			return fmt.Errorf("replication %d: %w", r, err)
+		}
+		if name, ok := v.Finite(); !ok {
+			return fmt.Errorf("replication %d: outcome %s is not finite under %v", r, name, params)
+		}
+		out[r] = v
+		return nil
+	})
+	return out, err
+}
+
+// parallel calls f(i) for i in [0, n) on up to Workers goroutines and
+// returns the first error.
+func (e *Env) parallel(ctx context.Context, n int, f func(context.Context, int) error) error {
+	workers := e.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range min(workers, n) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				if errs[i] = f(ctx, i); errs[i] != nil {
+					cancel()
+				}
+			}
+		}()
+	}
+	for i := range n {
+		if ctx.Err() != nil {
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	return ctx.Err()
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return ks
+}
+
+func paramNames(specs []simulator.ParamSpec) string {
+	s := ""
+	for i, p := range specs {
+		if i > 0 {
+			s += ", "
+		}
+		s += p.Name
+	}
+	return s
+}
+
+func paramIndex(specs []simulator.ParamSpec, name string) int {
+	return slices.IndexFunc(specs, func(s simulator.ParamSpec) bool { return s.Name == name })
+}
