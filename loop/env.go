@@ -33,6 +33,9 @@ import (
 // would recommend from a simulator that does not describe the DAO.
 var ErrPoorFit = errors.New("calibration outside tolerance")
 
+// fitSalt separates the seeds of the calibration check from the search's.
+const fitSalt = 0x666974636865636b
+
 // Env is a configured, calibrated model ready to simulate and search.
 type Env struct {
 	Config      *config.Config
@@ -70,8 +73,22 @@ func Prepare(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Env
 	if err != nil {
 		return nil, fmt.Errorf("calibrate %s: %w", e.Model.Name(), err)
 	}
+	e.Instance = inst
+	// The fit is judged on calibration.replications fresh runs of the
+	// parameters in force, whatever the model used to fit.
+	runs, err := e.Replicate(ctx, e.Current, cfg.Optimizer.Seed^fitSalt, cfg.Calibration.Replications)
+	if err != nil {
+		return nil, fmt.Errorf("check calibration: %w", err)
+	}
+	sim := metrics.Values{}
+	for _, r := range runs {
+		for k, x := range r {
+			sim[k] += x / float64(len(runs))
+		}
+	}
+	fit.Compare(sim, len(runs))
 	fit.Tolerance = cfg.Calibration.Tolerance
-	e.Instance, e.Fit = inst, fit
+	e.Fit = fit
 	name, worst := fit.MaxTargetError()
 	logger.Info("calibrated", "model", e.Model.Name(), "worst_metric", name, "error", worst, "tolerance", fit.Tolerance)
 	return e, nil

@@ -93,7 +93,8 @@ type OutcomeSpec struct {
 // the parameters in force.
 type Fit struct {
 	// Observed and Simulated hold the compared metrics by name; Simulated is
-	// the mean over Replications runs.
+	// the mean over Replications runs. A model's outcomes use the metric
+	// names of package metrics for what they share with an Observation.
 	Observed  metrics.Values `json:"observed"`
 	Simulated metrics.Values `json:"simulated"`
 	// Error is |simulated - observed| / max(|observed|, floor) per metric.
@@ -106,6 +107,17 @@ type Fit struct {
 	Replications int     `json:"replications"`
 	// Latent holds the fitted population parameters by name.
 	Latent map[string]float64 `json:"latent"`
+}
+
+// Compare sets Simulated to sim (restricted to the observed metrics) and
+// Error to each metric's relative error |sim - obs| / max(|obs|, 0.001).
+func (f *Fit) Compare(sim metrics.Values, replications int) {
+	f.Simulated, f.Error = metrics.Values{}, metrics.Values{}
+	for k, o := range f.Observed {
+		f.Simulated[k] = sim[k]
+		f.Error[k] = math.Abs(sim[k]-o) / math.Max(math.Abs(o), 1e-3)
+	}
+	f.Replications = replications
 }
 
 // MaxTargetError returns the largest error among the fitted targets and the

@@ -23,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -85,7 +86,8 @@ func exitCode(err error) int {
 		errors.Is(err, metrics.ErrInvalid),
 		errors.Is(err, objectives.ErrInvalid),
 		errors.Is(err, optimizer.ErrInvalid),
-		errors.Is(err, simulator.ErrInvalidParams):
+		errors.Is(err, simulator.ErrInvalidParams),
+		errors.Is(err, fs.ErrNotExist):
 		return exitUser
 	}
 	return exitRuntime

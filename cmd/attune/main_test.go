@@ -1,0 +1,162 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// run executes the CLI in-process and returns exit code, stdout, stderr.
+func run(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := execute(context.Background(), args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// fast makes cycles small enough for the race detector.
+func fast(t *testing.T) {
+	t.Setenv("ATTUNE_OPTIMIZER_TRIALS", "16")
+	t.Setenv("ATTUNE_OPTIMIZER_REPLICATIONS", "3")
+	t.Setenv("ATTUNE_OPTIMIZER_VALIDATION", "6")
+	t.Setenv("ATTUNE_DAO_OPTIONS_MAX_AGENTS", "2000")
+}
+
+func TestRunWritesTheCycle(t *testing.T) {
+	fast(t)
+	out := t.TempDir()
+	code, stdout, stderr := run(t, "run", "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	}
+	for _, want := range []string{"parameter", "quorum", "->", "objective", "decision_quality", "[", "wrote "} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("summary lacks %q:\n%s", want, stdout)
+		}
+	}
+	if !strings.Contains(stdout, "CHANGE RECOMMENDED") && !strings.Contains(stdout, "NO CHANGE") {
+		t.Errorf("summary has no verdict:\n%s", stdout)
+	}
+	dirs, _ := filepath.Glob(filepath.Join(out, "*", "proposal.md"))
+	if len(dirs) != 1 {
+		t.Fatalf("want one proposal under %s, found %v", out, dirs)
+	}
+	md, _ := os.ReadFile(dirs[0])
+	if !strings.Contains(string(md), "| Parameter | Current | Recommended | Change |") || !strings.Contains(string(md), "objectives.png") {
+		t.Errorf("proposal.md lacks the parameter table or chart link")
+	}
+	// Logs go to stderr (not a terminal here) with slog.
+	if !strings.Contains(stderr, "level=INFO") || !strings.Contains(stderr, "search done") {
+		t.Errorf("no structured logs on stderr: %s", stderr)
+	}
+}
+
+func TestRunJSONAndSeed(t *testing.T) {
+	fast(t)
+	code, stdout, stderr := run(t, "run", "--out", t.TempDir(), "--output", "json", "--seed", "5", "--log-format", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var got struct {
+		Dir            string `json:"dir"`
+		Recommendation struct {
+			Method struct {
+				Seed   uint64 `json:"seed"`
+				Trials int    `json:"trials"`
+			} `json:"method"`
+			Params []struct{ Name string } `json:"params"`
+		} `json:"recommendation"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &got); err != nil {
+		t.Fatalf("stdout is not JSON: %v\n%s", err, stdout)
+	}
+	if got.Recommendation.Method.Seed != 5 || got.Recommendation.Method.Trials != 16 || len(got.Recommendation.Params) != 5 {
+		t.Errorf("json = %+v", got)
+	}
+	if !strings.Contains(stderr, `"level":"INFO"`) {
+		t.Errorf("--log-format json did not log JSON: %s", stderr)
+	}
+}
+
+func TestSimulateAndCalibrate(t *testing.T) {
+	fast(t)
+	code, stdout, stderr := run(t, "simulate", "--set", "quorum=0.05", "--replications", "4")
+	if code != 0 || !strings.Contains(stdout, "quorum=0.05") || !strings.Contains(stdout, "attack_success_rate") {
+		t.Fatalf("simulate: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	code, stdout, _ = run(t, "simulate", "--output", "json", "--replications", "4")
+	var sim struct {
+		Outcomes []struct {
+			Outcome string
+			Mean    float64
+			CI      []float64
+		}
+	}
+	if code != 0 || json.Unmarshal([]byte(stdout), &sim) != nil || len(sim.Outcomes) < 10 {
+		t.Fatalf("simulate json: exit %d %s", code, stdout)
+	}
+	for _, o := range sim.Outcomes {
+		if len(o.CI) != 2 || o.CI[0] > o.Mean || o.CI[1] < o.Mean {
+			t.Errorf("%s: interval %v does not hold mean %v", o.Outcome, o.CI, o.Mean)
+		}
+	}
+	code, stdout, stderr = run(t, "calibrate")
+	if code != 0 || !strings.Contains(stdout, "observed") || !strings.Contains(stdout, "turnout") || !strings.Contains(stdout, "target") {
+		t.Fatalf("calibrate: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+}
+
+func TestConfigShowLayers(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "a.yaml")
+	os.WriteFile(file, []byte("optimizer:\n  trials: 77\n  replications: 5\n"), 0o644)
+	t.Setenv("ATTUNE_OPTIMIZER_REPLICATIONS", "6")
+	code, stdout, stderr := run(t, "config", "show", "--config", file, "--seed", "9")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"trials: 77", "replications: 6", "seed: 9", "model: tokenvote"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("config show lacks %q:\n%s", want, stdout)
+		}
+	}
+}
+
+func TestUserErrorsExitTwo(t *testing.T) {
+	dir := t.TempDir()
+	badKey := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(badKey, []byte("optimizer:\n  tirals: 10\n"), 0o644)
+	badMetrics := filepath.Join(dir, "m.yaml")
+	os.WriteFile(badMetrics, []byte("sources:\n  - {type: file, path: "+filepath.Join(dir, "m.json")+"}\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "m.json"), []byte(`{"dao": "x", "gini": NaN}`), 0o644)
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", "--config", badKey}, "tirals"},
+		{[]string{"run", "--config", filepath.Join(dir, "none.yaml")}, "none.yaml"},
+		{[]string{"run", "--config", badMetrics}, "m.json"},
+		{[]string{"run", "--bogus"}, "bogus"},
+		{[]string{"run", "extra"}, "no arguments"},
+		{[]string{"simulate", "--set", "quorum"}, "name=number"},
+		{[]string{"simulate", "--set", "speed=3"}, "speed"},
+		{[]string{"version", "--output", "yaml"}, "text or json"},
+	}
+	for _, c := range cases {
+		code, _, stderr := run(t, c.args...)
+		if code != 2 || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 naming %q", c.args, code, stderr, c.want)
+		}
+	}
+}
+
+func TestVersion(t *testing.T) {
+	code, stdout, _ := run(t, "version")
+	if code != 0 || !strings.Contains(stdout, "attune") || !strings.Contains(stdout, "tokenvote") {
+		t.Errorf("version: %d %q", code, stdout)
+	}
+}
