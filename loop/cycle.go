@@ -217,8 +217,12 @@ func (e *Env) Recommend(ctx context.Context, id string, res *optimizer.Result, v
 		Version: version, FitTolerance: e.Fit.Tolerance,
 	}
 	for _, k := range e.Fit.Observed.Names() {
-		rec.Method.Fit = append(rec.Method.Fit, oracle.FitRow{Metric: k, Observed: e.Fit.Observed[k],
-			Simulated: e.Fit.Simulated[k], Error: e.Fit.Error[k], Target: slices.Contains(e.Fit.Targets, k)})
+		obs, sim := e.Fit.Observed[k], e.Fit.Simulated[k]
+		rec.Method.Fit = append(rec.Method.Fit, oracle.FitRow{Metric: k, Observed: obs, Simulated: sim,
+			Error: (sim - obs) / math.Max(math.Abs(obs), 1e-3), Target: slices.Contains(e.Fit.Targets, k)})
+	}
+	for _, o := range e.Model.Options() {
+		rec.Method.Assumptions = append(rec.Method.Assumptions, oracle.Assumption{Name: o.Name, Value: o.Value, Description: o.Description})
 	}
 	return rec, nil
 }

@@ -97,8 +97,16 @@ type FitRow struct {
 	Metric    string  `json:"metric"`
 	Observed  float64 `json:"observed"`
 	Simulated float64 `json:"simulated"`
-	Error     float64 `json:"error"` // relative
+	Error     float64 `json:"error"` // relative, signed: (simulated-observed)/|observed|
 	Target    bool    `json:"target"`
+}
+
+// Assumption is one model setting in force, e.g. the share of supply an
+// attacking coalition is assumed to control.
+type Assumption struct {
+	Name        string  `json:"name"`
+	Value       float64 `json:"value"`
+	Description string  `json:"description"`
 }
 
 // Method records how the recommendation was produced, enough to reproduce it.
@@ -112,13 +120,15 @@ type Method struct {
 	Replications int       `json:"replications"`
 	// Validation is the number of fresh replications, on seeds the search
 	// never saw, behind every effect and interval.
-	Validation   int      `json:"validation_replications"`
-	Seed         uint64   `json:"seed"`
-	Risk         string   `json:"risk"` // e.g. "mean" or "cvar(0.1)"
-	Command      string   `json:"command"`
-	Version      string   `json:"version"`
-	Fit          []FitRow `json:"calibration"`
-	FitTolerance float64  `json:"calibration_tolerance"`
+	Validation int      `json:"validation_replications"`
+	Seed       uint64   `json:"seed"`
+	Risk       string   `json:"risk"` // e.g. "mean" or "cvar(0.1)"
+	Command    string   `json:"command"`
+	Version    string   `json:"version"`
+	Fit        []FitRow `json:"calibration"`
+	// Assumptions are the model's settings the data do not determine.
+	Assumptions  []Assumption `json:"assumptions,omitempty"`
+	FitTolerance float64      `json:"calibration_tolerance"`
 }
 
 // Recommendation is what a cycle concludes: parameter changes, their

@@ -510,6 +510,14 @@ func (d *draft) method() {
 	d.printf("- Seed: %d\n", m.Seed)
 	d.printf("- Risk measure: %s\n", orUnknown(m.Risk))
 	d.printf("- attune version: %s\n", orUnknown(m.Version))
+	if len(m.Assumptions) > 0 {
+		d.printf("\n### Model assumptions\n\n")
+		d.printf("Settings of the model that the data do not determine; they shape every number above.\n\n")
+		d.printf("| Assumption | Value | Meaning |\n|---|---:|---|\n")
+		for _, a := range m.Assumptions {
+			d.printf("| %s | %s | %s |\n", code(a.Name), FormatValue(a.Value, "", false), oneLine(a.Description))
+		}
+	}
 	d.printf("\n### Calibration\n\n")
 	if len(m.Fit) == 0 {
 		d.printf("No calibration metrics were recorded.\n")

@@ -343,3 +343,19 @@ func TestDraftOddInputsDoNotPanic(t *testing.T) {
 		t.Errorf("change from zero should be absolute:\n%s", p.Markdown)
 	}
 }
+
+func TestAssumptionsAreListed(t *testing.T) {
+	rec := fixture()
+	rec.Method.Assumptions = []Assumption{{Name: "adversary_share", Value: 0.04, Description: "share of supply an attacking coalition controls"}}
+	p, err := Template{}.Draft(context.Background(), rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(p.Markdown, "### Model assumptions") || !strings.Contains(p.Markdown, "| `adversary_share` | 0.04 | share of supply an attacking coalition controls |") {
+		t.Errorf("assumptions missing:\n%s", p.Markdown)
+	}
+	rec.Method.Assumptions[0].Value = math.NaN()
+	if _, err := (Template{}).Draft(context.Background(), rec); err == nil || !strings.Contains(err.Error(), "Assumptions[0]") {
+		t.Errorf("NaN assumption: %v", err)
+	}
+}

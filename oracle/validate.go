@@ -46,6 +46,9 @@ func (r Recommendation) Validate() error {
 		c.num(f+".Error", row.Error)
 	}
 	c.num("Method.FitTolerance", r.Method.FitTolerance)
+	for i, a := range r.Method.Assumptions {
+		c.num(fmt.Sprintf("Method.Assumptions[%d].Value", i), a.Value)
+	}
 	for _, k := range sortedKeys(r.Candidate) {
 		c.num(fmt.Sprintf("Candidate[%q]", k), r.Candidate[k])
 	}

@@ -89,6 +89,16 @@ type OutcomeSpec struct {
 	Scale float64 `json:"scale"`
 }
 
+// OptionSpec is one of a model's own settings: an assumption where the data
+// say nothing, with its effective value.
+type OptionSpec struct {
+	Name        string  `json:"name"`
+	Value       float64 `json:"value"`
+	Min         float64 `json:"min"`
+	Max         float64 `json:"max"`
+	Description string  `json:"description"`
+}
+
 // Fit reports how well a calibrated Instance reproduces an Observation under
 // the parameters in force.
 type Fit struct {
@@ -147,6 +157,9 @@ type Model interface {
 	Params() []ParamSpec
 	// Outcomes declares the outcomes Run reports.
 	Outcomes() []OutcomeSpec
+	// Options lists the model's settings with their effective values,
+	// sorted by name.
+	Options() []OptionSpec
 	// Calibrate fits a population to obs so that running the parameters in
 	// force reproduces it, and reports the fit. It is deterministic for a
 	// seed.

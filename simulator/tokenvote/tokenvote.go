@@ -135,22 +135,6 @@ var optionDefaults = map[string]struct {
 	"attack_samples":       {attackSamplesDefault, 1, 1000, "bad proposals simulated per replication to estimate attack outcomes"},
 }
 
-// OptionDocs returns the model's options with their defaults and meaning,
-// sorted by name, for help text.
-func OptionDocs() []string {
-	names := make([]string, 0, len(optionDefaults))
-	for k := range optionDefaults {
-		names = append(names, k)
-	}
-	slices.Sort(names)
-	out := make([]string, len(names))
-	for i, n := range names {
-		o := optionDefaults[n]
-		out[i] = fmt.Sprintf("%s (default %g, %g..%g): %s", n, o.def, o.min, o.max, o.doc)
-	}
-	return out
-}
-
 // options are the resolved model options.
 type options struct {
 	adversaryShare, attacksPerMonth, horizonDays float64
@@ -167,7 +151,8 @@ type options struct {
 
 // Model is the token-voting mechanism. Build it with New.
 type Model struct {
-	opt options
+	opt      options
+	resolved map[string]float64 // every option's effective value
 }
 
 // New returns the token-voting model with the given options; unknown
@@ -189,7 +174,7 @@ func New(opts simulator.Options) (simulator.Model, error) {
 		}
 		get[k] = v
 	}
-	return &Model{opt: options{
+	return &Model{resolved: get, opt: options{
 		adversaryShare:  get["adversary_share"],
 		attacksPerMonth: get["attacks_per_month"],
 		horizonDays:     get["horizon_days"],
@@ -209,6 +194,16 @@ func New(opts simulator.Options) (simulator.Model, error) {
 		inactiveTop:     int(get["inactive_top_holders"]),
 		engagementSD:    get["engagement_sd"],
 	}}, nil
+}
+
+// Options lists every option with its effective value, sorted by name.
+func (m *Model) Options() []simulator.OptionSpec {
+	var out []simulator.OptionSpec
+	for _, k := range sortedKeys(optionDefaults) {
+		d := optionDefaults[k]
+		out = append(out, simulator.OptionSpec{Name: k, Value: m.resolved[k], Min: d.min, Max: d.max, Description: d.doc})
+	}
+	return out
 }
 
 // Name returns "tokenvote".
