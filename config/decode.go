@@ -15,8 +15,9 @@ import (
 )
 
 // maxValues bounds how many values a document may hold once aliases are
-// expanded, so that a small file cannot make Load do unbounded work.
-const maxValues = 1 << 20
+// expanded, so that a small file cannot make Load do unbounded work. A
+// config holds hundreds.
+const maxValues = 1 << 17
 
 // nameRE is what parameter and option names (the keys of current, search
 // and dao.options) must look like.
@@ -77,7 +78,7 @@ func (d *decoder) line(key string, line int) {
 func (d *decoder) spend(key string, n *yaml.Node) bool {
 	d.budget--
 	if d.budget == -1 {
-		d.failKey(key, n.Line, "the document expands to more than %d values (through aliases); simplify it", maxValues)
+		d.failKey(key, n.Line, "the document holds more than %d values, counting each use of an alias; simplify it", maxValues)
 	}
 	return d.budget >= 0
 }
@@ -180,6 +181,9 @@ type pair struct {
 // pairs lists the entries of the mapping n, explicit keys first, then
 // those brought in by merge keys (<<: *anchor) that no earlier entry set.
 func (d *decoder) pairs(n *yaml.Node, key string) []pair {
+	if !d.spend(key, n) {
+		return nil
+	}
 	if d.merging[n] {
 		d.failKey(key, n.Line, "merge key << brings in the mapping that contains it; remove the cycle")
 		return nil
@@ -312,6 +316,9 @@ func (d *decoder) structValue(n *yaml.Node, t reflect.Type, key string) (any, bo
 	out := map[string]any{}
 	seen := map[string]int{}
 	for _, p := range d.pairs(n, key) {
+		if d.budget < 0 {
+			break
+		}
 		if p.k.Kind != yaml.ScalarNode {
 			d.failKey(key, p.k.Line, "keys must be plain names, got %s", describe(p.k))
 			continue
@@ -353,7 +360,7 @@ func unknownKey(name, parent string, fs []field) string {
 		in = " in " + parent
 	}
 	msg := fmt.Sprintf("unknown key %q%s; allowed: %s", name, in, fieldNames(fs))
-	best, bestD := "", 3
+	best, bestD := "", max(1, len(name)/3)+1
 	for _, f := range fs {
 		if dist := editDistance(strings.ToLower(name), f.name); dist < bestD {
 			best, bestD = f.name, dist
@@ -414,6 +421,9 @@ func (d *decoder) mapValue(n *yaml.Node, t reflect.Type, key string) (any, bool)
 	out := map[string]any{}
 	seen := map[string]int{}
 	for _, p := range d.pairs(n, key) {
+		if d.budget < 0 {
+			break
+		}
 		if p.k.Kind != yaml.ScalarNode {
 			d.failKey(key, p.k.Line, "keys must be plain names, got %s", describe(p.k))
 			continue
@@ -460,6 +470,9 @@ func (d *decoder) sliceValue(n *yaml.Node, t reflect.Type, key string) (any, boo
 	}
 	out := make([]any, 0, len(n.Content))
 	for i, it := range n.Content {
+		if d.budget < 0 {
+			break
+		}
 		ck := indexKey(key, i)
 		d.line(ck, it.Line)
 		if isNull(resolveAlias(it)) {
@@ -606,6 +619,9 @@ func convertScalar(x any, raw string, t reflect.Type) (any, error) {
 		case uint64:
 			return float64(x), nil
 		case float64:
+			if x == 0 {
+				return 0.0, nil // -0 reads as 0, as it prints
+			}
 			return x, nil
 		}
 		return nil, bad
@@ -622,7 +638,7 @@ func decodeDocument(data []byte, t reflect.Type, where string, lines map[string]
 		return nil
 	}
 	v, ok := d.value(root, t, "")
-	if !ok {
+	if !ok || d.budget < 0 {
 		return nil
 	}
 	m, _ := v.(map[string]any)

@@ -49,8 +49,7 @@ func (p Problem) where(file string) string {
 
 // Error reports every problem found in a configuration. It wraps ErrInvalid.
 type Error struct {
-	// File is the user's config file, or EmbeddedDefault when there was
-	// none.
+	// File is the user's config file, or "" when there was none.
 	File string
 	// Problems lists what is wrong, in the order found.
 	Problems []Problem

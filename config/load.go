@@ -68,10 +68,6 @@ func Load(opts LoadOptions) (*Config, error) {
 	}
 
 	src := &source{file: opts.File, lines: map[string]int{}, origins: map[string]string{}}
-	errFile := opts.File
-	if errFile == "" {
-		errFile = EmbeddedDefault
-	}
 	file := map[string]any{}
 	if opts.File != "" {
 		data, err := os.ReadFile(opts.File)
@@ -98,10 +94,12 @@ func Load(opts LoadOptions) (*Config, error) {
 
 	v := viper.New()
 	for _, s := range sets {
-		if _, isMap := s.value.(map[string]any); isMap {
-			// A whole mapping replaces what the layers below hold.
-			deletePath(def, s.key)
-			deletePath(file, s.key)
+		// A mapping set for a map section (or an entry of one) replaces
+		// what the layers below hold, as a file's does; one set for a
+		// struct such as optimizer merges.
+		for _, k := range replacedPaths(s.key, s.value) {
+			deletePath(def, k)
+			deletePath(file, k)
 		}
 	}
 	if err := v.MergeConfigMap(def); err != nil {
@@ -112,13 +110,13 @@ func Load(opts LoadOptions) (*Config, error) {
 	}
 	for _, s := range sets {
 		v.Set(s.key, s.value)
-		src.origins[s.key] = s.origin
+		recordOrigin(src.origins, s.key, s.value, s.origin)
 	}
 
 	c, err := decodeSettings(v.AllSettings())
 	if err != nil {
-		ps.add(Problem{Msg: "the layered settings do not form a config (" + err.Error() + "); this is a bug in attune, please report it with your config", File: errFile})
-		return nil, ps.errorOrNil(errFile)
+		ps.add(Problem{Msg: "the layered settings do not form a config (" + err.Error() + "); this is a bug in attune, please report it with your config"})
+		return nil, ps.errorOrNil(opts.File)
 	}
 	c.src = src
 	for _, p := range c.validate() {
@@ -126,10 +124,41 @@ func Load(opts LoadOptions) (*Config, error) {
 			ps.add(p)
 		}
 	}
-	if err := ps.errorOrNil(errFile); err != nil {
+	if err := ps.errorOrNil(opts.File); err != nil {
 		return nil, err
 	}
 	return c, nil
+}
+
+// replacedPaths lists the keys, at or within key, where value holds a
+// mapping for a map section or an entry of one: those replace the layers
+// below rather than merge with them.
+func replacedPaths(key string, value any) []string {
+	m, isMap := value.(map[string]any)
+	if !isMap {
+		return nil
+	}
+	if inReplacedSection(key) {
+		return []string{key}
+	}
+	var out []string
+	for k, v := range m {
+		out = append(out, replacedPaths(key+"."+k, v)...)
+	}
+	return out
+}
+
+// recordOrigin notes where the value at key came from: the key itself
+// when the value replaces what was there, each key it sets when it merges.
+func recordOrigin(origins map[string]string, key string, value any, origin string) {
+	m, isMap := value.(map[string]any)
+	if !isMap || inReplacedSection(key) {
+		origins[key] = origin
+		return
+	}
+	for k, v := range m {
+		recordOrigin(origins, key+"."+k, v, origin)
+	}
 }
 
 // coveredBy reports whether a problem about key was already reported,
@@ -413,7 +442,8 @@ func parseText(text string, t reflect.Type, key, origin string, ps *problems) (a
 // types.
 func overrideSettings(overrides map[string]any, ps *problems) []setting {
 	var out []setting
-	for key, val := range overrides {
+	for _, key := range sortedKeys(overrides) {
+		val := overrides[key]
 		if val == nil {
 			continue
 		}
@@ -453,6 +483,9 @@ func marshalValue(v any) (b []byte, err error) {
 
 // allowedAt lists the keys allowed where key's last segment should be.
 func allowedAt(key string) string {
+	if strings.Contains(key, "[") {
+		return "list entries cannot be set one at a time; set the whole list, e.g. objectives=[{name: turnout, weight: 1}]"
+	}
 	parent := parentKey(key)
 	t := configType
 	if parent != "" {

@@ -28,13 +28,10 @@ type source struct {
 	origins map[string]string
 }
 
-// fileName is the name errors give the configuration as a whole.
+// fileName is the user's config file, "" when there was none.
 func (c *Config) fileName() string {
 	if c == nil || c.src == nil {
 		return ""
-	}
-	if c.src.file == "" {
-		return EmbeddedDefault
 	}
 	return c.src.file
 }
@@ -113,8 +110,8 @@ func (c *Config) problem(key, msg string) Problem {
 	if key != "" {
 		msg = key + ": " + msg
 	}
-	if file == c.fileName() {
-		file = ""
+	if file != "" && file == c.fileName() {
+		file = "" // the Error's File
 	}
 	return Problem{Key: key, Line: line, Msg: msg, File: file}
 }

@@ -129,19 +129,31 @@ func (e *Env) setup() error {
 	}
 	e.Current = cur
 
+	outcomes := m.Outcomes()
+	known := func(name string) bool {
+		return slices.ContainsFunc(outcomes, func(o simulator.OutcomeSpec) bool { return o.Name == name })
+	}
 	var cons []objectives.Constraint
 	parsed, err := cfg.ParsedConstraints()
 	if err != nil {
 		return err
 	}
-	for _, c := range parsed {
+	for i, c := range parsed {
+		if !known(c.Metric) {
+			return cfg.Problem(fmt.Sprintf("constraints[%d]", i), fmt.Sprintf("%s reports no outcome %q; its outcomes are %s", m.Name(), c.Metric, outcomeNames(outcomes)))
+		}
 		cons = append(cons, constraint{c})
+	}
+	for i, o := range cfg.Objectives {
+		if !known(o.Name) {
+			return cfg.Problem(fmt.Sprintf("objectives[%d].name", i), fmt.Sprintf("%s reports no outcome %q; its outcomes are %s", m.Name(), o.Name, outcomeNames(outcomes)))
+		}
 	}
 	specsObj := make([]objectives.Spec, len(cfg.Objectives))
 	for i, o := range cfg.Objectives {
 		specsObj[i] = objectives.Spec{Name: o.Name, Weight: o.Weight, Direction: o.Direction}
 	}
-	set, err := objectives.NewSet(m.Outcomes(), specsObj, cons, objectives.Risk{Measure: cfg.Risk.Measure, Alpha: cfg.Risk.Alpha})
+	set, err := objectives.NewSet(outcomes, specsObj, cons, objectives.Risk{Measure: cfg.Risk.Measure, Alpha: cfg.Risk.Alpha})
 	if err != nil {
 		return cfg.Problem("objectives", err.Error())
 	}
@@ -284,6 +296,17 @@ func paramNames(specs []simulator.ParamSpec) string {
 			s += ", "
 		}
 		s += p.Name
+	}
+	return s
+}
+
+func outcomeNames(outs []simulator.OutcomeSpec) string {
+	s := ""
+	for i, o := range outs {
+		if i > 0 {
+			s += ", "
+		}
+		s += o.Name
 	}
 	return s
 }

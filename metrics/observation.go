@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"strings"
 	"time"
 )
@@ -220,15 +221,19 @@ func Parse(data []byte, source string) (Observation, error) {
 	if o.Source == "" {
 		o.Source = source
 	}
-	if len(missing) > 0 {
-		return Observation{}, &ValidationError{Source: source, Fields: missing}
-	}
-	if err := o.Validate(); err != nil {
-		var ve *ValidationError
-		if errors.As(err, &ve) {
-			ve.Source = source
+	// Report the missing fields and every other problem together; a missing
+	// field's zero value would only repeat that it is missing.
+	fields := missing
+	var ve *ValidationError
+	if errors.As(o.Validate(), &ve) {
+		for _, f := range ve.Fields {
+			if !slices.ContainsFunc(missing, func(m FieldError) bool { return m.Field == f.Field }) {
+				fields = append(fields, f)
+			}
 		}
-		return Observation{}, err
+	}
+	if len(fields) > 0 {
+		return Observation{}, &ValidationError{Source: source, Fields: fields}
 	}
 	return o, nil
 }
@@ -258,7 +263,11 @@ func describeJSONError(data []byte, err error) string {
 	switch {
 	case errors.As(err, &se):
 		l, c := lineCol(data, se.Offset)
-		return fmt.Sprintf("line %d, column %d: invalid JSON: %v", l, c, se)
+		hint := ""
+		if rest := data[max(se.Offset-1, 0):]; bytes.HasPrefix(rest, []byte("NaN")) || bytes.HasPrefix(rest, []byte("Inf")) || bytes.HasPrefix(rest, []byte("-Inf")) {
+			hint = "; NaN and Infinity are not numbers in JSON: give a finite value or leave an optional field out"
+		}
+		return fmt.Sprintf("line %d, column %d: invalid JSON: %v%s", l, c, se, hint)
 	case errors.As(err, &te):
 		l, c := lineCol(data, te.Offset)
 		field := te.Field

@@ -360,7 +360,7 @@ func (p *progressLine) update(pr optimizer.Progress) {
 	}
 	p.shown = true
 	fmt.Fprintf(p.w, "\r\033[Ktrials %d/%d  best %.4g (trial %d)  elapsed %s  eta %s",
-		pr.Done, pr.Total, pr.Best.Eval.Value, pr.Best.Number, pr.Elapsed.Round(time.Second), pr.ETA().Round(time.Second))
+		pr.Done, pr.Total, pr.Best.Eval.Value, pr.Best.Number, pr.Elapsed.Round(100*time.Millisecond), pr.ETA().Round(100*time.Millisecond))
 }
 
 func (p *progressLine) done() {
