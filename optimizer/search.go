@@ -209,7 +209,7 @@ func Search(ctx context.Context, space Space, baseline map[string]float64, obj O
 
 	for len(res.Trials) < opt.Trials {
 		if err := ctx.Err(); err != nil {
-			return res, err
+			return res, fmt.Errorf("optimizer: stopped after %d of %d trials: %w", len(res.Trials), opt.Trials, err)
 		}
 		n := min(batch, opt.Trials-len(res.Trials))
 		ids := make([]int, n)
@@ -228,7 +228,10 @@ func Search(ctx context.Context, space Space, baseline map[string]float64, obj O
 			for _, id := range ids {
 				_ = study.Storage.SetTrialState(id, goptuna.TrialStateFail)
 			}
-			return res, fmt.Errorf("optimizer: trial %d: %w", len(res.Trials), err)
+			if ctx.Err() != nil {
+				return res, fmt.Errorf("optimizer: stopped after %d of %d trials: %w", len(res.Trials), opt.Trials, ctx.Err())
+			}
+			return res, fmt.Errorf("optimizer: trials %d to %d: %w", len(res.Trials), len(res.Trials)+n-1, err)
 		}
 		for i := range n {
 			if err := tell(study, ids[i], evs[i]); err != nil {

@@ -74,6 +74,10 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		return exitOK
 	}
+	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+		fmt.Fprintln(stderr, "attune: interrupted; nothing was written:", err)
+		return exitRuntime
+	}
 	fmt.Fprintln(stderr, "attune:", err)
 	return exitCode(err)
 }

@@ -160,3 +160,18 @@ func TestVersion(t *testing.T) {
 		t.Errorf("version: %d %q", code, stdout)
 	}
 }
+
+func TestInterruptedRunWritesNothing(t *testing.T) {
+	fast(t)
+	out := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var stdout, stderr bytes.Buffer
+	code := execute(ctx, []string{"run", "--out", out}, &stdout, &stderr)
+	if code != 1 || !strings.Contains(stderr.String(), "interrupted; nothing was written") {
+		t.Errorf("exit %d, stderr %q", code, stderr.String())
+	}
+	if entries, _ := os.ReadDir(out); len(entries) != 0 {
+		t.Errorf("interrupted run wrote %d entries", len(entries))
+	}
+}
