@@ -47,11 +47,13 @@ func (p ParamChange) Changed() bool { return p.Current != p.Recommended }
 type Clamp struct {
 	Param string `json:"param"`
 	// Kind is "bounds" (config range cut to the model's hard bounds),
-	// "max_change" (range cut to the allowed change per cycle) or "frozen".
+	// "max_change" (range cut to the allowed relative change per cycle),
+	// "max_step" (range cut to the allowed absolute change per cycle) or
+	// "frozen".
 	Kind   string `json:"kind"`
 	Detail string `json:"detail"`
-	// Binding is true when the recommended value sits on the clamped edge,
-	// i.e. the search would have gone further without the guardrail.
+	// Binding is true when the best candidate sits on the clamped edge: the
+	// search may have gone further without the guardrail.
 	Binding bool `json:"binding"`
 }
 
@@ -120,16 +122,36 @@ type Method struct {
 	Replications int       `json:"replications"`
 	// Validation is the number of fresh replications, on seeds the search
 	// never saw, behind every effect and interval.
-	Validation int      `json:"validation_replications"`
-	Seed       uint64   `json:"seed"`
-	Risk       string   `json:"risk"` // e.g. "mean" or "cvar(0.1)"
-	Command    string   `json:"command"`
-	Version    string   `json:"version"`
-	Fit        []FitRow `json:"calibration"`
+	Validation int    `json:"validation_replications"`
+	Seed       uint64 `json:"seed"`
+	Risk       string `json:"risk"` // e.g. "mean" or "cvar(0.1)"
+	// Supply is the token supply that fractions of supply refer to.
+	Supply  float64  `json:"supply"`
+	Command string   `json:"command"`
+	Version string   `json:"version"`
+	Fit     []FitRow `json:"calibration"`
 	// Assumptions are the model's settings the data do not determine.
 	Assumptions  []Assumption `json:"assumptions,omitempty"`
 	FitTolerance float64      `json:"calibration_tolerance"`
 }
+
+// The grounds a Recommendation's verdict rests on.
+const (
+	// BasisSignificant: the candidate's score beats the parameters in force
+	// with a confidence interval above zero.
+	BasisSignificant = "significant"
+	// BasisConstraint: the parameters in force break a constraint that the
+	// candidate meets; the score may be no better.
+	BasisConstraint = "constraint"
+	// BasisNotSignificant: the candidate's gain is not significant.
+	BasisNotSignificant = "not_significant"
+	// BasisCandidateInfeasible: the best candidate breaks a constraint on
+	// the validation replications.
+	BasisCandidateInfeasible = "candidate_infeasible"
+	// BasisCurrentBest: the search found nothing better than the parameters
+	// in force.
+	BasisCurrentBest = "current_best"
+)
 
 // Recommendation is what a cycle concludes: parameter changes, their
 // expected effects with intervals, guardrail clamps and the method.
@@ -139,7 +161,9 @@ type Recommendation struct {
 	// Change is true when the improvement over the parameters in force is
 	// significant on paired replications; otherwise the recommendation is
 	// "no change" and Params' Recommended equal Current.
-	Change bool   `json:"change"`
+	Change bool `json:"change"`
+	// Basis says why: one of the Basis* constants.
+	Basis  string `json:"basis"`
 	Reason string `json:"reason"`
 	// Score is the combined objective (weighted, higher is better) under
 	// each parameter set and the paired difference.
