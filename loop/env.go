@@ -80,13 +80,7 @@ func Prepare(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Env
 	if err != nil {
 		return nil, fmt.Errorf("check calibration: %w", err)
 	}
-	sim := metrics.Values{}
-	for _, r := range runs {
-		for k, x := range r {
-			sim[k] += x / float64(len(runs))
-		}
-	}
-	fit.Compare(sim, len(runs))
+	fit.Compare(metrics.MeanValues(runs), len(runs))
 	fit.Tolerance = cfg.Calibration.Tolerance
 	e.Fit = fit
 	name, worst := fit.MaxTargetError()

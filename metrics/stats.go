@@ -29,10 +29,13 @@ func MeanCI(xs []float64, level float64) (mean, lo, hi float64) {
 }
 
 // PairedCI returns the mean difference b[i]-a[i] and its confidence
-// interval at level. a and b must have the same length: replication i of
-// each drew the same random numbers.
+// interval at level. a and b must have the same length, replication i of
+// each having drawn the same random numbers; otherwise all three are NaN.
 func PairedCI(a, b []float64, level float64) (mean, lo, hi float64) {
-	d := make([]float64, min(len(a), len(b)))
+	if len(a) != len(b) {
+		return math.NaN(), math.NaN(), math.NaN()
+	}
+	d := make([]float64, len(a))
 	for i := range d {
 		d[i] = b[i] - a[i]
 	}

@@ -65,3 +65,15 @@ func (v Values) Finite() (string, bool) {
 	}
 	return "", true
 }
+
+// MeanValues returns the mean of each metric over vs; a metric missing from
+// some of them counts as 0 there. It returns an empty Values for no vs.
+func MeanValues(vs []Values) Values {
+	out := Values{}
+	for _, v := range vs {
+		for k, x := range v {
+			out[k] += x / float64(len(vs))
+		}
+	}
+	return out
+}

@@ -108,11 +108,10 @@ func NewSet(outcomes []simulator.OutcomeSpec, specs []Spec, constraints []Constr
 		default:
 			return nil, fmt.Errorf("objectives[%d] (%s): direction %q; want maximize or minimize: %w", i, sp.Name, sp.Direction, ErrInvalid)
 		}
-		scale := o.Scale
-		if !(scale > 0) {
-			scale = 1
+		if !(o.Scale > 0) || math.IsInf(o.Scale, 0) {
+			return nil, fmt.Errorf("objectives[%d] (%s): the outcome, in %s, has no typical magnitude to weigh it against others, so it cannot be an objective; use a constraint on it, or an outcome measured as a share: %w", i, sp.Name, o.Unit, ErrInvalid)
 		}
-		s.Objectives = append(s.Objectives, Objective{Name: o.Name, Unit: o.Unit, Weight: sp.Weight, Better: dir, Scale: scale})
+		s.Objectives = append(s.Objectives, Objective{Name: o.Name, Unit: o.Unit, Weight: sp.Weight, Better: dir, Scale: o.Scale})
 	}
 	for i, c := range constraints {
 		if _, ok := find(c.Metric()); !ok {
@@ -166,8 +165,9 @@ type Evaluation struct {
 	Scores []float64
 	// Means holds each outcome's mean over replications.
 	Means metrics.Values
-	// Violation sums each constraint's violation of the means, scaled by
-	// the bound's magnitude; 0 when every constraint holds.
+	// Violation sums each constraint's violation of the means, each as a
+	// share of the larger of the mean and the miss, so it lies in (0, 1]
+	// per broken constraint; 0 when every constraint holds.
 	Violation float64
 }
 
@@ -176,17 +176,14 @@ func (e Evaluation) Feasible() bool { return e.Violation == 0 }
 
 // Evaluate scores the replications of one parameter set.
 func (s *Set) Evaluate(reps []metrics.Values) Evaluation {
-	e := Evaluation{Scores: make([]float64, len(reps)), Means: metrics.Values{}}
+	e := Evaluation{Scores: make([]float64, len(reps)), Means: metrics.MeanValues(reps)}
 	for i, v := range reps {
 		e.Scores[i] = s.Score(v)
-		for k, x := range v {
-			e.Means[k] += x / float64(len(reps))
-		}
 	}
 	e.Score = s.Aggregate(e.Scores)
 	for _, c := range s.Constraints {
 		if viol := c.Violation(e.Means[c.Metric()]); viol > 0 {
-			e.Violation += viol / math.Max(math.Abs(e.Means[c.Metric()]), 1e-9)
+			e.Violation += viol / math.Max(math.Abs(e.Means[c.Metric()]), viol)
 		}
 	}
 	return e

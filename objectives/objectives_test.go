@@ -14,7 +14,8 @@ import (
 var outs = []simulator.OutcomeSpec{
 	{Name: "quality", Better: simulator.Maximize, Scale: 1},
 	{Name: "turnout", Better: simulator.Maximize, Scale: 0.1},
-	{Name: "spend", Better: simulator.Minimize, Scale: 0},
+	{Name: "spend", Better: simulator.Minimize, Scale: 2},
+	{Name: "cost", Unit: "tokens", Better: simulator.Maximize, Scale: 0},
 }
 
 // le is a test constraint: metric <= bound.
@@ -34,8 +35,8 @@ func TestScoreWeightsScalesAndDirections(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// 2*0.8/1 + 1*0.05/0.1 - 0.5*4/1 (scale 0 falls back to 1)
-	if got, want := s.Score(metrics.Values{"quality": 0.8, "turnout": 0.05, "spend": 4}), 1.6+0.5-2; math.Abs(got-want) > 1e-12 {
+	// 2*0.8/1 + 1*0.05/0.1 - 0.5*4/2
+	if got, want := s.Score(metrics.Values{"quality": 0.8, "turnout": 0.05, "spend": 4}), 1.6+0.5-1; math.Abs(got-want) > 1e-12 {
 		t.Errorf("Score = %v, want %v", got, want)
 	}
 	s2, _ := NewSet(outs, []Spec{{Name: "quality", Weight: 1, Direction: "minimize"}}, nil, Risk{Measure: "mean"})
@@ -72,8 +73,12 @@ func TestEvaluateConstraints(t *testing.T) {
 		t.Errorf("feasible evaluation = %+v", ok)
 	}
 	bad := s.Evaluate([]metrics.Values{{"quality": 0.5, "spend": 20}})
-	if bad.Feasible() || bad.Violation <= 0 {
+	if bad.Feasible() || bad.Violation != 0.5 { // misses by 10 of 20
 		t.Errorf("infeasible evaluation = %+v", bad)
+	}
+	worse := s.Evaluate([]metrics.Values{{"quality": 0.5, "spend": 40}})
+	if worse.Violation <= bad.Violation || worse.Violation > 1 {
+		t.Errorf("a larger miss should violate more, within (0, 1]: %v vs %v", worse.Violation, bad.Violation)
 	}
 }
 
@@ -85,7 +90,8 @@ func TestNewSetErrors(t *testing.T) {
 		want  string
 	}{
 		{nil, nil, Risk{Measure: "mean"}, "no objectives"},
-		{[]Spec{{Name: "qualiy", Weight: 1}}, nil, Risk{Measure: "mean"}, `unknown outcome "qualiy"; the model reports quality, turnout, spend`},
+		{[]Spec{{Name: "qualiy", Weight: 1}}, nil, Risk{Measure: "mean"}, `unknown outcome "qualiy"; the model reports quality, turnout, spend, cost`},
+		{[]Spec{{Name: "cost", Weight: 1}}, nil, Risk{Measure: "mean"}, "no typical magnitude"},
 		{[]Spec{{Name: "quality", Weight: 0}}, nil, Risk{Measure: "mean"}, "weight 0"},
 		{[]Spec{{Name: "quality", Weight: math.NaN()}}, nil, Risk{Measure: "mean"}, "weight NaN"},
 		{[]Spec{{Name: "quality", Weight: 1, Direction: "up"}}, nil, Risk{Measure: "mean"}, `direction "up"`},

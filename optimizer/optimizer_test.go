@@ -64,10 +64,12 @@ func TestSearchReproducibleWhateverTheWorkers(t *testing.T) {
 	if a, b := run(1), run(4); a != b {
 		t.Fatalf("1 worker and 4 workers searched differently")
 	}
-	if run(1) == func() string {
-		res, _ := Search(context.Background(), braninSpace, map[string]float64{"x0": 1, "x1": 1}, branin, Options{Trials: 40, Batch: 5, Seed: 10})
-		return fmt.Sprint(res.Trials[5].Params)
-	}() {
+	other, err := Search(context.Background(), braninSpace, map[string]float64{"x0": 1, "x1": 1}, branin, Options{Trials: 40, Batch: 5, Seed: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _ := Search(context.Background(), braninSpace, map[string]float64{"x0": 1, "x1": 1}, branin, Options{Trials: 40, Batch: 5, Seed: 9})
+	if fmt.Sprint(other.Trials[5].Params) == fmt.Sprint(first.Trials[5].Params) {
 		t.Fatal("different seeds gave the same trials")
 	}
 }
@@ -88,6 +90,22 @@ func TestSearchPrefersFeasible(t *testing.T) {
 	best := res.Trials[res.Best]
 	if !best.Eval.Feasible() || best.Params["x"] < 0.4 {
 		t.Errorf("best = %+v; want feasible near 0.5", best)
+	}
+}
+
+func TestNaNNeverWins(t *testing.T) {
+	obj := func(_ context.Context, p map[string]float64) (Evaluation, error) {
+		if p["x"] == 0.5 { // the baseline
+			return Evaluation{Value: math.NaN()}, nil
+		}
+		return Evaluation{Value: -p["x"]}, nil
+	}
+	res, err := Search(context.Background(), Space{{Name: "x", Kind: Float, Low: 0, High: 1}}, map[string]float64{"x": 0.5}, obj, Options{Trials: 10, Batch: 3, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Best == 0 || math.IsNaN(res.Trials[res.Best].Eval.Value) {
+		t.Errorf("a NaN baseline won: best = %+v", res.Trials[res.Best])
 	}
 }
 
@@ -167,6 +185,11 @@ func TestBuildSpaceGuardrails(t *testing.T) {
 	}
 	if fmt.Sprint(kinds) != "map[period:[max_step] quorum:[bounds max_change] th:[frozen]]" {
 		t.Errorf("clamps = %v", kinds)
+	}
+	// An integer parameter's clamp binds at the whole numbers it allows.
+	_, iclamps, err := BuildSpace([]Declared{{Name: "period", Min: ptr(3), Max: ptr(14), MaxChange: 0.25}}, hard, cur)
+	if err != nil || len(iclamps) != 1 || iclamps[0].Low != 6 || iclamps[0].High != 8 || !iclamps[0].Binding(8) || !iclamps[0].Binding(6) || iclamps[0].Binding(7) {
+		t.Errorf("integer clamp = %+v, %v; want [6, 8] binding at both ends", iclamps, err)
 	}
 	for _, c := range clamps {
 		if c.Param == "quorum" && c.Kind == "max_change" {

@@ -53,6 +53,12 @@ func (e Evaluation) Feasible() bool { return e.Violation == 0 }
 // better reports whether a beats b: feasible before infeasible, then the
 // smaller violation, then the higher value.
 func (e Evaluation) better(b Evaluation) bool {
+	if math.IsNaN(b.Value) || math.IsNaN(b.Violation) {
+		return !math.IsNaN(e.Value) && !math.IsNaN(e.Violation)
+	}
+	if math.IsNaN(e.Value) || math.IsNaN(e.Violation) {
+		return false
+	}
 	if e.Feasible() != b.Feasible() {
 		return e.Feasible()
 	}
@@ -164,28 +170,14 @@ func Search(ctx context.Context, space Space, baseline map[string]float64, obj O
 			go func() {
 				defer wg.Done()
 				defer func() { <-sem }()
-				full := make(map[string]float64, len(baseline))
-				for k, v := range baseline {
-					full[k] = v
-				}
-				for k, v := range p {
-					full[k] = v
-				}
-				out[i], errs[i] = obj(ctx, full)
+				out[i], errs[i] = obj(ctx, merge(baseline, p))
 			}()
 		}
 		wg.Wait()
 		return out, errors.Join(errs...)
 	}
 	record := func(p map[string]float64, e Evaluation) {
-		full := make(map[string]float64, len(baseline))
-		for k, v := range baseline {
-			full[k] = v
-		}
-		for k, v := range p {
-			full[k] = v
-		}
-		res.Trials = append(res.Trials, Trial{Number: len(res.Trials), Params: full, Eval: e})
+		res.Trials = append(res.Trials, Trial{Number: len(res.Trials), Params: merge(baseline, p), Eval: e})
 		if e.better(res.Trials[res.Best].Eval) {
 			res.Best = len(res.Trials) - 1
 		}
@@ -242,6 +234,18 @@ func Search(ctx context.Context, space Space, baseline map[string]float64, obj O
 		report()
 	}
 	return res, nil
+}
+
+// merge returns base with the values of p laid over it.
+func merge(base, p map[string]float64) map[string]float64 {
+	out := make(map[string]float64, len(base)+len(p))
+	for k, v := range base {
+		out[k] = v
+	}
+	for k, v := range p {
+		out[k] = v
+	}
+	return out
 }
 
 // ask creates a trial and samples every parameter of space for it.

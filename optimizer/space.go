@@ -150,6 +150,7 @@ func BuildSpace(declared []Declared, hard map[string]Bound, current map[string]f
 			return nil, nil, fmt.Errorf("search.%s: needs min and max: %w", d.Name, ErrInvalid)
 		}
 		lo, hi := *d.Min, *d.Max
+		first := len(clamps)
 		if lo > hi {
 			return nil, nil, fmt.Errorf("search.%s: min %g > max %g: %w", d.Name, lo, hi, ErrInvalid)
 		}
@@ -171,6 +172,11 @@ func BuildSpace(declared []Declared, hard map[string]Bound, current map[string]f
 		}
 		if kind == Int {
 			lo, hi = math.Ceil(lo), math.Floor(hi)
+			// The clamps record the whole numbers they allow, so a
+			// candidate on a clamped end reads as binding.
+			for i := first; i < len(clamps); i++ {
+				clamps[i].Low, clamps[i].High = math.Ceil(clamps[i].Low), math.Floor(clamps[i].High)
+			}
 		}
 		if kind == Log && lo <= 0 {
 			return nil, nil, fmt.Errorf("search.%s: type log needs min > 0, have %g: %w", d.Name, lo, ErrInvalid)

@@ -85,6 +85,10 @@ func (m *Model) Calibrate(ctx context.Context, obs metrics.Observation, current 
 	return best, bestFit, nil
 }
 
+// calibrationSalt keeps the seeds calibration fits on apart from those a
+// search with the same seed uses.
+const calibrationSalt = 0x63616c6962726174
+
 // populationDraws bounds the populations Calibrate tries; goodFit is the
 // largest relative target error at which it stops looking.
 const (
@@ -100,27 +104,32 @@ func (m *Model) calibrateDraw(ctx context.Context, obs metrics.Observation, cur 
 
 	n := min(obs.Holders, o.maxAgents)
 	honest := (1 - o.adversaryShare) * obs.TotalSupply
-	bal, g := fitBalances(n, obs.Top10Share, obs.Gini, honest)
+	bal, g := fitBalances(n, obs.Top10Share, obs.Gini, honest, obs.TotalSupply)
 	in.holdGini = g
-	in.holdTop10 = metrics.TopKShare(bal, 10)
+	// The observed top-10 share is of total supply, coalition included.
+	in.holdTop10 = metrics.TopKShare(bal, 10) * honest / obs.TotalSupply
 
 	in.buildVoters(rng, bal, obs)
 	if err := ctx.Err(); err != nil {
 		return nil, simulator.Fit{}, err
 	}
+	if len(in.power) == 0 {
+		return nil, simulator.Fit{}, fmt.Errorf("tokenvote: no holder is left to vote among %d simulated holders once the %d largest are taken as inactive (option inactive_top_holders) and delegators are removed; lower inactive_top_holders: %w",
+			n, o.inactiveTop, simulator.ErrInvalidParams)
+	}
 	in.fitAttention(obs.TurnoutPower, obs.TurnoutCount, cur)
 
 	rate := float64(obs.Proposals) / obs.Window.Days()
-	// Enough replications that the pass rate is fitted on some 600
+	// Enough replications that the pass rate is fitted on some 1,000
 	// simulated proposals.
-	reps := int(math.Ceil(600 / math.Max(rate*o.horizonDays, 1)))
+	reps := int(math.Ceil(1000 / math.Max(rate*o.horizonDays, 1)))
 	reps = max(8, min(64, reps))
 	passRate := func(good float64) (float64, error) {
 		in.goodShare = good
 		in.lambda = rate / in.submitProb(cur[ProposalThreshold])
 		var sum float64
 		for r := range reps {
-			v, err := in.Run(ctx, cur, simulator.SeedFor(seed, r))
+			v, err := in.Run(ctx, cur, simulator.SeedFor(seed^calibrationSalt, r))
 			if err != nil {
 				return 0, err
 			}
@@ -143,36 +152,35 @@ func (m *Model) calibrateDraw(ctx context.Context, obs metrics.Observation, cur 
 	return in, fit, nil
 }
 
-// fitBalances returns n honest holdings summing to supply: the ten largest
-// split top10 share in a Zipf pattern, the rest log-normal quantiles with a
-// spread chosen so the Gini of all holdings matches gini as nearly as the
-// shape allows. It returns the Gini reached.
-func fitBalances(n int, top10, gini, supply float64) ([]float64, float64) {
+// fitBalances returns n honest holdings summing to honest: the ten largest
+// hold top10 of the total supply (at most all honest tokens) in a Zipf
+// pattern, the rest are log-normal quantiles, capped at the tenth largest
+// holding with the excess shared out among the others, whose spread is
+// chosen so the Gini of all holdings matches gini as nearly as the shape
+// allows. It returns the Gini reached.
+func fitBalances(n int, top10, gini, honest, total float64) ([]float64, float64) {
 	k := min(10, n)
+	topTotal := min(top10*total, honest)
+	if n <= 10 {
+		topTotal = honest
+	}
+	var h float64
+	for j := 1; j <= k; j++ {
+		h += 1 / float64(j)
+	}
 	gen := func(sigma float64) []float64 {
 		b := make([]float64, n)
-		var h float64
-		for j := 1; j <= k; j++ {
-			h += 1 / float64(j)
-		}
-		topTotal := top10 * supply
-		if n <= 10 {
-			topTotal = supply
-		}
 		for j := 0; j < k; j++ {
 			b[j] = topTotal / float64(j+1) / h
 		}
-		rest := n - k
-		var sum float64
-		for i := 0; i < rest; i++ {
-			x := distuv.UnitNormal.Quantile((float64(i) + 0.5) / float64(rest))
-			b[k+i] = math.Exp(sigma * x)
-			sum += b[k+i]
+		rest := b[k:]
+		if len(rest) == 0 {
+			return b
 		}
-		ceiling := b[k-1]
-		for i := 0; i < rest; i++ {
-			b[k+i] = min(b[k+i]*(supply-topTotal)/sum, ceiling)
+		for i := range rest {
+			rest[i] = math.Exp(sigma * distuv.UnitNormal.Quantile((float64(i)+0.5)/float64(len(rest))))
 		}
+		capToCeiling(rest, honest-topTotal, b[k-1])
 		return b
 	}
 	lo, hi := 0.01, 6.0
@@ -186,6 +194,40 @@ func fitBalances(n int, top10, gini, supply float64) ([]float64, float64) {
 	}
 	b := gen((lo + hi) / 2)
 	return b, metrics.Gini(b)
+}
+
+// capToCeiling scales xs to sum to target with no value above ceiling,
+// sharing what the ceiling cuts off among the values below it in
+// proportion to their size. If target exceeds len(xs)*ceiling, every value
+// is left at the ceiling.
+func capToCeiling(xs []float64, target, ceiling float64) {
+	for range 64 {
+		var free, fixed float64
+		for _, x := range xs {
+			if x >= ceiling {
+				fixed += ceiling
+			} else {
+				free += x
+			}
+		}
+		if free == 0 {
+			break
+		}
+		scale := (target - fixed) / free
+		over := false
+		for i, x := range xs {
+			if x < ceiling {
+				xs[i] = x * scale
+				if xs[i] > ceiling {
+					over = true
+				}
+			}
+			xs[i] = min(xs[i], ceiling)
+		}
+		if !over {
+			break
+		}
+	}
 }
 
 // buildVoters chooses delegates, assigns delegations until the delegated
@@ -397,15 +439,13 @@ func (in *Instance) submitProb(th float64) float64 {
 
 // fit simulates the parameters in force on fresh seeds and compares.
 func (in *Instance) fit(ctx context.Context, obs metrics.Observation, cur simulator.Params, seed uint64, reps int) (simulator.Fit, error) {
-	sim := metrics.Values{}
-	for r := range reps {
+	runs := make([]metrics.Values, reps)
+	for r := range runs {
 		v, err := in.Run(ctx, cur, simulator.SeedFor(seed^0xf17, r))
 		if err != nil {
 			return simulator.Fit{}, err
 		}
-		for k, x := range v {
-			sim[k] += x / float64(reps)
-		}
+		runs[r] = v
 	}
 	f := simulator.Fit{
 		Observed: obs.Values(),
@@ -418,7 +458,7 @@ func (in *Instance) fit(ctx context.Context, obs metrics.Observation, cur simula
 			"voters":              float64(len(in.power)),
 		},
 	}
-	f.Compare(sim, reps)
+	f.Compare(metrics.MeanValues(runs), reps)
 	return f, nil
 }
 

@@ -87,7 +87,7 @@ var outcomes = []simulator.OutcomeSpec{
 		Description: "share of the coalition's bad proposals that would pass"},
 	{Name: CaptureCostShare, Unit: "fraction of supply", Better: simulator.Maximize, Scale: 0.05,
 		Description: "mean voting power needed to pass a bad proposal alone against honest opposition, as a share of supply"},
-	{Name: CaptureCost, Unit: "tokens", Better: simulator.Maximize, Scale: 0,
+	{Name: CaptureCost, Unit: "tokens", Better: simulator.Maximize, Scale: 0, // no fixed magnitude: not an objective
 		Description: "the same in tokens"},
 	{Name: TimeToDecisionDays, Unit: "days", Better: simulator.Minimize, Scale: 7,
 		Description: "days from submission to decision: voting delay plus voting period"},
