@@ -46,13 +46,13 @@ type Cycle struct {
 }
 
 // CycleID derives a cycle's identity from its inputs: the end of the data
-// window and a hash of the effective config (less where outputs go), the
+// window and a hash of the effective config (less out and schedule), the
 // observation and the version. Running the same inputs again yields the
 // same ID.
 func CycleID(cfg *config.Config, obs metrics.Observation, version string) string {
 	h := sha256.New()
 	c := *cfg
-	c.Out = ""
+	c.Out, c.Schedule = "", "" // where outputs go and when cycles run change no result
 	h.Write([]byte(c.Hash()))
 	b, _ := json.Marshal(obs)
 	h.Write(b)
@@ -70,6 +70,9 @@ func (e *Env) Objective() optimizer.Objective {
 			v, err := e.Instance.Run(ctx, p, simulator.SeedFor(cfg.Optimizer.Seed, r))
 			if err != nil {
 				return optimizer.Evaluation{}, err
+			}
+			if name, ok := v.Finite(); !ok {
+				return optimizer.Evaluation{}, fmt.Errorf("replication %d: outcome %s is not finite under %v", r, name, p)
 			}
 			reps[r] = v
 		}
@@ -147,22 +150,26 @@ func (e *Env) Recommend(ctx context.Context, id string, res *optimizer.Result, v
 	baseEv, candEv := e.Objectives.Evaluate(baseReps), e.Objectives.Evaluate(candReps)
 
 	rec := oracle.Recommendation{CycleID: id, DAO: cfg.DAO.Name, Candidate: map[string]float64(cand)}
-	rec.Score = effect("score", "", "maximize", 0, baseEv.Scores, candEv.Scores, level)
+	rec.Score = e.scoreEffect(baseEv.Scores, candEv.Scores, level)
 	d := rec.Score.Difference
+	risk := e.Objectives.Risk.String()
 	sameParams := res.Best == 0 || equalParams(cand, e.Current)
 	switch {
 	case sameParams:
+		rec.Basis = oracle.BasisCurrentBest
 		rec.Reason = fmt.Sprintf("the parameters in force scored best among %d trials", len(res.Trials))
 	case !candEv.Feasible():
+		rec.Basis = oracle.BasisCandidateInfeasible
 		rec.Reason = fmt.Sprintf("the best candidate breaks a constraint on %d fresh replications: %s", n, violated(e.Objectives, candEv))
 	case !baseEv.Feasible():
-		rec.Change = true
-		rec.Reason = fmt.Sprintf("the parameters in force break a constraint (%s) and the candidate meets every constraint", violated(e.Objectives, baseEv))
+		rec.Change, rec.Basis = true, oracle.BasisConstraint
+		rec.Reason = fmt.Sprintf("the parameters in force break a constraint (%s) and the candidate meets every constraint; the combined score (%s) changes by %.4g (%.0f%% CI %.4g to %.4g)", violated(e.Objectives, baseEv), risk, d.Mean, level*100, d.CI.Lo, d.CI.Hi)
 	case d.CI.Lo > 0:
-		rec.Change = true
-		rec.Reason = fmt.Sprintf("the combined score improves by %.4g (%.0f%% CI %.4g to %.4g) on %d fresh paired replications", d.Mean, level*100, d.CI.Lo, d.CI.Hi, n)
+		rec.Change, rec.Basis = true, oracle.BasisSignificant
+		rec.Reason = fmt.Sprintf("the combined score (%s) improves by %.4g (%.0f%% CI %.4g to %.4g) on %d fresh paired replications", risk, d.Mean, level*100, d.CI.Lo, d.CI.Hi, n)
 	default:
-		rec.Reason = fmt.Sprintf("the improvement is not significant: the combined score changes by %.4g (%.0f%% CI %.4g to %.4g) on %d fresh paired replications, an interval that includes zero", d.Mean, level*100, d.CI.Lo, d.CI.Hi, n)
+		rec.Basis = oracle.BasisNotSignificant
+		rec.Reason = fmt.Sprintf("the improvement is not significant: the combined score (%s) changes by %.4g (%.0f%% CI %.4g to %.4g) on %d fresh paired replications, an interval that includes zero", risk, d.Mean, level*100, d.CI.Lo, d.CI.Hi, n)
 	}
 	recommended := e.Current
 	if rec.Change {
@@ -212,7 +219,7 @@ func (e *Env) Recommend(ctx context.Context, id string, res *optimizer.Result, v
 		Model: e.Model.Name(), DataSource: e.Observation.Source,
 		WindowStart: e.Observation.Window.Start, WindowEnd: e.Observation.Window.End,
 		Sampler: cfg.Optimizer.Sampler, Trials: len(res.Trials), Replications: cfg.Optimizer.Replications,
-		Validation: n, Seed: cfg.Optimizer.Seed, Risk: e.Objectives.Risk.String(),
+		Validation: n, Seed: cfg.Optimizer.Seed, Risk: risk, Supply: e.Observation.TotalSupply,
 		Command: "attune run --config " + filepath.ToSlash(filepath.Join(cfg.Out, id, "config.yaml")),
 		Version: version, FitTolerance: e.Fit.Tolerance,
 	}
@@ -225,6 +232,31 @@ func (e *Env) Recommend(ctx context.Context, id string, res *optimizer.Result, v
 		rec.Method.Assumptions = append(rec.Method.Assumptions, oracle.Assumption{Name: o.Name, Value: o.Value, Description: o.Description})
 	}
 	return rec, nil
+}
+
+// bootstrapResamples is the number of paired resamples behind a CVaR
+// interval.
+const bootstrapResamples = 2000
+
+// scoreEffect compares the combined score of two parameter sets by the
+// configured risk measure: the mean of paired replication scores with a
+// Student-t interval, or CVaR with a seeded paired-bootstrap interval, so
+// the verdict judges the same quantity the search maximised.
+func (e *Env) scoreEffect(base, cand []float64, level float64) oracle.Effect {
+	if e.Objectives.Risk.Measure != "cvar" {
+		return effect("score", "", "maximize", 0, base, cand, level)
+	}
+	agg := e.Objectives.Aggregate
+	seed := e.Config.Optimizer.Seed
+	boot := func(a, b []float64) oracle.Estimate {
+		m, lo, hi := metrics.PairedBootstrap(a, b, agg, level, bootstrapResamples, seed)
+		return oracle.Estimate{Mean: m, CI: oracle.Interval{Lo: lo, Hi: hi, Level: level}, N: len(a)}
+	}
+	one := func(xs []float64) oracle.Estimate {
+		m, lo, hi := metrics.Bootstrap(xs, agg, level, bootstrapResamples, seed)
+		return oracle.Estimate{Mean: m, CI: oracle.Interval{Lo: lo, Hi: hi, Level: level}, N: len(xs)}
+	}
+	return oracle.Effect{Name: "score", Better: "maximize", Current: one(base), Recommended: one(cand), Difference: boot(base, cand)}
 }
 
 // round rounds searched float parameters to three significant digits, the
@@ -295,13 +327,11 @@ func effect(name, unit, better string, weight float64, base, cand []float64, lev
 
 // Write saves the cycle under dir/<id>/: proposal.md, recommendation.json,
 // objectives.png and config.yaml (the effective config, which reproduces
-// the cycle). Files are written atomically; rerunning a cycle rewrites the
-// same bytes. It returns the directory.
+// the cycle). The directory appears whole or not at all: the files are
+// written into a temporary directory beside it, which then takes its
+// place. Rerunning a cycle rewrites the same bytes. It returns the
+// directory.
 func (c *Cycle) Write(dir string) (string, error) {
-	out := filepath.Join(dir, c.ID)
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		return "", fmt.Errorf("write cycle: %w", err)
-	}
 	recJSON, err := json.MarshalIndent(c.Recommendation, "", "  ")
 	if err != nil {
 		return "", fmt.Errorf("write cycle: encode recommendation: %w", err)
@@ -310,6 +340,14 @@ func (c *Cycle) Write(dir string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("write cycle: encode config: %w", err)
 	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("write cycle: %w", err)
+	}
+	tmp, err := os.MkdirTemp(dir, "."+c.ID+".tmp-")
+	if err != nil {
+		return "", fmt.Errorf("write cycle: %w", err)
+	}
+	defer os.RemoveAll(tmp)
 	files := []struct {
 		name string
 		data []byte
@@ -320,31 +358,24 @@ func (c *Cycle) Write(dir string) (string, error) {
 		{"config.yaml", cfgYAML},
 	}
 	for _, f := range files {
-		if err := writeAtomic(filepath.Join(out, f.name), f.data); err != nil {
-			return "", err
+		if err := os.WriteFile(filepath.Join(tmp, f.name), f.data, 0o644); err != nil {
+			return "", fmt.Errorf("write cycle: %w", err)
 		}
 	}
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return "", fmt.Errorf("write cycle: %w", err)
+	}
+	out := filepath.Join(dir, c.ID)
+	if _, err := os.Stat(out); err == nil {
+		// A rerun of the same cycle: move the old copy aside, then swap.
+		old := tmp + ".old"
+		if err := os.Rename(out, old); err != nil {
+			return "", fmt.Errorf("write cycle: replace %s: %w", out, err)
+		}
+		defer os.RemoveAll(old)
+	}
+	if err := os.Rename(tmp, out); err != nil {
+		return "", fmt.Errorf("write cycle: %w", err)
+	}
 	return out, nil
-}
-
-func writeAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
 }

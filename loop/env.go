@@ -52,9 +52,10 @@ type Env struct {
 	Workers int
 }
 
-// Prepare checks cfg against its model, reads the metrics, and calibrates.
-// Config problems wrap config.ErrInvalid; bad metrics wrap
-// metrics.ErrInvalid; a poor fit wraps ErrPoorFit.
+// Prepare checks cfg against its model, reads the metrics, calibrates, and
+// checks the fit on calibration.replications fresh runs. Config problems
+// wrap config.ErrInvalid and bad metrics metrics.ErrInvalid. A poor fit is
+// not an error here (calibrate reports it); CheckFit and Cycle refuse it.
 func Prepare(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Env, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -111,6 +112,9 @@ func (e *Env) setup() error {
 		return cfg.Problem(key, err.Error())
 	}
 	e.Model = m
+	if cfg.Oracle.Provider != "template" {
+		return cfg.Problem("oracle.provider", fmt.Sprintf("%q drafting is not available in this version; use template", cfg.Oracle.Provider))
+	}
 	specs := m.Params()
 	for _, name := range sortedKeys(cfg.Current) {
 		if _, ok := simulator.Spec(specs, name); !ok {
@@ -268,8 +272,16 @@ func (e *Env) parallel(ctx context.Context, n int, f func(context.Context, int) 
 	}
 	close(next)
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return err
+	// The first failure, not the cancellations it caused in the others.
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return err
+		}
+	}
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
 	}
 	return ctx.Err()
 }

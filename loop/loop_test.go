@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/attune-dao/attune/config"
 	"github.com/attune-dao/attune/metrics"
+	"github.com/attune-dao/attune/optimizer"
 	"github.com/attune-dao/attune/oracle"
 )
 
@@ -110,7 +112,7 @@ func TestCycleEndToEndIsReproducible(t *testing.T) {
 
 func TestNoChangeWhenNothingCanMove(t *testing.T) {
 	cfg := small(t, nil)
-	// Freeze everything but the vote differential, and hold it at 0..0.
+	// Freeze everything but the participation reward, and hold it at 0..0.
 	for k, sp := range cfg.Search {
 		sp.Frozen = k != "participation_reward"
 		cfg.Search[k] = sp
@@ -142,6 +144,7 @@ func TestConfigMistakesAreUserErrors(t *testing.T) {
 		"unknown model option":  {func(c *config.Config) { c.DAO.Options["adversary"] = 1 }, `"adversary"`},
 		"current out of bounds": {func(c *config.Config) { c.Current["quorum"] = 0.9 }, "quorum"},
 		"unknown source":        {func(c *config.Config) { c.Sources[0].Type = "ipfs" }, `"ipfs"`},
+		"unbuilt drafter":       {func(c *config.Config) { c.Oracle.Provider = "openai" }, "oracle.provider"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -169,6 +172,16 @@ func TestBadMetricsFileIsNamed(t *testing.T) {
 	if !errors.Is(err, metrics.ErrInvalid) || !strings.Contains(err.Error(), bad) || !strings.Contains(err.Error(), `"holders"`) {
 		t.Errorf("error = %v", err)
 	}
+	good := filepath.Join(dir, "good.json")
+	os.WriteFile(good, b, 0o644)
+	cfg.Sources[0].Path = good
+	env, err := Prepare(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if env.Observation.Source != good {
+		t.Errorf("provenance %q, want the path read, %q", env.Observation.Source, good)
+	}
 }
 
 func TestPoorFitStopsTheCycle(t *testing.T) {
@@ -192,20 +205,21 @@ func TestPoorFitStopsTheCycle(t *testing.T) {
 	}
 }
 
-func TestCancelledCycleWritesNothing(t *testing.T) {
-	cfg := small(t, nil)
+func TestCancelMidSearch(t *testing.T) {
+	cfg := small(t, map[string]any{"optimizer.trials": 400})
 	env, err := Prepare(context.Background(), cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if _, err := env.Cycle(ctx, oracle.Template{}, Options{}); !errors.Is(err, context.Canceled) {
-		t.Errorf("error = %v; want context.Canceled", err)
-	}
-	entries, _ := os.ReadDir(cfg.Out)
-	if len(entries) != 0 {
-		t.Errorf("cancelled cycle left %d entries in %s", len(entries), cfg.Out)
+	done := 0
+	_, err = env.Cycle(ctx, oracle.Template{}, Options{Progress: func(p optimizer.Progress) {
+		if done = p.Done; done >= 9 {
+			cancel()
+		}
+	}})
+	if !errors.Is(err, context.Canceled) || done >= 400 {
+		t.Errorf("error = %v after %d trials; want context.Canceled well before 400", err, done)
 	}
 }
 
@@ -220,5 +234,52 @@ func BenchmarkCycle(b *testing.B) {
 		if _, err := Run(context.Background(), cfg, oracle.Template{}, Options{}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestCVaRVerdictJudgesTheTail(t *testing.T) {
+	cfg := small(t, map[string]any{"risk.measure": "cvar", "risk.alpha": 0.5})
+	c, err := Run(context.Background(), cfg, oracle.Template{}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := c.Recommendation.Score
+	if !strings.Contains(c.Recommendation.Reason, "cvar(0.5)") || c.Recommendation.Method.Risk != "cvar(0.5)" {
+		t.Errorf("reason/method do not name the risk measure: %q %q", c.Recommendation.Reason, c.Recommendation.Method.Risk)
+	}
+	// The verdict's difference is CVaR(candidate) - CVaR(current): the mean
+	// of the worst half, not the mean of all.
+	if s.Difference.CI.Lo > s.Difference.Mean || s.Difference.CI.Hi < s.Difference.Mean {
+		t.Errorf("bootstrap interval %+v does not hold its estimate", s.Difference)
+	}
+	if d := s.Recommended.Mean - s.Current.Mean; math.Abs(d-s.Difference.Mean) > 1e-9 {
+		t.Errorf("difference %v is not recommended - current = %v", s.Difference.Mean, d)
+	}
+	if (c.Recommendation.Basis == oracle.BasisSignificant) != (c.Recommendation.Change && s.Difference.CI.Lo > 0) {
+		t.Errorf("basis %q inconsistent with change %v and interval %+v", c.Recommendation.Basis, c.Recommendation.Change, s.Difference.CI)
+	}
+}
+
+func TestWriteReplacesWholeDirectory(t *testing.T) {
+	cfg := small(t, nil)
+	c, err := Run(context.Background(), cfg, oracle.Template{}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := c.Write(cfg.Out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale := filepath.Join(dir, "stale.txt")
+	os.WriteFile(stale, []byte("from an older run"), 0o644)
+	if _, err := c.Write(cfg.Out); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Error("rewriting a cycle kept a file of the old directory")
+	}
+	entries, _ := os.ReadDir(cfg.Out)
+	if len(entries) != 1 {
+		t.Errorf("temporary directories left behind: %v", entries)
 	}
 }

@@ -122,7 +122,7 @@ func TestParseErrorsNameTheField(t *testing.T) {
 		{"missing field", strings.Replace(base, `"turnout_power": 0.082,`, "", 1), []string{`"turnout_power"`, "missing"}},
 		{"negative count", strings.Replace(base, `"proposals": 34`, `"proposals": -3`, 1), []string{`"proposals"`, "-3"}},
 		{"share out of range", strings.Replace(base, `"gini": 0.93`, `"gini": 1.7`, 1), []string{`"gini"`, "[0, 1]"}},
-		{"NaN as string", strings.Replace(base, `"gini": 0.93`, `"gini": "NaN"`, 1), []string{`"gini"`, "line 7"}},
+		{"NaN as string", strings.Replace(base, `"gini": 0.93`, `"gini": "NaN"`, 1), []string{`"gini"`, "line 6"}},
 		{"unknown field", strings.Replace(base, `"holders"`, `"holderz"`, 1), []string{"holderz", "unknown"}},
 		{"passed > proposals", strings.Replace(base, `"proposals_passed": 28`, `"proposals_passed": 40`, 1), []string{"proposals_passed", "more than"}},
 		{"syntax", base[:40], []string{"example.json"}},
@@ -182,4 +182,32 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("accepted observation has non-finite %s", name)
 		}
 	})
+}
+
+func TestPairedBootstrap(t *testing.T) {
+	a := []float64{1, 2, 3, 4, 5, 6, 7, 8}
+	b := []float64{2, 3, 4, 5, 6, 7, 8, 9}
+	mean := func(xs []float64) float64 {
+		s := 0.0
+		for _, x := range xs {
+			s += x
+		}
+		return s / float64(len(xs))
+	}
+	p, lo, hi := PairedBootstrap(a, b, mean, 0.9, 500, 1)
+	if p != 1 || lo != 1 || hi != 1 {
+		t.Errorf("constant shift: %v [%v, %v], want 1 [1, 1]", p, lo, hi)
+	}
+	c := []float64{1, 5, 2, 8, 3, 9, 4, 7}
+	p1, lo1, hi1 := PairedBootstrap(a, c, mean, 0.9, 500, 1)
+	p2, lo2, hi2 := PairedBootstrap(a, c, mean, 0.9, 500, 1)
+	if p1 != p2 || lo1 != lo2 || hi1 != hi2 {
+		t.Error("same seed, different interval")
+	}
+	if !(lo1 < p1 && p1 < hi1) {
+		t.Errorf("interval [%v, %v] does not hold %v", lo1, hi1, p1)
+	}
+	if p, _, _ := PairedBootstrap(a, b[:3], mean, 0.9, 10, 1); !math.IsNaN(p) {
+		t.Error("unequal lengths should give NaN")
+	}
 }

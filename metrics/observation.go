@@ -34,7 +34,8 @@ func (w Window) Days() float64 { return w.End.Sub(w.Start).Hours() / 24 }
 type Observation struct {
 	// DAO names the organisation the data describes.
 	DAO string `json:"dao"`
-	// Source says where the data came from (a file path, an adapter).
+	// Source says where the data came from (a file path, an adapter); Parse
+	// sets it to the source it is given.
 	Source string `json:"source,omitempty"`
 	// Window is the period the data covers.
 	Window Window `json:"window"`
@@ -218,8 +219,8 @@ func Parse(data []byte, source string) (Observation, error) {
 	if dec.More() {
 		return Observation{}, fmt.Errorf("%s: trailing data after the JSON object: %w", where, ErrInvalid)
 	}
-	if o.Source == "" {
-		o.Source = source
+	if source != "" {
+		o.Source = source // where it was actually read from
 	}
 	// Report the missing fields and every other problem together; a missing
 	// field's zero value would only repeat that it is missing.
