@@ -96,8 +96,8 @@ func (in *Instance) Run(ctx context.Context, p simulator.Params, seed uint64) (m
 		if pass == isGood {
 			right++
 		}
-		turnout += (tl.forV + tl.against + tl.abstain) / S
-		turnoutCount += tl.addresses / float64(in.holders)
+		turnout += metrics.Turnout(tl.forV+tl.against+tl.abstain, S)
+		turnoutCount += metrics.Turnout(tl.addresses, float64(in.holders))
 		addrVotes += tl.addresses
 	}
 
@@ -125,7 +125,7 @@ func (in *Instance) Run(ctx context.Context, p simulator.Params, seed uint64) (m
 		DecisionQuality:     ratio(float64(right), float64(generated)),
 		Turnout:             ratio(turnout, float64(submitted)),
 		TurnoutCount:        ratio(turnoutCount, float64(submitted)),
-		PassRate:            ratio(float64(passed), float64(submitted)),
+		PassRate:            metrics.PassRate(passed, submitted),
 		AttackSuccessRate:   ratio(float64(captured), float64(o.attackSamples)),
 		CaptureCost:         costSum / float64(o.attackSamples),
 		CaptureCostShare:    costSum / float64(o.attackSamples) / S,
