@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -116,7 +117,7 @@ func (e *Env) setup() error {
 		return cfg.Problem("oracle.provider", fmt.Sprintf("%q drafting is not available in this version; use template", cfg.Oracle.Provider))
 	}
 	specs := m.Params()
-	for _, name := range sortedKeys(cfg.Current) {
+	for _, name := range slices.Sorted(maps.Keys(cfg.Current)) {
 		if _, ok := simulator.Spec(specs, name); !ok {
 			return cfg.Problem("current."+name, fmt.Sprintf("%s has no parameter %q; its parameters are %s", m.Name(), name, paramNames(specs)))
 		}
@@ -162,7 +163,7 @@ func (e *Env) setup() error {
 		hard[s.Name] = optimizer.Bound{Min: s.Min, Max: s.Max, Integer: s.Integer, Unit: s.Unit}
 	}
 	var declared []optimizer.Declared
-	for _, name := range sortedKeys(cfg.Search) {
+	for _, name := range slices.Sorted(maps.Keys(cfg.Search)) {
 		sp := cfg.Search[name]
 		if _, ok := hard[name]; !ok {
 			return cfg.Problem("search."+name, fmt.Sprintf("%s has no parameter %q; its parameters are %s", m.Name(), name, paramNames(specs)))
@@ -284,15 +285,6 @@ func (e *Env) parallel(ctx context.Context, n int, f func(context.Context, int) 
 		}
 	}
 	return ctx.Err()
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	slices.Sort(ks)
-	return ks
 }
 
 func paramNames(specs []simulator.ParamSpec) string {

@@ -19,6 +19,7 @@ package tokenvote
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -162,10 +163,10 @@ func New(opts simulator.Options) (simulator.Model, error) {
 	for k, d := range optionDefaults {
 		get[k] = d.def
 	}
-	for _, k := range sortedKeys(opts) {
+	for _, k := range slices.Sorted(maps.Keys(opts)) {
 		d, ok := optionDefaults[k]
 		if !ok {
-			known := sortedKeys(optionDefaults)
+			known := slices.Sorted(maps.Keys(optionDefaults))
 			return nil, fmt.Errorf("tokenvote: unknown option %q; options are %s: %w", k, strings.Join(known, ", "), simulator.ErrInvalidParams)
 		}
 		v := opts[k]
@@ -199,7 +200,7 @@ func New(opts simulator.Options) (simulator.Model, error) {
 // Options lists every option with its effective value, sorted by name.
 func (m *Model) Options() []simulator.OptionSpec {
 	var out []simulator.OptionSpec
-	for _, k := range sortedKeys(optionDefaults) {
+	for _, k := range slices.Sorted(maps.Keys(optionDefaults)) {
 		d := optionDefaults[k]
 		out = append(out, simulator.OptionSpec{Name: k, Value: m.resolved[k], Min: d.min, Max: d.max, Description: d.doc})
 	}
@@ -215,12 +216,3 @@ func (*Model) Params() []simulator.ParamSpec { return slices.Clone(params) }
 
 // Outcomes declares what Run reports.
 func (*Model) Outcomes() []simulator.OutcomeSpec { return slices.Clone(outcomes) }
-
-func sortedKeys[V any](m map[string]V) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	slices.Sort(ks)
-	return ks
-}
