@@ -11,6 +11,7 @@ func fixture() Recommendation {
 		CycleID: "2025-q3",
 		DAO:     "Example DAO",
 		Change:  true,
+		Basis:   BasisSignificant,
 		Reason:  "combined score improves on paired replications and all constraints hold",
 		Score: Effect{
 			Name: "score", Better: "maximize",

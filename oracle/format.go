@@ -16,17 +16,18 @@ type unitStyle struct {
 	singular  string  // suffix for a value printed as exactly 1
 	thousands bool    // group the integer part in threes
 	dropWhole bool    // print whole values without decimals
+	sig3      bool    // below 1,000, three significant digits instead of decimals
 }
 
 // unitStyles holds the units attune reports. Any other unit is written as
 // a plain number followed by the unit.
 var unitStyles = map[string]unitStyle{
-	"fraction of supply": {scale: 100, decimals: 2, pre: "%", deltaPre: " pp", suffix: " of supply"},
+	"fraction of supply": {scale: 100, decimals: 2, pre: "%", deltaPre: " pp", suffix: " of supply", sig3: true},
 	"share":              {scale: 100, decimals: 1, pre: "%", deltaPre: " pp"},
 	"days":               {scale: 1, decimals: 1, suffix: " days", singular: " day", dropWhole: true},
 	"tokens per vote":    {scale: 1, decimals: 2, suffix: " tokens per vote", singular: " token per vote", thousands: true, dropWhole: true},
-	"tokens per month":   {scale: 1, decimals: 2, suffix: " tokens per month", singular: " token per month", thousands: true, dropWhole: true},
-	"tokens":             {scale: 1, decimals: 2, suffix: " tokens", singular: " token", thousands: true, dropWhole: true},
+	"tokens per month":   {scale: 1, suffix: " tokens per month", singular: " token per month", thousands: true, dropWhole: true, sig3: true},
+	"tokens":             {scale: 1, suffix: " tokens", singular: " token", thousands: true, dropWhole: true, sig3: true},
 	"proposals":          {scale: 1, decimals: 1, suffix: " proposals", singular: " proposal", thousands: true, dropWhole: true},
 	"holders":            {scale: 1, decimals: 1, suffix: " holders", singular: " holder", thousands: true, dropWhole: true},
 }
@@ -129,6 +130,9 @@ func formatParts(v float64, unit string, integer, signed bool) (num, suffix stri
 		} else if st.dropWhole && x == math.Trunc(x) {
 			dec = 0
 		}
+		if st.sig3 && !(integer && st.scale == 1) && !(st.dropWhole && x == math.Trunc(x)) {
+			dec = sigDecimals(math.Abs(x))
+		}
 		digits = strconv.FormatFloat(math.Abs(x), 'f', dec, 64)
 		if st.thousands {
 			digits = groupThousands(digits)
@@ -138,6 +142,15 @@ func formatParts(v float64, unit string, integer, signed bool) (num, suffix stri
 		suffix = st.singular
 	}
 	return signOf(x, digits, signed) + digits + pre, suffix
+}
+
+// sigDecimals returns the decimals that show a with three significant
+// digits, and none at or above 1,000.
+func sigDecimals(a float64) int {
+	if a == 0 || a >= 1000 {
+		return 0
+	}
+	return max(0, 2-int(math.Floor(math.Log10(a))))
 }
 
 // genericDigits writes |x| with about three significant digits, grouping

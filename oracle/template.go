@@ -146,9 +146,21 @@ func (d *draft) summary() {
 		}
 		s = append(s, fmt.Sprintf("%s the combined score changes by %s relative to the parameters in force.",
 			d.replicationsPhrase(), scoreText))
-		s = append(s, "The improvement is significant, so the change is worth making.")
+		switch rec.Basis {
+		case BasisSignificant:
+			s = append(s, "That interval lies above zero, so under the configured objectives and weights the change is recommended.")
+		case BasisConstraint:
+			s = append(s, "The change is recommended because the parameters in force break a configured constraint that the recommended values meet; the score difference above is not the reason.")
+		}
 	} else {
-		s = append(s, "The search found no significant improvement over the parameters in force, so this proposal keeps them unchanged.")
+		switch rec.Basis {
+		case BasisCandidateInfeasible:
+			s = append(s, "The search's best candidate breaks a configured constraint on fresh replications, so this proposal keeps the parameters in force.")
+		case BasisCurrentBest:
+			s = append(s, "The search found nothing better than the parameters in force, so this proposal keeps them unchanged.")
+		default:
+			s = append(s, "The search found no significant improvement over the parameters in force, so this proposal keeps them unchanged.")
+		}
 		if cand := d.candidateText(); cand != "" {
 			s = append(s, fmt.Sprintf("The best candidate found (%s) changes the combined score by %s; it is shown below for information only.", cand, scoreText))
 		} else {
@@ -256,8 +268,8 @@ func (d *draft) params() {
 				change += " (held)"
 			}
 		}
-		d.printf("| %s | %s | %s | %s |\n", code(p.Name), FormatValue(p.Current, p.Unit, p.Integer),
-			FormatValue(recv, p.Unit, p.Integer), change)
+		d.printf("| %s | %s | %s | %s |\n", code(p.Name), d.withTokens(p.Current, p),
+			d.withTokens(recv, p), change)
 	}
 	if anyHeld {
 		d.printf("\nParameters marked held were not searched and stay at their value in force.\n")
@@ -296,6 +308,16 @@ func (d *draft) params() {
 	}
 }
 
+// withTokens writes a parameter value, adding the token amount for a
+// fraction of supply when the supply is known: what a steward enacts.
+func (d *draft) withTokens(v float64, p ParamChange) string {
+	out := FormatValue(v, p.Unit, p.Integer)
+	if p.Unit == "fraction of supply" && d.rec.Method.Supply > 0 && v != 0 {
+		out += " (" + FormatValue(v*d.rec.Method.Supply, "tokens", false) + ")"
+	}
+	return out
+}
+
 func (d *draft) effects() {
 	rec := d.rec
 	d.section("Expected effects")
@@ -319,6 +341,7 @@ func (d *draft) effects() {
 		return
 	}
 	d.effectTable("Outcome", rec.Outcomes, nil)
+	d.printf("\nThe intervals measure simulation noise only (Monte Carlo error over the paired replications), not error in the model or its calibration; and with this many outcomes at one confidence level, a verdict or two may be chance.\n")
 }
 
 func (d *draft) effectTable(kind string, effects []Effect, score *Effect) {
@@ -454,7 +477,8 @@ func (d *draft) tradeOffs() {
 // clampKinds explains each kind of guardrail.
 var clampKinds = map[string]string{
 	"bounds":     "range cut to the model's hard bounds",
-	"max_change": "range cut to the allowed change per cycle",
+	"max_change": "range cut to the allowed relative change per cycle",
+	"max_step":   "range cut to the allowed absolute change per cycle",
 	"frozen":     "held at its value in force",
 }
 
@@ -477,7 +501,7 @@ func (d *draft) guardrails() {
 		line = sentence(line)
 		if c.Binding {
 			binding++
-			line += " **Binding**: the search would have gone further without this guardrail."
+			line += " **Binding**: the best candidate sits on this limit; the search may have gone further without it."
 		}
 		d.printf("%s\n", line)
 	}
@@ -580,14 +604,32 @@ func (d *draft) risks() {
 	d.section("Risks and rollback")
 	model := fmt.Sprintf("- **Model risk.** The simulation is calibrated on one window of data, %s to %s from %s; behaviour outside that window, or a shift in who votes, may differ from what it predicts.",
 		date(m.WindowStart), date(m.WindowEnd), orUnknown(m.DataSource))
-	if worst, ok := largestFitError(m.Fit); ok {
-		model += fmt.Sprintf(" The largest calibration error is %s on %s", formatRel(worst.Error), code(worst.Metric))
+	if worst, ok := largestFitError(m.Fit, true); ok {
+		model += fmt.Sprintf(" The largest error on a calibration target is %s on %s", formatRel(worst.Error), code(worst.Metric))
 		if m.FitTolerance > 0 {
 			model += fmt.Sprintf(" (tolerance ±%s)", tolerance(m.FitTolerance))
 		}
 		model += "."
 	}
+	if other, ok := largestFitError(m.Fit, false); ok && m.FitTolerance > 0 && math.Abs(other.Error) > m.FitTolerance {
+		model += fmt.Sprintf(" The model does not reproduce %s, which it was not fitted to (error %s).", code(other.Metric), formatRel(other.Error))
+	}
 	d.printf("%s\n", model)
+	if rec.Change {
+		var far []string
+		for _, p := range d.changed() {
+			if p.Current == 0 || math.Abs(d.recommended(p)-p.Current) > 0.25*math.Abs(p.Current) {
+				far = append(far, code(p.Name))
+			}
+		}
+		if len(far) > 0 {
+			line := fmt.Sprintf("- **Extrapolation.** %s %s from 0 or by more than 25%%: the data show no variation there, so the predicted effect rests on the model's assumptions", joinAnd(far), pluralVerb(len(far), "moves", "move"))
+			if len(m.Assumptions) > 0 {
+				line += " (see Model assumptions under Method)"
+			}
+			d.printf("%s.\n", line)
+		}
+	}
 	worse, _, _ := d.verdicts()
 	if !rec.Change {
 		d.printf("- **Largest worsening.** None: this proposal changes nothing.\n")
@@ -612,11 +654,15 @@ func (d *draft) risks() {
 	d.printf("%s.\n", revisit)
 }
 
-// largestFitError returns the calibration row with the largest |Error|.
-func largestFitError(fit []FitRow) (FitRow, bool) {
+// largestFitError returns the calibration row with the largest |Error|
+// among the targets (target true) or among the other rows.
+func largestFitError(fit []FitRow, target bool) (FitRow, bool) {
 	var worst FitRow
 	found := false
 	for _, r := range fit {
+		if r.Target != target {
+			continue
+		}
 		if !found || math.Abs(r.Error) > math.Abs(worst.Error) {
 			worst, found = r, true
 		}

@@ -110,7 +110,7 @@ func TestDraftSummary(t *testing.T) {
 		"quorum from 4.00% of supply to 5.00% of supply",
 		"voting period from 7 days to 9 days",
 		"+0.042 (90% CI +0.018 to +0.066)",
-		"worth making",
+		"interval lies above zero",
 	} {
 		if !strings.Contains(s, want) {
 			t.Errorf("summary lacks %q:\n%s", want, s)
@@ -228,7 +228,7 @@ func TestDraftConstraintsGuardrailsMethod(t *testing.T) {
 
 	g := section(t, md, "Guardrails")
 	for _, l := range strings.Split(g, "\n") {
-		if strings.HasPrefix(l, "- `voting_period_days` — `max_change`") && !strings.Contains(l, "would have gone further") {
+		if strings.HasPrefix(l, "- `voting_period_days` — `max_change`") && !strings.Contains(l, "may have gone further") {
 			t.Errorf("binding clamp not flagged: %q", l)
 		}
 		if strings.HasPrefix(l, "- `quorum`") && strings.Contains(l, "Binding") {
@@ -357,5 +357,49 @@ func TestAssumptionsAreListed(t *testing.T) {
 	rec.Method.Assumptions[0].Value = math.NaN()
 	if _, err := (Template{}).Draft(context.Background(), rec); err == nil || !strings.Contains(err.Error(), "Assumptions[0]") {
 		t.Errorf("NaN assumption: %v", err)
+	}
+}
+
+func TestSummaryFollowsBasis(t *testing.T) {
+	cases := []struct {
+		basis  string
+		change bool
+		want   string
+		not    string
+	}{
+		{BasisSignificant, true, "interval lies above zero", "constraint"},
+		{BasisConstraint, true, "break a configured constraint", "lies above zero"},
+		{BasisCandidateInfeasible, false, "best candidate breaks a configured constraint", "significant"},
+		{BasisCurrentBest, false, "found nothing better", "significant"},
+		{BasisNotSignificant, false, "no significant improvement", "lies above zero"},
+	}
+	for _, c := range cases {
+		rec := fixture()
+		if !c.change {
+			rec = noChangeFixture()
+		}
+		rec.Basis, rec.Reason = c.basis, ""
+		p := draftOK(t, rec)
+		sum := p.Markdown[strings.Index(p.Markdown, "## Summary"):]
+		sum = sum[:strings.Index(sum[2:], "\n## ")+2]
+		if !strings.Contains(sum, c.want) || strings.Contains(sum, c.not) {
+			t.Errorf("basis %s: summary %q; want %q and not %q", c.basis, sum, c.want, c.not)
+		}
+	}
+}
+
+func TestTokenAmountsAndExtrapolation(t *testing.T) {
+	rec := fixture()
+	rec.Method.Supply = 100_000_000
+	p := draftOK(t, rec)
+	if !strings.Contains(p.Markdown, "| 4.00% of supply (4,000,000 tokens) |") {
+		t.Errorf("no token amount beside quorum:\n%s", p.Markdown)
+	}
+	if !strings.Contains(p.Markdown, "**Extrapolation.**") || !strings.Contains(p.Markdown, "simulation noise only") {
+		t.Errorf("extrapolation or noise caveat missing:\n%s", p.Markdown)
+	}
+	rec.Method.Supply = math.Inf(1)
+	if _, err := (Template{}).Draft(context.Background(), rec); err == nil || !strings.Contains(err.Error(), "Method.Supply") {
+		t.Errorf("infinite supply: %v", err)
 	}
 }

@@ -46,6 +46,7 @@ func (r Recommendation) Validate() error {
 		c.num(f+".Error", row.Error)
 	}
 	c.num("Method.FitTolerance", r.Method.FitTolerance)
+	c.num("Method.Supply", r.Method.Supply)
 	for i, a := range r.Method.Assumptions {
 		c.num(fmt.Sprintf("Method.Assumptions[%d].Value", i), a.Value)
 	}
