@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/attune-dao/attune/config"
@@ -288,25 +289,20 @@ func (e *Env) parallel(ctx context.Context, n int, f func(context.Context, int) 
 }
 
 func paramNames(specs []simulator.ParamSpec) string {
-	s := ""
-	for i, p := range specs {
-		if i > 0 {
-			s += ", "
-		}
-		s += p.Name
-	}
-	return s
+	return joinNames(specs, func(p simulator.ParamSpec) string { return p.Name })
 }
 
 func outcomeNames(outs []simulator.OutcomeSpec) string {
-	s := ""
-	for i, o := range outs {
-		if i > 0 {
-			s += ", "
-		}
-		s += o.Name
+	return joinNames(outs, func(o simulator.OutcomeSpec) string { return o.Name })
+}
+
+// joinNames lists the names of xs, comma-separated, in order.
+func joinNames[T any](xs []T, name func(T) string) string {
+	names := make([]string, len(xs))
+	for i, x := range xs {
+		names[i] = name(x)
 	}
-	return s
+	return strings.Join(names, ", ")
 }
 
 func paramIndex(specs []simulator.ParamSpec, name string) int {

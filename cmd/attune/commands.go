@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/attune-dao/attune/config"
 	"github.com/attune-dao/attune/loop"
 	"github.com/attune-dao/attune/metrics"
 	"github.com/attune-dao/attune/optimizer"
@@ -44,15 +45,8 @@ rewrites the same files.`,
 			if cmd.Flags().Changed("out") {
 				extra["out"] = out
 			}
-			if cmd.Flags().Changed("trials") {
-				extra["optimizer.trials"] = trials
-			}
-			cfg, err := a.loadConfig(cmd, extra)
-			if err != nil {
-				return err
-			}
 			start := time.Now()
-			env, err := loop.Prepare(cmd.Context(), cfg, a.logger())
+			cfg, env, err := a.prepare(cmd, trials, extra)
 			if err != nil {
 				return err
 			}
@@ -83,6 +77,24 @@ rewrites the same files.`,
 	return cmd
 }
 
+// prepare loads the config with the command's overrides (--trials, when
+// set, and extra) and prepares the calibrated model.
+func (a *app) prepare(cmd *cobra.Command, trials int, extra map[string]any) (*config.Config, *loop.Env, error) {
+	over := map[string]any{}
+	for k, v := range extra {
+		over[k] = v
+	}
+	if cmd.Flags().Changed("trials") {
+		over["optimizer.trials"] = trials
+	}
+	cfg, err := a.loadConfig(cmd, over)
+	if err != nil {
+		return nil, nil, err
+	}
+	env, err := loop.Prepare(cmd.Context(), cfg, a.logger())
+	return cfg, env, err
+}
+
 func (a *app) optimizeCmd() *cobra.Command {
 	var trials int
 	cmd := &cobra.Command{
@@ -90,16 +102,8 @@ func (a *app) optimizeCmd() *cobra.Command {
 		Short: "Search the parameters and print the recommendation; nothing is written",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			extra := map[string]any{}
-			if cmd.Flags().Changed("trials") {
-				extra["optimizer.trials"] = trials
-			}
-			cfg, err := a.loadConfig(cmd, extra)
-			if err != nil {
-				return err
-			}
 			start := time.Now()
-			env, err := loop.Prepare(cmd.Context(), cfg, a.logger())
+			cfg, env, err := a.prepare(cmd, trials, nil)
 			if err != nil {
 				return err
 			}
