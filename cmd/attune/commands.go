@@ -78,7 +78,8 @@ rewrites the same files.`,
 }
 
 // prepare loads the config with the command's overrides (--trials, when
-// set, and extra) and prepares the calibrated model.
+// the command has it and it is set, and extra) and prepares the
+// calibrated model.
 func (a *app) prepare(cmd *cobra.Command, trials int, extra map[string]any) (*config.Config, *loop.Env, error) {
 	over := map[string]any{}
 	for k, v := range extra {
@@ -139,11 +140,7 @@ func (a *app) simulateCmd() *cobra.Command {
 		Short: "Simulate the parameters in force (or --set name=value) and print outcomes with intervals",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := a.loadConfig(cmd, nil)
-			if err != nil {
-				return err
-			}
-			env, err := loop.Prepare(cmd.Context(), cfg, a.logger())
+			cfg, env, err := a.prepare(cmd, 0, nil)
 			if err != nil {
 				return err
 			}
@@ -216,11 +213,7 @@ well the rest of the model agrees. Exits 1 when a target misses the
 tolerance.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := a.loadConfig(cmd, nil)
-			if err != nil {
-				return err
-			}
-			env, err := loop.Prepare(cmd.Context(), cfg, a.logger())
+			_, env, err := a.prepare(cmd, 0, nil)
 			if err != nil {
 				return err
 			}
