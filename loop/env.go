@@ -105,7 +105,7 @@ func (e *Env) CheckFit() error {
 // setup builds the model and checks the config against it.
 func (e *Env) setup() error {
 	cfg := e.Config
-	m, err := simulator.New(cfg.DAO.Model, simulator.Options(cfg.DAO.Options))
+	m, err := simulator.New(cfg.DAO.Model, simulator.Setup{Options: simulator.Options(cfg.DAO.Options)})
 	if err != nil {
 		key := "dao.model"
 		if errors.Is(err, simulator.ErrInvalidParams) {

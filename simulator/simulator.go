@@ -21,6 +21,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/attune-dao/attune/governor"
 	"github.com/attune-dao/attune/metrics"
 )
 
@@ -183,9 +184,21 @@ var (
 // adversary_share), from the config's dao.options.
 type Options map[string]float64
 
-// Factory builds a model from its options. It returns an error wrapping
+// Setup is what a model is built from: its own options and the rules of
+// the governor it models.
+type Setup struct {
+	// Options are the model's assumptions where data say nothing.
+	Options Options
+	// Rules say how votes count and what a vote can change; a zero Rules
+	// means the model's default (OpenZeppelin Governor).
+	Rules governor.Rules
+	// Track is the governor track being modelled, "" for the only one.
+	Track string
+}
+
+// Factory builds a model from a Setup. It returns an error wrapping
 // ErrInvalidParams for an unknown option or a value out of range.
-type Factory func(opts Options) (Model, error)
+type Factory func(s Setup) (Model, error)
 
 // Register makes a model available by name. It panics if name is taken or
 // factory is nil, like database/sql.Register; call it from init.
@@ -213,15 +226,15 @@ func Models() []string {
 	return names
 }
 
-// New returns the named model built with opts.
-func New(name string, opts Options) (Model, error) {
+// New returns the named model built from s.
+func New(name string, s Setup) (Model, error) {
 	regMu.RLock()
 	f, ok := registry[name]
 	regMu.RUnlock()
 	if !ok {
 		return nil, fmt.Errorf("unknown model %q; known models: %s", name, strings.Join(Models(), ", "))
 	}
-	return f(opts)
+	return f(s)
 }
 
 // Spec returns the ParamSpec named name in specs.

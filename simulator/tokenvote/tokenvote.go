@@ -158,7 +158,8 @@ type Model struct {
 
 // New returns the token-voting model with the given options; unknown
 // options and values out of range are errors.
-func New(opts simulator.Options) (simulator.Model, error) {
+func New(s simulator.Setup) (simulator.Model, error) {
+	opts := s.Options
 	get := map[string]float64{}
 	for k, d := range optionDefaults {
 		get[k] = d.def

@@ -35,7 +35,7 @@ func calibrated(t testing.TB) (simulator.Instance, simulator.Fit) {
 			calErr = err
 			return
 		}
-		m, err := New(nil)
+		m, err := New(simulator.Setup{})
 		if err != nil {
 			calErr = err
 			return
@@ -176,7 +176,7 @@ func TestCalibrationIsRobustAcrossSeeds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, _ := New(nil)
+	m, _ := New(simulator.Setup{})
 	for _, seed := range []uint64{1, 5, 10, 12, 15} {
 		_, fit, err := m.Calibrate(context.Background(), obs, current, seed)
 		if err != nil {
@@ -214,7 +214,7 @@ func TestNoVoterLeftIsAnError(t *testing.T) {
 	b, _ := os.ReadFile("../../configs/examples/metrics.json")
 	obs, _ := metrics.Parse(b, "example")
 	obs.Holders, obs.Delegates, obs.TurnoutCount = 10, 0, 0.2
-	m, _ := New(simulator.Options{"inactive_top_holders": 10})
+	m, _ := New(simulator.Setup{Options: simulator.Options{"inactive_top_holders": 10}})
 	if _, _, err := m.Calibrate(context.Background(), obs, current, 1); !errors.Is(err, simulator.ErrInvalidParams) {
 		t.Errorf("error = %v; want ErrInvalidParams", err)
 	}
@@ -242,7 +242,7 @@ func TestParametersMoveOutcomesTheRightWay(t *testing.T) {
 }
 
 func TestNoAdversaryNoCapture(t *testing.T) {
-	m, err := New(simulator.Options{"adversary_share": 0})
+	m, err := New(simulator.Setup{Options: simulator.Options{"adversary_share": 0}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -278,10 +278,10 @@ func TestBadParamsAndOptions(t *testing.T) {
 			t.Errorf("Run(%v) error = %v, want ErrInvalidParams", p, err)
 		}
 	}
-	if _, err := New(simulator.Options{"adversary_shar": 0.1}); !errors.Is(err, simulator.ErrInvalidParams) {
+	if _, err := New(simulator.Setup{Options: simulator.Options{"adversary_shar": 0.1}}); !errors.Is(err, simulator.ErrInvalidParams) {
 		t.Errorf("unknown option: %v", err)
 	}
-	if _, err := New(simulator.Options{"horizon_days": -1}); !errors.Is(err, simulator.ErrInvalidParams) {
+	if _, err := New(simulator.Setup{Options: simulator.Options{"horizon_days": -1}}); !errors.Is(err, simulator.ErrInvalidParams) {
 		t.Errorf("out of range option: %v", err)
 	}
 	cctx, cancel := context.WithCancel(ctx)
@@ -344,7 +344,7 @@ func BenchmarkCalibrate(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	m, _ := New(nil)
+	m, _ := New(simulator.Setup{})
 	for b.Loop() {
 		if _, _, err := m.Calibrate(context.Background(), obs, current, 42); err != nil {
 			b.Fatal(err)
