@@ -104,7 +104,7 @@ func TestParseExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.Holders != 8400 || o.Proposals != 34 || !near(o.PassRate(), 28.0/34) {
+	if o.Metrics[Holders] != 8400 || o.Metrics[Proposals] != 34 || !near(o.PassRate(), 28.0/34) {
 		t.Errorf("parsed %+v", o)
 	}
 	v := o.Values()
@@ -151,7 +151,7 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o.Holders, o.TotalSupply, o.TurnoutPower = 3, math.Inf(1), math.NaN()
+	o.Metrics[Holders], o.Metrics[TotalSupply], o.Metrics[TurnoutPower] = -3, math.Inf(1), 1.5
 	err = o.Validate()
 	var ve *ValidationError
 	if !errors.As(err, &ve) || len(ve.Fields) < 3 {

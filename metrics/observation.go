@@ -28,16 +28,75 @@ type Window struct {
 // Days returns the length of the window in days.
 func (w Window) Days() float64 { return w.End.Sub(w.Start).Hours() / 24 }
 
-// Observation holds a DAO's governance metrics observed over a data window.
-// (It is unrelated to the Snapshot voting platform.) Build one with Parse or
-// Load, which validate it, or call Validate yourself.
+// Observation holds a DAO's governance metrics observed over a data window:
+// a small core (the DAO, where the data came from, the window) plus named
+// values, so that models and sources add metrics without changing its
+// type. (It is unrelated to the Snapshot voting platform.) Build one from a
+// metrics file with Parse or Load, from a governance history with
+// FromHistory, or by hand and call Validate.
 type Observation struct {
 	// DAO names the organisation the data describes.
 	DAO string `json:"dao"`
-	// Source says where the data came from (a file path, an adapter); Parse
-	// sets it to the source it is given.
+	// Source says where the data came from (a file path, an adapter).
 	Source string `json:"source,omitempty"`
 	// Window is the period the data covers.
+	Window Window `json:"window"`
+	// Metrics holds the observed values by name (see the name constants).
+	Metrics Values `json:"metrics"`
+	// Electorate, when individual votes are known, lists every address that
+	// voted in the window with its voting power and how often it voted.
+	Electorate []Voter `json:"electorate,omitempty"`
+}
+
+// Voter is one address of an observed electorate.
+type Voter struct {
+	// Power is the median voting power of its votes, in tokens.
+	Power float64 `json:"power"`
+	// Votes is how many decided proposals of the window it voted on, of
+	// Eligible.
+	Votes    int `json:"votes"`
+	Eligible int `json:"eligible"`
+}
+
+// Get returns the metric name and whether it was observed.
+func (o Observation) Get(name string) (float64, bool) {
+	v, ok := o.Metrics[name]
+	return v, ok
+}
+
+// PassRate returns the share of decided proposals that passed.
+func (o Observation) PassRate() float64 {
+	if v, ok := o.Metrics[PassRateName]; ok {
+		return v
+	}
+	return PassRate(int(o.Metrics[ProposalsPassed]), int(o.Metrics[Proposals]))
+}
+
+// Values returns the metrics an Observation shares with simulated
+// outcomes: its named values, with the pass rate and the proposals per
+// month derived from the proposal counts when they are not given.
+func (o Observation) Values() Values {
+	v := Values{}
+	for k, x := range o.Metrics {
+		v[k] = x
+	}
+	if n, ok := o.Metrics[Proposals]; ok && n > 0 {
+		if _, ok := v[PassRateName]; !ok {
+			v[PassRateName] = o.Metrics[ProposalsPassed] / n
+		}
+		if _, ok := v[ProposalsPerMonth]; !ok && o.Window.Days() > 0 {
+			v[ProposalsPerMonth] = n / o.Window.Days() * 30
+		}
+	}
+	return v
+}
+
+// File is the precomputed metrics file (configs/examples/metrics.json): the
+// aggregate figures of one DAO over one window, for DAOs whose history is
+// not at hand.
+type File struct {
+	DAO    string `json:"dao"`
+	Source string `json:"source,omitempty"`
 	Window Window `json:"window"`
 	// Holders is the number of addresses holding the governance token.
 	Holders int `json:"holders"`
@@ -63,23 +122,87 @@ type Observation struct {
 	Nakamoto int `json:"nakamoto,omitempty"`
 }
 
-// PassRate returns the share of decided proposals that passed.
-func (o Observation) PassRate() float64 { return PassRate(o.ProposalsPassed, o.Proposals) }
-
-// Values returns the metrics an Observation shares with simulated outcomes.
-func (o Observation) Values() Values {
+// Observation returns the file's figures as an Observation.
+func (o File) Observation() Observation {
 	v := Values{
-		TurnoutPower:      o.TurnoutPower,
-		TurnoutCount:      o.TurnoutCount,
-		PassRateName:      o.PassRate(),
-		GiniName:          o.Gini,
-		Top10ShareName:    o.Top10Share,
-		ProposalsPerMonth: float64(o.Proposals) / o.Window.Days() * 30,
+		Holders:         float64(o.Holders),
+		TotalSupply:     o.TotalSupply,
+		GiniName:        o.Gini,
+		Top10ShareName:  o.Top10Share,
+		DelegatedShare:  o.DelegatedShare,
+		Delegates:       float64(o.Delegates),
+		Proposals:       float64(o.Proposals),
+		ProposalsPassed: float64(o.ProposalsPassed),
+		TurnoutPower:    o.TurnoutPower,
+		TurnoutCount:    o.TurnoutCount,
+	}
+	if o.Proposals > 0 {
+		v[PassRateName] = PassRate(o.ProposalsPassed, o.Proposals)
+		if d := o.Window.Days(); d > 0 {
+			v[ProposalsPerMonth] = float64(o.Proposals) / d * 30
+		}
 	}
 	if o.Nakamoto > 0 {
 		v[NakamotoName] = float64(o.Nakamoto)
 	}
-	return v
+	return Observation{DAO: o.DAO, Source: o.Source, Window: o.Window, Metrics: v}
+}
+
+// Validate checks the core (DAO, window), that every value is finite, that
+// shares lie in [0, 1] and counts are not negative, and that the electorate
+// is sane. It returns a *ValidationError listing every problem, or nil.
+func (o Observation) Validate() error {
+	var fs []FieldError
+	add := func(field, format string, args ...any) {
+		fs = append(fs, FieldError{Field: field, Msg: fmt.Sprintf(format, args...)})
+	}
+	if strings.TrimSpace(o.DAO) == "" {
+		add("dao", "is empty; want the DAO's name")
+	}
+	switch {
+	case o.Window.Start.IsZero() || o.Window.End.IsZero():
+		add("window", "needs both start and end as RFC 3339 times, e.g. 2026-05-01T00:00:00Z")
+	case !o.Window.End.After(o.Window.Start):
+		add("window", "end %s is not after start %s", o.Window.End.Format(time.RFC3339), o.Window.Start.Format(time.RFC3339))
+	}
+	for _, k := range o.Metrics.Names() {
+		x := o.Metrics[k]
+		kind := kindOf(k)
+		switch {
+		case math.IsNaN(x) || math.IsInf(x, 0):
+			add(k, "is %v; want a finite number", x)
+		case kind == shareKind && (x < 0 || x > 1):
+			add(k, "is %g; want a share in [0, 1]", x)
+		case kind != shareKind && x < 0:
+			add(k, "is %g; want 0 or more", x)
+		}
+	}
+	for i, v := range o.Electorate {
+		if math.IsNaN(v.Power) || math.IsInf(v.Power, 0) || v.Power < 0 || v.Votes < 0 || v.Eligible < v.Votes {
+			add(fmt.Sprintf("electorate[%d]", i), "power %v, %d votes of %d eligible; want power >= 0 and 0 <= votes <= eligible", v.Power, v.Votes, v.Eligible)
+		}
+	}
+	if len(fs) == 0 {
+		return nil
+	}
+	return &ValidationError{Source: o.Source, Fields: fs}
+}
+
+type metricKind int
+
+const (
+	otherKind metricKind = iota
+	shareKind
+)
+
+// kindOf says whether a metric name is a share in [0, 1].
+func kindOf(name string) metricKind {
+	switch name {
+	case TurnoutPower, TurnoutCount, PassRateName, GiniName, Top10ShareName, DelegatedShare,
+		QuorumFailureRate, TurnoutP10, TurnoutP50, TurnoutP90, TopVoterRegularity, GiniCast, Top10CastShare:
+		return shareKind
+	}
+	return otherKind
 }
 
 // FieldError is one problem with one field of an Observation.
@@ -121,7 +244,7 @@ func (e *ValidationError) Unwrap() error { return ErrInvalid }
 
 // Validate checks ranges and consistency and returns a *ValidationError
 // listing every problem, or nil.
-func (o Observation) Validate() error {
+func (o File) Validate() error {
 	var fs []FieldError
 	add := func(field, format string, args ...any) {
 		fs = append(fs, FieldError{Field: field, Msg: fmt.Sprintf(format, args...)})
@@ -196,14 +319,14 @@ var required = []string{
 // fields, wrong types, NaN and out-of-range values are all errors that wrap
 // ErrInvalid and name the field.
 func Parse(data []byte, source string) (Observation, error) {
-	var o Observation
+	var o File
 	where := "metrics"
 	if source != "" {
 		where = "metrics " + source
 	}
 	var present map[string]json.RawMessage
 	if err := json.Unmarshal(data, &present); err != nil {
-		return o, fmt.Errorf("%s: %s: %w", where, describeJSONError(data, err), ErrInvalid)
+		return Observation{}, fmt.Errorf("%s: %s: %w", where, describeJSONError(data, err), ErrInvalid)
 	}
 	var missing []FieldError
 	for _, f := range required {
@@ -236,7 +359,7 @@ func Parse(data []byte, source string) (Observation, error) {
 	if len(fields) > 0 {
 		return Observation{}, &ValidationError{Source: source, Fields: fields}
 	}
-	return o, nil
+	return o.Observation(), nil
 }
 
 // Load reads and parses an Observation from a JSON file.

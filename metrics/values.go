@@ -24,6 +24,41 @@ const (
 	NakamotoName = "nakamoto"
 	// ProposalsPerMonth is the number of proposals decided per 30 days.
 	ProposalsPerMonth = "proposals_per_month"
+	// Holders is the number of addresses holding the token.
+	Holders = "holders"
+	// TotalSupply is the token supply, in tokens, at the window's end.
+	TotalSupply = "total_supply"
+	// VotableSupply is the supply that can vote (delegated), in tokens.
+	VotableSupply = "votable_supply"
+	// DelegatedShare is the share of supply delegated.
+	DelegatedShare = "delegated_share"
+	// Delegates is the number of addresses holding delegated power.
+	Delegates = "delegates"
+	// Proposals is the number of proposals decided in the window.
+	Proposals = "proposals"
+	// ProposalsPassed is how many of them passed.
+	ProposalsPassed = "proposals_passed"
+	// QuorumFailureRate is the share of decided proposals whose counted
+	// votes fell short of the quorum in force.
+	QuorumFailureRate = "quorum_failure_rate"
+	// TurnoutP10, TurnoutP50 and TurnoutP90 are quantiles of the turnout
+	// by power across decided proposals: its distribution, not only its
+	// mean.
+	TurnoutP10 = "turnout_p10"
+	TurnoutP50 = "turnout_p50"
+	TurnoutP90 = "turnout_p90"
+	// TopVoterRegularity is the mean share of decided proposals on which
+	// each of the ten largest voters (by voting power) voted: how
+	// regularly the largest voters turn up.
+	TopVoterRegularity = "top_voter_regularity"
+	// GiniCast is the Gini coefficient of voting power cast over the
+	// window, per voter.
+	GiniCast = "gini_cast"
+	// Top10CastShare is the share of all power cast over the window that
+	// the ten largest voters cast.
+	Top10CastShare = "top10_cast_share"
+	// Voters is the number of distinct addresses that voted.
+	Voters = "voters"
 )
 
 // Values maps metric names to values: the outcome of one simulation, or the

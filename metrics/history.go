@@ -1,0 +1,207 @@
+package metrics
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"gonum.org/v1/gonum/stat"
+
+	"github.com/attune-dao/attune/governor"
+	"github.com/attune-dao/attune/history"
+)
+
+// FromHistory computes an Observation from a governance history over the
+// window w: the proposals decided (passed or defeated) on track ("" for
+// all) whose voting ended in [w.Start, w.End), counted by rules under the
+// parameters in force when each vote started. Canceled proposals do not
+// count. It reports the proposal count and pass rate, the mean turnout by
+// power and its 10th, 50th and 90th percentiles, the quorum-failure rate
+// (when the history records the quorum), the proposals per month and the
+// total and votable supply; with individual votes also the voters, the
+// Gini and top-10 share of cast power, how regularly the ten largest voters
+// turn up, the Nakamoto coefficient of cast power and the electorate; with
+// a holders snapshot the holders' figures.
+//
+// The definitions are the ones the simulator reports, so observed and
+// simulated values compare like for like. It returns an error wrapping
+// ErrInvalid when no proposal was decided in the window.
+func FromHistory(h *history.History, w Window, rules governor.Rules, track string) (Observation, error) {
+	o := Observation{DAO: h.DAO, Source: h.Source, Window: w, Metrics: Values{}}
+	var decided []history.Proposal
+	for _, p := range h.Proposals {
+		if !p.State.Decided() || p.End.Before(w.Start) || !p.End.Before(w.End) {
+			continue
+		}
+		if track != "" && p.Track != track {
+			continue
+		}
+		decided = append(decided, p)
+	}
+	if len(decided) == 0 {
+		what := ""
+		if track != "" {
+			what = fmt.Sprintf(" on track %q", track)
+		}
+		return o, fmt.Errorf("history %s: no proposal%s was decided between %s and %s; widen the window or check the track: %w",
+			h.Source, what, w.Start.Format(time.DateOnly), w.End.Format(time.DateOnly), ErrInvalid)
+	}
+	m := o.Metrics
+	supply := supplyAt(h, w.End)
+	m[TotalSupply] = supply.Total
+	if supply.Votable > 0 {
+		m[VotableSupply] = supply.Votable
+	}
+	var passed, quorumKnown, quorumFail int
+	turnouts := make([]float64, len(decided))
+	for i, p := range decided {
+		if p.State.Passed() {
+			passed++
+		}
+		s := supplyAt(h, p.Start)
+		turnouts[i] = Turnout(p.For+p.Against+p.Abstain, s.Total)
+		params := paramsAt(h, p.Start, p.Track)
+		if q, ok := params[governor.Quorum]; ok {
+			quorumKnown++
+			base := s.Total
+			if rules.QuorumBase == governor.VotableSupply && s.Votable > 0 {
+				base = s.Votable
+			}
+			d := rules.Decide(governor.Tally{For: p.For, Against: p.Against, Abstain: p.Abstain},
+				governor.Settings{Quorum: q, Base: base})
+			if !d.QuorumReached {
+				quorumFail++
+			}
+		}
+	}
+	m[Proposals] = float64(len(decided))
+	m[ProposalsPassed] = float64(passed)
+	m[PassRateName] = PassRate(passed, len(decided))
+	m[ProposalsPerMonth] = float64(len(decided)) / w.Days() * 30
+	m[TurnoutPower] = stat.Mean(turnouts, nil)
+	sorted := slices.Sorted(slices.Values(turnouts))
+	m[TurnoutP10] = stat.Quantile(0.1, stat.LinInterp, sorted, nil)
+	m[TurnoutP50] = stat.Quantile(0.5, stat.LinInterp, sorted, nil)
+	m[TurnoutP90] = stat.Quantile(0.9, stat.LinInterp, sorted, nil)
+	if quorumKnown == len(decided) {
+		m[QuorumFailureRate] = float64(quorumFail) / float64(len(decided))
+	}
+	if hd := h.Holders; hd != nil {
+		m[Holders] = float64(hd.Count)
+		m[GiniName] = hd.Gini
+		m[Top10ShareName] = hd.Top10Share
+		m[DelegatedShare] = hd.DelegatedShare
+		m[Delegates] = float64(hd.Delegates)
+	}
+	electorate(h, decided, &o)
+	if n, ok := m[Holders]; ok && n > 0 && len(o.Electorate) > 0 {
+		var addrs float64
+		for _, p := range decided {
+			addrs += float64(p.Voters)
+		}
+		m[TurnoutCount] = addrs / float64(len(decided)) / n
+	}
+	return o, nil
+}
+
+// electorate fills the voter-level metrics and the electorate from the
+// votes on the decided proposals, if the history has votes.
+func electorate(h *history.History, decided []history.Proposal, o *Observation) {
+	in := make(map[string]bool, len(decided))
+	for _, p := range decided {
+		in[p.ID] = true
+	}
+	weights := map[string][]float64{}
+	cast := map[string]float64{}
+	for _, v := range h.Votes {
+		if !in[v.Proposal] {
+			continue
+		}
+		weights[v.Voter] = append(weights[v.Voter], v.Weight)
+		cast[v.Voter] += v.Weight
+	}
+	if len(weights) == 0 {
+		return
+	}
+	voters := slices.Sorted(func(yield func(string) bool) {
+		for k := range weights {
+			if !yield(k) {
+				return
+			}
+		}
+	})
+	type voter struct {
+		power float64
+		votes int
+	}
+	vs := make([]voter, len(voters))
+	castPower := make([]float64, len(voters))
+	for i, addr := range voters {
+		ws := slices.Sorted(slices.Values(weights[addr]))
+		vs[i] = voter{power: stat.Quantile(0.5, stat.Empirical, ws, nil), votes: len(ws)}
+		castPower[i] = cast[addr]
+	}
+	// Largest first; ties by address order, so the result is deterministic.
+	order := make([]int, len(vs))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		switch {
+		case vs[a].power > vs[b].power:
+			return -1
+		case vs[a].power < vs[b].power:
+			return 1
+		}
+		return 0
+	})
+	n := len(decided)
+	o.Electorate = make([]Voter, len(vs))
+	for j, i := range order {
+		o.Electorate[j] = Voter{Power: vs[i].power, Votes: vs[i].votes, Eligible: n}
+	}
+	var reg float64
+	top := min(10, len(order))
+	for _, i := range order[:top] {
+		reg += float64(vs[i].votes) / float64(n)
+	}
+	m := o.Metrics
+	m[TopVoterRegularity] = reg / float64(top)
+	m[Voters] = float64(len(vs))
+	m[GiniCast] = Gini(castPower)
+	m[Top10CastShare] = TopKShare(castPower, 10)
+	m[NakamotoName] = float64(Nakamoto(castPower))
+}
+
+// supplyAt returns the supply in force at t: the last point at or before
+// it, or the first point when t precedes them all.
+func supplyAt(h *history.History, t time.Time) history.SupplyPoint {
+	if len(h.Supply) == 0 {
+		return history.SupplyPoint{Total: math.NaN()}
+	}
+	s := h.Supply[0]
+	for _, p := range h.Supply {
+		if p.Time.After(t) {
+			break
+		}
+		s = p
+	}
+	return s
+}
+
+// paramsAt returns the parameters in force at t on track: the last value
+// of each at or before t, a track's own change overriding one for all
+// tracks made earlier.
+func paramsAt(h *history.History, t time.Time, track string) map[string]float64 {
+	out := map[string]float64{}
+	for _, c := range h.Params {
+		if c.Time.After(t) {
+			break
+		}
+		if c.Track == "" || c.Track == track {
+			out[c.Name] = c.Value
+		}
+	}
+	return out
+}
