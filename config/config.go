@@ -44,6 +44,34 @@ type DAO struct {
 	// Options are model-specific settings (e.g. adversary_share for
 	// tokenvote); see `attune model` for each model's options.
 	Options map[string]float64 `yaml:"options,omitempty" json:"options,omitempty" mapstructure:"options"`
+	// Governor is the governor family whose rules count the votes: oz,
+	// bravo, aave-v2, aragon, arbitrum or nouns.
+	Governor string `yaml:"governor" json:"governor" mapstructure:"governor"`
+	// Track is the governor track this config tunes (Aave's short or long
+	// executor, Arbitrum's constitutional or non-constitutional); "" for a
+	// governor with one.
+	Track string `yaml:"track,omitempty" json:"track,omitempty" mapstructure:"track"`
+	// Rules overrides the family's rules one by one.
+	Rules Rules `yaml:"rules,omitempty" json:"rules,omitempty" mapstructure:"rules"`
+	// AllowUpgrades lists parameters the governor cannot change by an
+	// ordinary vote (a per-vote reward, Bravo's quorum) that the search may
+	// move all the same; the proposal labels them as needing an upgrade or
+	// a separate programme.
+	AllowUpgrades []string `yaml:"allow_upgrades,omitempty" json:"allow_upgrades,omitempty" mapstructure:"allow_upgrades"`
+}
+
+// Rules overrides a governor family's rules; unset fields keep the
+// family's (see package governor for their meaning).
+type Rules struct {
+	QuorumCounts            string            `yaml:"quorum_counts,omitempty" json:"quorum_counts,omitempty" mapstructure:"quorum_counts"`
+	QuorumBase              string            `yaml:"quorum_base,omitempty" json:"quorum_base,omitempty" mapstructure:"quorum_base"`
+	QuorumCoefficient       *float64          `yaml:"quorum_coefficient,omitempty" json:"quorum_coefficient,omitempty" mapstructure:"quorum_coefficient"`
+	QuorumMax               *float64          `yaml:"quorum_max,omitempty" json:"quorum_max,omitempty" mapstructure:"quorum_max"`
+	VotingDelayDays         *float64          `yaml:"voting_delay_days,omitempty" json:"voting_delay_days,omitempty" mapstructure:"voting_delay_days"`
+	ObjectionPhaseDays      *float64          `yaml:"objection_phase_days,omitempty" json:"objection_phase_days,omitempty" mapstructure:"objection_phase_days"`
+	LateQuorumExtensionDays *float64          `yaml:"late_quorum_extension_days,omitempty" json:"late_quorum_extension_days,omitempty" mapstructure:"late_quorum_extension_days"`
+	TimelockDays            *float64          `yaml:"timelock_days,omitempty" json:"timelock_days,omitempty" mapstructure:"timelock_days"`
+	Changes                 map[string]string `yaml:"changes,omitempty" json:"changes,omitempty" mapstructure:"changes"`
 }
 
 // SearchParam declares the search range of one parameter and its guardrails.
@@ -114,8 +142,14 @@ type Calibration struct {
 // Source is where metrics come from. Type selects the adapter; the other
 // fields are the adapter's own.
 type Source struct {
+	// Type is "history" (a governance history: JSON file or CSV
+	// directory) or "file" (a precomputed metrics file).
 	Type string `yaml:"type" json:"type" mapstructure:"type"`
 	Path string `yaml:"path,omitempty" json:"path,omitempty" mapstructure:"path"`
+	// WindowDays is how much of a history is read: the proposals whose
+	// vote ended in the last WindowDays days before the history's last
+	// one. 0 means 365.
+	WindowDays int `yaml:"window_days,omitempty" json:"window_days,omitempty" mapstructure:"window_days"`
 }
 
 // Oracle chooses what drafts proposal prose: "template" (deterministic, no

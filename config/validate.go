@@ -239,8 +239,10 @@ func (k *checker) sources() {
 		switch {
 		case strings.TrimSpace(s.Type) == "":
 			k.add(key+".type", "is empty; give the source's type, e.g. file")
-		case s.Type == "file" && strings.TrimSpace(s.Path) == "":
-			k.add(key+".path", "is empty; a file source needs the path of its metrics file")
+		case (s.Type == "file" || s.Type == "history") && strings.TrimSpace(s.Path) == "":
+			k.add(key+".path", "is empty; a %s source needs the path of its file", s.Type)
+		case s.WindowDays < 0:
+			k.add(key+".window_days", "is %d; give the days of history to read, or 0 for 365", s.WindowDays)
 		}
 	}
 }

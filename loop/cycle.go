@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/attune-dao/attune/config"
 	"github.com/attune-dao/attune/metrics"
@@ -32,6 +33,9 @@ type Options struct {
 	Progress func(optimizer.Progress)
 	// Workers bounds parallel simulations; 0 means GOMAXPROCS.
 	Workers int
+	// AcceptPoorFit runs the cycle although calibration missed a target;
+	// the recommendation records the miss and the draft states it first.
+	AcceptPoorFit bool
 }
 
 // Cycle is one finished cycle: what it read, what it concluded and the
@@ -83,6 +87,9 @@ func (e *Env) Objective() optimizer.Objective {
 
 // Optimize searches the space from the parameters in force.
 func (e *Env) Optimize(ctx context.Context, opt Options) (*optimizer.Result, error) {
+	if e.spaceErr != nil {
+		return nil, e.spaceErr
+	}
 	o := e.Config.Optimizer
 	e.Logger.Info("search started", "sampler", o.Sampler, "trials", o.Trials, "replications", o.Replications, "params", len(e.Space))
 	res, err := optimizer.Search(ctx, e.Space, e.Current, e.Objective(), optimizer.Options{
@@ -108,7 +115,7 @@ func Run(ctx context.Context, cfg *config.Config, drafter oracle.Drafter, opt Op
 
 // Cycle runs search, verification and drafting on a prepared Env.
 func (e *Env) Cycle(ctx context.Context, drafter oracle.Drafter, opt Options) (*Cycle, error) {
-	if err := e.CheckFit(); err != nil {
+	if err := e.CheckFit(); err != nil && !opt.AcceptPoorFit {
 		return nil, err
 	}
 	e.Workers = opt.Workers
@@ -150,6 +157,9 @@ func (e *Env) Recommend(ctx context.Context, id string, res *optimizer.Result, v
 	baseEv, candEv := e.Objectives.Evaluate(baseReps), e.Objectives.Evaluate(candReps)
 
 	rec := oracle.Recommendation{CycleID: id, DAO: cfg.DAO.Name, Candidate: map[string]float64(cand)}
+	if err := e.CheckFit(); err != nil {
+		rec.PoorFit = strings.TrimPrefix(err.Error(), ErrPoorFit.Error()+": ")
+	}
 	rec.Score = e.scoreEffect(baseEv.Scores, candEv.Scores, level)
 	d := rec.Score.Difference
 	risk := e.Objectives.Risk.String()
@@ -182,7 +192,7 @@ func (e *Env) Recommend(ctx context.Context, id string, res *optimizer.Result, v
 	}
 	for _, s := range e.Model.Params() {
 		pc := oracle.ParamChange{Name: s.Name, Unit: s.Unit, Description: s.Description, Current: e.Current[s.Name],
-			Recommended: recommended[s.Name], Integer: s.Integer, Searched: searched[s.Name]}
+			Recommended: recommended[s.Name], Integer: s.Integer, Searched: searched[s.Name], Enactment: e.Enactment[s.Name]}
 		if pc.Current != 0 {
 			pc.RelChange = (pc.Recommended - pc.Current) / math.Abs(pc.Current)
 		}
@@ -219,15 +229,22 @@ func (e *Env) Recommend(ctx context.Context, id string, res *optimizer.Result, v
 		Model: e.Model.Name(), DataSource: e.Observation.Source,
 		WindowStart: e.Observation.Window.Start, WindowEnd: e.Observation.Window.End,
 		Sampler: cfg.Optimizer.Sampler, Trials: len(res.Trials), Replications: cfg.Optimizer.Replications,
-		Validation: n, Seed: cfg.Optimizer.Seed, Risk: risk, Supply: e.Observation.TotalSupply,
+		Validation: n, Seed: cfg.Optimizer.Seed, Risk: risk, Supply: e.Observation.Metrics[metrics.TotalSupply],
 		Command: "attune run --config " + filepath.ToSlash(filepath.Join(cfg.Out, id, "config.yaml")),
 		Version: version, FitTolerance: e.Fit.Tolerance,
 	}
 	for _, k := range e.Fit.Observed.Names() {
 		obs, sim := e.Fit.Observed[k], e.Fit.Simulated[k]
+		miss := simulator.MetricError(k, obs, sim)
+		if sim < obs {
+			miss = -miss
+		}
 		rec.Method.Fit = append(rec.Method.Fit, oracle.FitRow{Metric: k, Observed: obs, Simulated: sim,
-			Error: (sim - obs) / math.Max(math.Abs(obs), 1e-3), Target: slices.Contains(e.Fit.Targets, k)})
+			Error: miss, Absolute: metrics.IsRate(k) || obs == 0, Target: slices.Contains(e.Fit.Targets, k)})
 	}
+	rec.Method.Governor = e.Rules.Family
+	rec.Method.Track = cfg.DAO.Track
+	rec.Method.AtBound = e.Fit.AtBound
 	for _, o := range e.Model.Options() {
 		rec.Method.Assumptions = append(rec.Method.Assumptions, oracle.Assumption{Name: o.Name, Value: o.Value, Description: o.Description})
 	}

@@ -18,9 +18,12 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/attune-dao/attune/config"
 	"github.com/attune-dao/attune/configs"
+	"github.com/attune-dao/attune/governor"
+	"github.com/attune-dao/attune/history"
 	"github.com/attune-dao/attune/metrics"
 	"github.com/attune-dao/attune/objectives"
 	"github.com/attune-dao/attune/optimizer"
@@ -49,6 +52,13 @@ type Env struct {
 	Objectives  *objectives.Set
 	Space       optimizer.Space
 	Clamps      []optimizer.Clamp
+	// Rules are the governor's rules, Enactment how each parameter is
+	// changed ("vote", "upgrade", or "" when it cannot be).
+	Rules     governor.Rules
+	Enactment map[string]string
+	// spaceErr is a problem with the search section, reported by the
+	// steps that search; calibration does not need one.
+	spaceErr error
 	Logger      *slog.Logger
 	// Workers bounds parallel simulations; 0 means GOMAXPROCS.
 	Workers int
@@ -66,7 +76,7 @@ func Prepare(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Env
 	if err := e.setup(); err != nil {
 		return nil, err
 	}
-	obs, err := readSource(ctx, cfg)
+	obs, err := readSource(ctx, cfg, e.Rules)
 	if err != nil {
 		return nil, err
 	}
@@ -105,7 +115,12 @@ func (e *Env) CheckFit() error {
 // setup builds the model and checks the config against it.
 func (e *Env) setup() error {
 	cfg := e.Config
-	m, err := simulator.New(cfg.DAO.Model, simulator.Setup{Options: simulator.Options(cfg.DAO.Options)})
+	rules, err := rulesOf(cfg)
+	if err != nil {
+		return err
+	}
+	e.Rules = rules
+	m, err := simulator.New(cfg.DAO.Model, simulator.Setup{Options: simulator.Options(cfg.DAO.Options), Rules: rules, Track: cfg.DAO.Track})
 	if err != nil {
 		key := "dao.model"
 		if errors.Is(err, simulator.ErrInvalidParams) {
@@ -163,11 +178,37 @@ func (e *Env) setup() error {
 	for _, s := range specs {
 		hard[s.Name] = optimizer.Bound{Min: s.Min, Max: s.Max, Integer: s.Integer, Unit: s.Unit}
 	}
+	e.Enactment = map[string]string{}
+	for _, s := range specs {
+		if c, ok := rules.Changeable(s.Name); ok {
+			e.Enactment[s.Name] = string(c)
+		}
+	}
+	allowed := map[string]bool{}
+	for i, name := range cfg.DAO.AllowUpgrades {
+		if _, ok := hard[name]; !ok {
+			return cfg.Problem(fmt.Sprintf("dao.allow_upgrades[%d]", i), fmt.Sprintf("%s has no parameter %q; its parameters are %s", m.Name(), name, paramNames(specs)))
+		}
+		allowed[name] = true
+	}
 	var declared []optimizer.Declared
+	var held []optimizer.Clamp
 	for _, name := range slices.Sorted(maps.Keys(cfg.Search)) {
 		sp := cfg.Search[name]
 		if _, ok := hard[name]; !ok {
 			return cfg.Problem("search."+name, fmt.Sprintf("%s has no parameter %q; its parameters are %s", m.Name(), name, paramNames(specs)))
+		}
+		// What the governor cannot change by a vote is not searched unless
+		// the config opts in.
+		switch c, ok := rules.Changeable(name); {
+		case !ok:
+			held = append(held, optimizer.Clamp{Param: name, Kind: "not_enactable", Low: cur[name], High: cur[name],
+				Detail: fmt.Sprintf("the %s governor has no way to change it", rules.Family)})
+			continue
+		case c == governor.Upgrade && !allowed[name]:
+			held = append(held, optimizer.Clamp{Param: name, Kind: "needs_upgrade", Low: cur[name], High: cur[name],
+				Detail: fmt.Sprintf("the %s governor changes it only by a contract upgrade or a separate programme; list it in dao.allow_upgrades to search it", rules.Family)})
+			continue
 		}
 		declared = append(declared, optimizer.Declared{
 			Name: name, Kind: optimizer.Kind(sp.Type), Min: sp.Min, Max: sp.Max, Choices: sp.Choices,
@@ -180,22 +221,78 @@ func (e *Env) setup() error {
 	})
 	space, clamps, err := optimizer.BuildSpace(declared, hard, cur)
 	if err != nil {
-		return cfg.Problem("search", err.Error())
+		e.spaceErr = cfg.Problem("search", err.Error())
+		return nil
 	}
-	e.Space, e.Clamps = space, clamps
+	e.Space, e.Clamps = space, append(held, clamps...)
 	return nil
 }
 
+// rulesOf builds the governor's rules: the family's, with dao.rules
+// overriding them one by one.
+func rulesOf(cfg *config.Config) (governor.Rules, error) {
+	fam := cfg.DAO.Governor
+	if fam == "" {
+		fam = "oz"
+	}
+	r, err := governor.Family(fam)
+	if err != nil {
+		return r, cfg.Problem("dao.governor", err.Error())
+	}
+	o := cfg.DAO.Rules
+	if o.QuorumCounts != "" {
+		r.QuorumCounts = governor.Counting(o.QuorumCounts)
+	}
+	if o.QuorumBase != "" {
+		r.QuorumBase = governor.Base(o.QuorumBase)
+	}
+	for _, f := range []struct {
+		from *float64
+		to   *float64
+	}{
+		{o.QuorumCoefficient, &r.QuorumCoefficient}, {o.QuorumMax, &r.QuorumMax}, {o.VotingDelayDays, &r.VotingDelayDays},
+		{o.ObjectionPhaseDays, &r.ObjectionPhaseDays}, {o.LateQuorumExtensionDays, &r.LateQuorumExtensionDays}, {o.TimelockDays, &r.TimelockDays},
+	} {
+		if f.from != nil {
+			*f.to = *f.from
+		}
+	}
+	for k, v := range o.Changes {
+		if v == "none" {
+			delete(r.Changes, k)
+			continue
+		}
+		r.Changes[k] = governor.Change(v)
+	}
+	if err := r.Validate(); err != nil {
+		return r, cfg.Problem("dao.rules", err.Error())
+	}
+	if len(r.Tracks) > 0 && !slices.Contains(r.Tracks, cfg.DAO.Track) {
+		return r, cfg.Problem("dao.track", fmt.Sprintf("%q is not a track of the %s governor; choose one of %s", cfg.DAO.Track, fam, strings.Join(r.Tracks, ", ")))
+	}
+	if len(r.Tracks) == 0 && cfg.DAO.Track != "" {
+		return r, cfg.Problem("dao.track", fmt.Sprintf("the %s governor has one track; leave dao.track empty", fam))
+	}
+	return r, nil
+}
+
 // readSource reads the cycle's metrics from its source.
-func readSource(ctx context.Context, cfg *config.Config) (metrics.Observation, error) {
+func readSource(ctx context.Context, cfg *config.Config, rules governor.Rules) (metrics.Observation, error) {
 	if len(cfg.Sources) != 1 {
 		return metrics.Observation{}, cfg.Problem("sources", fmt.Sprintf("have %d sources; a cycle reads exactly one for now", len(cfg.Sources)))
 	}
 	src := cfg.Sources[0]
 	switch src.Type {
-	case "file":
+	case "file", "history":
 	default:
-		return metrics.Observation{}, cfg.Problem("sources[0].type", fmt.Sprintf("unknown source type %q; available: file", src.Type))
+		return metrics.Observation{}, cfg.Problem("sources[0].type", fmt.Sprintf("unknown source type %q; available: history, file", src.Type))
+	}
+	if src.Type == "history" {
+		h, err := readHistory(ctx, cfg, src.Path)
+		if err != nil {
+			return metrics.Observation{}, err
+		}
+		return observe(h, src.WindowDays, rules, cfg.DAO.Track)
 	}
 	if configs.IsEmbedded(src.Path) {
 		data, err := configs.ReadEmbedded(src.Path)
@@ -204,13 +301,50 @@ func readSource(ctx context.Context, cfg *config.Config) (metrics.Observation, e
 		}
 		return metrics.Parse(data, src.Path)
 	}
-	path := src.Path
+	return metrics.Load(ctx, sourcePath(cfg, src.Path))
+}
+
+// sourcePath resolves a source's path: a relative path not found from the
+// working directory is read relative to the config file that names it.
+func sourcePath(cfg *config.Config, path string) string {
 	if file, _ := cfg.Line("sources"); !filepath.IsAbs(path) && file != "" && fileExists(file) && !fileExists(path) {
-		// A relative path not found from the working directory is read
-		// relative to the config file that names it.
-		path = filepath.Join(filepath.Dir(file), path)
+		return filepath.Join(filepath.Dir(file), path)
 	}
-	return metrics.Load(ctx, path)
+	return path
+}
+
+// readHistory reads a governance history from a file, a CSV directory or
+// the binary's embedded examples.
+func readHistory(ctx context.Context, cfg *config.Config, path string) (*history.History, error) {
+	if configs.IsEmbedded(path) {
+		data, err := configs.ReadEmbedded(path)
+		if err != nil {
+			return nil, cfg.Problem("sources[0].path", err.Error())
+		}
+		return history.Parse(data, path)
+	}
+	return history.Load(ctx, sourcePath(cfg, path))
+}
+
+// defaultWindowDays is how much history a cycle reads when the source does
+// not say.
+const defaultWindowDays = 365
+
+// observe computes the observation of the last days of h (365 when days
+// is 0), ending just after the last decided proposal's vote.
+func observe(h *history.History, days int, rules governor.Rules, track string) (metrics.Observation, error) {
+	if days == 0 {
+		days = defaultWindowDays
+	}
+	var end time.Time
+	for _, p := range h.Proposals {
+		if p.State.Decided() && (track == "" || p.Track == track) && p.End.After(end) {
+			end = p.End
+		}
+	}
+	end = end.Add(time.Second)
+	w := metrics.Window{Start: end.AddDate(0, 0, -days), End: end}
+	return metrics.FromHistory(h, w, rules, track)
 }
 
 func fileExists(p string) bool {

@@ -53,7 +53,7 @@ func TestCycleEndToEndIsReproducible(t *testing.T) {
 		}
 	}
 	rec := c1.Recommendation
-	if len(rec.Params) != 5 || len(rec.Effects) != 3 || rec.Method.Trials != 24 || rec.Method.Validation != 6 {
+	if len(rec.Params) != 6 || len(rec.Effects) != 3 || rec.Method.Trials != 24 || rec.Method.Validation != 6 {
 		t.Errorf("recommendation shape: %d params, %d effects, method %+v", len(rec.Params), len(rec.Effects), rec.Method)
 	}
 	for _, e := range rec.Effects {

@@ -80,10 +80,7 @@ func FromHistory(h *history.History, w Window, rules governor.Rules, track strin
 	m[PassRateName] = PassRate(passed, len(decided))
 	m[ProposalsPerMonth] = float64(len(decided)) / w.Days() * 30
 	m[TurnoutPower] = stat.Mean(turnouts, nil)
-	sorted := slices.Sorted(slices.Values(turnouts))
-	m[TurnoutP10] = stat.Quantile(0.1, stat.LinInterp, sorted, nil)
-	m[TurnoutP50] = stat.Quantile(0.5, stat.LinInterp, sorted, nil)
-	m[TurnoutP90] = stat.Quantile(0.9, stat.LinInterp, sorted, nil)
+	m[TurnoutP10], m[TurnoutP50], m[TurnoutP90] = TurnoutQuantiles(turnouts)
 	if quorumKnown == len(decided) {
 		m[QuorumFailureRate] = float64(quorumFail) / float64(len(decided))
 	}
@@ -204,4 +201,16 @@ func paramsAt(h *history.History, t time.Time, track string) map[string]float64 
 		}
 	}
 	return out
+}
+
+// TurnoutQuantiles returns the 10th, 50th and 90th percentiles of the
+// per-proposal turnouts xs (linear interpolation between order
+// statistics), 0 for none. Observed and simulated turnout distributions
+// are both summarised by it.
+func TurnoutQuantiles(xs []float64) (p10, p50, p90 float64) {
+	if len(xs) == 0 {
+		return 0, 0, 0
+	}
+	s := slices.Sorted(slices.Values(xs))
+	return stat.Quantile(0.1, stat.LinInterp, s, nil), stat.Quantile(0.5, stat.LinInterp, s, nil), stat.Quantile(0.9, stat.LinInterp, s, nil)
 }

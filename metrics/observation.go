@@ -205,6 +205,18 @@ func kindOf(name string) metricKind {
 	return otherKind
 }
 
+// IsRate reports whether the metric name is a rate: a share of proposals
+// or of voters' chances (pass rate, quorum-failure rate, regularity), whose
+// fit is judged by absolute error. Other metrics (turnout, counts, sizes)
+// are judged by relative error.
+func IsRate(name string) bool {
+	switch name {
+	case PassRateName, QuorumFailureRate, TopVoterRegularity, "good_blocked_rate", "attack_success_rate", "decision_quality":
+		return true
+	}
+	return false
+}
+
 // FieldError is one problem with one field of an Observation.
 type FieldError struct {
 	Field string // JSON name of the field

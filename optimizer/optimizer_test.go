@@ -205,9 +205,25 @@ func TestBuildSpaceGuardrails(t *testing.T) {
 	}{
 		{Declared{Name: "nope", Min: ptr(0), Max: ptr(1)}, "not a parameter"},
 		{Declared{Name: "quorum", Min: ptr(0.3), Max: ptr(0.2)}, "min 0.3 > max 0.2"},
-		{Declared{Name: "quorum", Min: ptr(0.3), Max: ptr(0.4), MaxChange: 0.1}, "no value is left"},
 		{Declared{Name: "quorum", Kind: Log, Min: ptr(0), Max: ptr(0.4)}, "log needs min > 0"},
 		{Declared{Name: "period", Kind: Float, Min: ptr(3), Max: ptr(4)}, "whole numbers"},
+	}
+	// A value in force outside the config range widens it rather than
+	// refusing a real DAO's parameters.
+	sp, wc, err := BuildSpace([]Declared{{Name: "quorum", Min: ptr(0.3), Max: ptr(0.4), MaxChange: 0.1}}, hard, cur)
+	if err != nil || len(sp) != 1 || len(wc) == 0 || wc[0].Kind != "widened" || sp[0].Low > cur["quorum"] || sp[0].High < cur["quorum"] {
+		t.Errorf("widening: space %+v clamps %+v err %v", sp, wc, err)
+	}
+	// A log-scale parameter whose value in force is 0 is searched linearly.
+	zero := map[string]float64{"quorum": 0, "period": 7}
+	sp, _, err = BuildSpace([]Declared{{Name: "quorum", Kind: Log, Min: ptr(0.001), Max: ptr(0.01), MaxStep: 0.005}}, hard, zero)
+	if err != nil || len(sp) != 1 || sp[0].Kind != Float || sp[0].Low != 0 || sp[0].High != 0.005 {
+		t.Errorf("log from 0: space %+v err %v", sp, err)
+	}
+	// Without min and max, max_change ranges around the value in force.
+	sp, _, err = BuildSpace([]Declared{{Name: "quorum", MaxChange: 0.5}}, hard, cur)
+	if err != nil || len(sp) != 1 || math.Abs(sp[0].Low-cur["quorum"]/2) > 1e-12 || math.Abs(sp[0].High-cur["quorum"]*1.5) > 1e-12 {
+		t.Errorf("relative default range: %+v %v", sp, err)
 	}
 	for _, b := range bad {
 		if _, _, err := BuildSpace([]Declared{b.d}, hard, cur); err == nil || !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), b.want) {

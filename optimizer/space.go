@@ -146,13 +146,36 @@ func BuildSpace(declared []Declared, hard map[string]Bound, current map[string]f
 			space = append(space, Param{Name: d.Name, Kind: Categorical, Choices: choices})
 			continue
 		}
-		if d.Min == nil || d.Max == nil {
-			return nil, nil, fmt.Errorf("search.%s: needs min and max: %w", d.Name, ErrInvalid)
+		// Without min or max the range is the model's bounds, which the
+		// per-cycle limits then cut around the value in force.
+		lo, hi := hb.Min, hb.Max
+		if d.Min != nil {
+			lo = *d.Min
 		}
-		lo, hi := *d.Min, *d.Max
+		if d.Max != nil {
+			hi = *d.Max
+		}
+		if (d.Min == nil || d.Max == nil) && d.MaxChange <= 0 && d.MaxStep <= 0 {
+			return nil, nil, fmt.Errorf("search.%s: needs min and max, or max_change or max_step to range around the value in force: %w", d.Name, ErrInvalid)
+		}
 		first := len(clamps)
 		if lo > hi {
 			return nil, nil, fmt.Errorf("search.%s: min %g > max %g: %w", d.Name, lo, hi, ErrInvalid)
+		}
+		// A real DAO's value in force may lie outside a generic range: the
+		// range is widened to include it, and says so.
+		if cur < lo || cur > hi {
+			clamps = append(clamps, Clamp{Param: d.Name, Kind: "widened",
+				Detail: fmt.Sprintf("config range [%g, %g] widened to include the value in force %g", lo, hi, cur)})
+			lo, hi = min(lo, cur), max(hi, cur)
+			clamps[len(clamps)-1].Low, clamps[len(clamps)-1].High = lo, hi
+			first = len(clamps)
+		}
+		if kind == Log && cur <= 0 {
+			// A log scale cannot reach a value in force of 0.
+			kind = Float
+			clamps = append(clamps, Clamp{Param: d.Name, Kind: "linear", Detail: "searched on a linear scale: the value in force is 0, which a log scale cannot reach"})
+			first = len(clamps)
 		}
 		cut := func(kindName, detail string, nlo, nhi float64) {
 			c := Clamp{Param: d.Name, Kind: kindName, Detail: detail, LowCut: nlo > lo, HighCut: nhi < hi}

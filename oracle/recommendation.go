@@ -38,6 +38,10 @@ type ParamChange struct {
 	Integer   bool    `json:"integer,omitempty"`
 	// Searched is false for a parameter held at its value in force.
 	Searched bool `json:"searched"`
+	// Enactment says how the governor changes the parameter: "vote" (an
+	// ordinary proposal calls a setter), "upgrade" (a contract upgrade or
+	// a separate programme) or "" when it cannot be changed.
+	Enactment string `json:"enactment,omitempty"`
 }
 
 // Changed reports whether the recommendation moves the parameter.
@@ -99,8 +103,11 @@ type FitRow struct {
 	Metric    string  `json:"metric"`
 	Observed  float64 `json:"observed"`
 	Simulated float64 `json:"simulated"`
-	Error     float64 `json:"error"` // relative, signed: (simulated-observed)/|observed|
-	Target    bool    `json:"target"`
+	// Error is the signed miss: simulated − observed for a rate
+	// (Absolute), (simulated − observed)/|observed| for a size.
+	Error    float64 `json:"error"`
+	Absolute bool    `json:"absolute,omitempty"`
+	Target   bool    `json:"target"`
 }
 
 // Assumption is one model setting in force, e.g. the share of supply an
@@ -133,6 +140,12 @@ type Method struct {
 	// Assumptions are the model's settings the data do not determine.
 	Assumptions  []Assumption `json:"assumptions,omitempty"`
 	FitTolerance float64      `json:"calibration_tolerance"`
+	// AtBound names fitted latents that rest on an end of their range,
+	// where the fit is forced rather than found.
+	AtBound []string `json:"at_bound,omitempty"`
+	// Governor and Track name the rules votes were counted by.
+	Governor string `json:"governor,omitempty"`
+	Track    string `json:"track,omitempty"`
 }
 
 // The grounds a Recommendation's verdict rests on.
@@ -177,6 +190,10 @@ type Recommendation struct {
 	// Candidate holds the best parameters the search found, even when
 	// Change is false, for stewards who want to see what was tried.
 	Candidate map[string]float64 `json:"candidate"`
+	// PoorFit, when set, says which calibration target the model missed:
+	// the cycle ran only because it was told to accept a poor fit, and
+	// every figure rests on a model that does not reproduce the DAO.
+	PoorFit string `json:"poor_fit,omitempty"`
 }
 
 // Proposal is a drafted proposal ready for review.

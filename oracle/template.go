@@ -119,6 +119,10 @@ func (d *draft) summary() {
 	rec := d.rec
 	d.section("Summary")
 	var s []string
+	if rec.PoorFit != "" {
+		s = append(s, "**Warning: the model does not reproduce this DAO's data**: "+rec.PoorFit+
+			". Every figure below rests on that model; read them as a sketch, not a forecast.")
+	}
 	score := rec.Score.Difference
 	scoreText := fmt.Sprintf("%s (%s %s)", formatDelta(score.Mean, rec.Score.Unit),
 		formatLevel(score.CI.Level), formatDeltaInterval(score.CI, rec.Score.Unit))

@@ -108,7 +108,8 @@ type Fit struct {
 	// names of package metrics for what they share with an Observation.
 	Observed  metrics.Values `json:"observed"`
 	Simulated metrics.Values `json:"simulated"`
-	// Error is |simulated - observed| / max(|observed|, floor) per metric.
+	// Error is each metric's miss: |simulated - observed| for rates
+	// (metrics.IsRate), |simulated - observed| / |observed| for sizes.
 	Error metrics.Values `json:"error"`
 	// Targets names the metrics the calibration fitted; the others are shown
 	// for information.
@@ -118,15 +119,52 @@ type Fit struct {
 	Replications int     `json:"replications"`
 	// Latent holds the fitted population parameters by name.
 	Latent map[string]float64 `json:"latent"`
+	// Bounds holds the search range of each fitted latent that has one;
+	// AtBound names those that came to rest on an end of it, where the fit
+	// is forced rather than found.
+	Bounds  map[string][2]float64 `json:"bounds,omitempty"`
+	AtBound []string              `json:"at_bound,omitempty"`
 }
 
-// Compare sets Simulated to sim (restricted to the observed metrics) and
-// Error to each metric's relative error |sim - obs| / max(|obs|, 0.001).
+// CheckBounds sets AtBound to the latents within 0.1% of the range of an
+// end of their Bounds, in name order.
+func (f *Fit) CheckBounds() {
+	f.AtBound = nil
+	for _, k := range metrics.Values(f.Latent).Names() {
+		b, ok := f.Bounds[k]
+		if !ok {
+			continue
+		}
+		eps := (b[1] - b[0]) * 1e-3
+		if v := f.Latent[k]; v <= b[0]+eps || v >= b[1]-eps {
+			f.AtBound = append(f.AtBound, k)
+		}
+	}
+}
+
+// MetricError is the miss of sim against obs for the metric name: absolute
+// for a rate (a share of proposals or voters, where a relative error would
+// blow up near zero), relative for a size; for an observed size of 0 it is
+// the absolute miss.
+func MetricError(name string, obs, sim float64) float64 {
+	d := math.Abs(sim - obs)
+	if metrics.IsRate(name) || obs == 0 {
+		return d
+	}
+	return d / math.Abs(obs)
+}
+
+// Compare sets Simulated to sim and Error to each metric's MetricError,
+// over the metrics both observed and simulated; Observed keeps only those.
 func (f *Fit) Compare(sim metrics.Values, replications int) {
 	f.Simulated, f.Error = metrics.Values{}, metrics.Values{}
 	for k, o := range f.Observed {
+		if _, ok := sim[k]; !ok {
+			delete(f.Observed, k)
+			continue
+		}
 		f.Simulated[k] = sim[k]
-		f.Error[k] = math.Abs(sim[k]-o) / math.Max(math.Abs(o), 1e-3)
+		f.Error[k] = MetricError(k, o, sim[k])
 	}
 	f.Replications = replications
 }

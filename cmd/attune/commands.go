@@ -24,6 +24,7 @@ import (
 
 func (a *app) runCmd() *cobra.Command {
 	var out string
+	var acceptPoorFit bool
 	var trials int
 	cmd := &cobra.Command{
 		Use:   "run",
@@ -51,7 +52,7 @@ rewrites the same files.`,
 				return err
 			}
 			p := a.progress()
-			c, err := env.Cycle(cmd.Context(), oracle.Template{}, loop.Options{Version: buildVersion(), Progress: p.update})
+			c, err := env.Cycle(cmd.Context(), oracle.Template{}, loop.Options{Version: buildVersion(), Progress: p.update, AcceptPoorFit: acceptPoorFit})
 			p.done()
 			if err != nil {
 				return err
@@ -73,6 +74,7 @@ rewrites the same files.`,
 		},
 	}
 	cmd.Flags().StringVar(&out, "out", "attune-out", "directory to write the cycle under (overrides out)")
+	cmd.Flags().BoolVar(&acceptPoorFit, "accept-poor-fit", false, "write a recommendation although calibration missed a target; its summary states the miss first")
 	cmd.Flags().IntVar(&trials, "trials", 0, "number of trials (overrides optimizer.trials)")
 	return cmd
 }

@@ -74,7 +74,7 @@ func TestRunJSONAndSeed(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &got); err != nil {
 		t.Fatalf("stdout is not JSON: %v\n%s", err, stdout)
 	}
-	if got.Recommendation.Method.Seed != 5 || got.Recommendation.Method.Trials != 16 || len(got.Recommendation.Params) != 5 {
+	if got.Recommendation.Method.Seed != 5 || got.Recommendation.Method.Trials != 16 || len(got.Recommendation.Params) != 6 {
 		t.Errorf("json = %+v", got)
 	}
 	if !strings.Contains(stderr, `"level":"INFO"`) {

@@ -6,9 +6,11 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 
 	"gonum.org/v1/gonum/stat/distuv"
 
+	"github.com/attune-dao/attune/governor"
 	"github.com/attune-dao/attune/metrics"
 	"github.com/attune-dao/attune/simulator"
 )
@@ -17,8 +19,18 @@ import (
 // immutable after Calibrate and safe for concurrent Runs.
 type Instance struct {
 	opt     options
+	rules   governor.Rules
 	supply  float64 // total supply S, tokens
+	base    float64 // quorum base, tokens: total, votable or fixed supply
+	adv     float64 // the coalition's voting power, tokens
 	holders int     // real addresses represented
+	// observed is true when the voters are an observed electorate, each
+	// with its own fitted attention (engage holds the whole logit).
+	observed bool
+	// rank is each voter's rank by power among the ten largest, -1 for
+	// the others, for the regularity of the largest voters.
+	rank  []int
+	top10 int
 
 	// Voters: delegates and holders who did not delegate, in a fixed order.
 	power      []float64 // voting power, tokens
@@ -51,10 +63,50 @@ var salienceNodes = func() []float64 {
 	return xs
 }()
 
-// Calibrate fits holdings to the observed Gini and top-10 share, delegation
-// to the delegated share, voter attention to turnout by power and by count,
-// the share of good proposals to the pass rate and the proposal rate to the
-// proposals observed, all under the parameters in force.
+// aggregate holds the aggregate figures the population is built from when
+// no electorate is known.
+type aggregate struct {
+	Holders                                int
+	TotalSupply, Gini, Top10Share          float64
+	DelegatedShare                         float64
+	Delegates, Proposals                   int
+	TurnoutPower, TurnoutCount, passRate   float64
+	days                                   float64
+}
+
+// aggregateOf reads the figures a population needs from obs, naming every
+// missing one.
+func aggregateOf(obs metrics.Observation) (aggregate, error) {
+	need := []string{metrics.Holders, metrics.TotalSupply, metrics.GiniName, metrics.Top10ShareName,
+		metrics.DelegatedShare, metrics.Delegates, metrics.Proposals, metrics.TurnoutPower, metrics.TurnoutCount}
+	var missing []string
+	for _, k := range need {
+		if _, ok := obs.Get(k); !ok {
+			missing = append(missing, k)
+		}
+	}
+	if len(missing) > 0 {
+		return aggregate{}, fmt.Errorf("tokenvote: the observation of %s has no electorate (individual votes) and lacks %s, which a population needs; give a history with votes, or a metrics file with every field: %w",
+			obs.Source, strings.Join(missing, ", "), metrics.ErrInvalid)
+	}
+	v := obs.Metrics
+	a := aggregate{Holders: int(v[metrics.Holders]), TotalSupply: v[metrics.TotalSupply], Gini: v[metrics.GiniName],
+		Top10Share: v[metrics.Top10ShareName], DelegatedShare: v[metrics.DelegatedShare], Delegates: int(v[metrics.Delegates]),
+		Proposals: int(v[metrics.Proposals]), TurnoutPower: v[metrics.TurnoutPower], TurnoutCount: v[metrics.TurnoutCount],
+		passRate: obs.PassRate(), days: obs.Window.Days()}
+	if a.Holders < 10 || a.TotalSupply <= 0 || a.Proposals < 1 || a.days <= 0 {
+		return aggregate{}, fmt.Errorf("tokenvote: the observation of %s needs at least 10 holders, a positive supply, one proposal and a window: %w", obs.Source, metrics.ErrInvalid)
+	}
+	return a, nil
+}
+
+// Calibrate fits the model to obs under the parameters in force. With an
+// electorate it takes the observed voters as they are and fits each one's
+// attention to how often it voted, the salience spread to the spread of
+// turnout across proposals, the share of good proposals to the pass rate
+// and the proposal rate to the proposals observed. Without one it builds a
+// population from aggregate figures (holders, Gini, top-10 and delegated
+// shares) and fits attention to turnout by power and by count.
 func (m *Model) Calibrate(ctx context.Context, obs metrics.Observation, current simulator.Params, seed uint64) (simulator.Instance, simulator.Fit, error) {
 	if err := obs.Validate(); err != nil {
 		return nil, simulator.Fit{}, fmt.Errorf("tokenvote: calibrate: %w", err)
@@ -62,6 +114,13 @@ func (m *Model) Calibrate(ctx context.Context, obs metrics.Observation, current 
 	cur, err := simulator.Complete(params, current)
 	if err != nil {
 		return nil, simulator.Fit{}, fmt.Errorf("tokenvote: parameters in force: %w", err)
+	}
+	if len(obs.Electorate) > 0 {
+		return m.calibrateElectorate(ctx, obs, cur, seed)
+	}
+	agg, err := aggregateOf(obs)
+	if err != nil {
+		return nil, simulator.Fit{}, err
 	}
 	// A population is one draw of delegations and engagement. Some draws
 	// cannot reproduce the data (too few engaged large voters make turnout
@@ -71,7 +130,7 @@ func (m *Model) Calibrate(ctx context.Context, obs metrics.Observation, current 
 	var bestFit simulator.Fit
 	bestErr := math.Inf(1)
 	for draw := range populationDraws {
-		in, fit, err := m.calibrateDraw(ctx, obs, cur, seed, draw)
+		in, fit, err := m.calibrateDraw(ctx, obs, agg, cur, seed, draw)
 		if err != nil {
 			return nil, simulator.Fit{}, err
 		}
@@ -97,19 +156,22 @@ const (
 )
 
 // calibrateDraw builds and fits population number draw.
-func (m *Model) calibrateDraw(ctx context.Context, obs metrics.Observation, cur simulator.Params, seed uint64, draw int) (*Instance, simulator.Fit, error) {
+func (m *Model) calibrateDraw(ctx context.Context, obs metrics.Observation, agg aggregate, cur simulator.Params, seed uint64, draw int) (*Instance, simulator.Fit, error) {
 	o := m.opt
-	in := &Instance{opt: o, supply: obs.TotalSupply, holders: obs.Holders}
+	in := m.newInstance(obs, agg.TotalSupply)
+	in.holders = agg.Holders
 	rng := rand.New(rand.NewPCG(seed, 0xca1+uint64(draw)))
 
-	n := min(obs.Holders, o.maxAgents)
-	honest := (1 - o.adversaryShare) * obs.TotalSupply
-	bal, g := fitBalances(n, obs.Top10Share, obs.Gini, honest, obs.TotalSupply)
+	n := min(agg.Holders, o.maxAgents)
+	honest := (1 - max(o.adversaryShare, 0)) * agg.TotalSupply
+	bal, g := fitBalances(n, agg.Top10Share, agg.Gini, honest, agg.TotalSupply)
 	in.holdGini = g
 	// The observed top-10 share is of total supply, coalition included.
-	in.holdTop10 = metrics.TopKShare(bal, 10) * honest / obs.TotalSupply
+	in.holdTop10 = metrics.TopKShare(bal, 10) * honest / agg.TotalSupply
 
-	in.buildVoters(rng, bal, obs)
+	in.buildVoters(rng, bal, agg)
+	in.setAdversary()
+	in.rankTop10()
 	if err := ctx.Err(); err != nil {
 		return nil, simulator.Fit{}, err
 	}
@@ -117,9 +179,9 @@ func (m *Model) calibrateDraw(ctx context.Context, obs metrics.Observation, cur 
 		return nil, simulator.Fit{}, fmt.Errorf("tokenvote: no holder is left to vote among %d simulated holders once the %d largest are taken as inactive (option inactive_top_holders) and delegators are removed; lower inactive_top_holders: %w",
 			n, o.inactiveTop, simulator.ErrInvalidParams)
 	}
-	in.fitAttention(obs.TurnoutPower, obs.TurnoutCount, cur)
+	in.fitAttention(agg.TurnoutPower, agg.TurnoutCount, cur)
 
-	rate := float64(obs.Proposals) / obs.Window.Days()
+	rate := float64(agg.Proposals) / agg.days
 	// Enough replications that the pass rate is fitted on some 1,000
 	// simulated proposals.
 	reps := int(math.Ceil(1000 / math.Max(rate*o.horizonDays, 1)))
@@ -137,7 +199,7 @@ func (m *Model) calibrateDraw(ctx context.Context, obs metrics.Observation, cur 
 		}
 		return sum / float64(reps), nil
 	}
-	good, err := solveIncreasing(passRate, obs.PassRate(), 0, 1, 1e-3, 14)
+	good, err := solveIncreasing(passRate, agg.passRate, 0, 1, 1e-3, 14)
 	if err != nil {
 		return nil, simulator.Fit{}, err
 	}
@@ -149,6 +211,9 @@ func (m *Model) calibrateDraw(ctx context.Context, obs metrics.Observation, cur 
 		return nil, simulator.Fit{}, err
 	}
 	fit.Latent["population_draw"] = float64(draw)
+	fit.Latent["adversary_share"] = in.adv / in.supply
+	fit.Bounds = map[string][2]float64{"good_share": {0, 1}}
+	fit.CheckBounds()
 	return in, fit, nil
 }
 
@@ -232,7 +297,7 @@ func capToCeiling(xs []float64, target, ceiling float64) {
 
 // buildVoters chooses delegates, assigns delegations until the delegated
 // share of supply is reached, and lays out the voters.
-func (in *Instance) buildVoters(rng *rand.Rand, bal []float64, obs metrics.Observation) {
+func (in *Instance) buildVoters(rng *rand.Rand, bal []float64, obs aggregate) {
 	n := len(bal)
 	d := obs.Delegates
 	if obs.DelegatedShare > 0 {
@@ -368,7 +433,11 @@ func stratifiedEngagement(rng *rand.Rand, power []float64, sd float64) []float64
 
 // hazardLogit returns voter v's daily attention logit under reward r.
 func (in *Instance) hazardLogit(v int, reward float64) float64 {
-	l := in.alpha + in.beta*in.z[v] + in.engage[v] + in.opt.rewardSens*math.Log1p(reward/in.opt.rewardScale)
+	l := in.engage[v] + in.opt.rewardSens*math.Log1p(reward/in.opt.rewardScale)
+	if in.observed {
+		return l
+	}
+	l += in.alpha + in.beta*in.z[v]
 	if in.isDelegate[v] {
 		l += in.opt.delegateBoost
 	}
@@ -536,4 +605,29 @@ func pick(cum []float64, u float64) int {
 		i++
 	}
 	return min(i, len(cum)-1)
+}
+
+// rankTop10 ranks the ten largest voters by power.
+func (in *Instance) rankTop10() {
+	order := make([]int, len(in.power))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		switch {
+		case in.power[a] > in.power[b]:
+			return -1
+		case in.power[a] < in.power[b]:
+			return 1
+		}
+		return 0
+	})
+	in.rank = make([]int, len(in.power))
+	for i := range in.rank {
+		in.rank[i] = -1
+	}
+	in.top10 = min(10, len(order))
+	for r, v := range order[:in.top10] {
+		in.rank[v] = r
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/attune-dao/attune/governor"
 	"github.com/attune-dao/attune/metrics"
 	"github.com/attune-dao/attune/simulator"
 )
@@ -37,6 +38,7 @@ func (in *Instance) Run(ctx context.Context, p simulator.Params, seed uint64) (m
 	S := in.supply
 	q, th := p[Quorum], p[ProposalThreshold]
 	period, diff, reward := p[VotingPeriodDays], p[VoteDifferential], p[ParticipationReward]
+	settings := governor.Settings{Quorum: q, VoteDifferential: diff, SupportRequired: p[SupportRequired], Base: in.base}
 
 	// Per-voter log of the daily chance of not noticing a proposal.
 	lv := make([]float64, len(in.power))
@@ -45,6 +47,8 @@ func (in *Instance) Run(ctx context.Context, p simulator.Params, seed uint64) (m
 		lv[v] = math.Log1p(-min(h, 1-1e-12))
 	}
 	cast := make([]float64, len(in.power))
+	seen := make([]int, in.top10) // proposals each of the ten largest voted on
+	var turnouts []float64
 
 	ev := rand.New(rand.NewPCG(seed, streamEvents))
 	sal := func(r *rand.Rand) float64 {
@@ -85,11 +89,12 @@ func (in *Instance) Run(ctx context.Context, p simulator.Params, seed uint64) (m
 			continue
 		}
 		submitted++
-		tl := in.vote(seed, streamVoteBit+uint64(k), s, isGood, period, lv, cast)
-		if tl.forV+tl.abstain < q*S {
+		tl := in.vote(seed, streamVoteBit+uint64(k), s, isGood, period, lv, cast, seen)
+		d := in.rules.Decide(governor.Tally{For: tl.forV, Against: tl.against, Abstain: tl.abstain}, settings)
+		if !d.QuorumReached {
 			quorumFail++
 		}
-		pass := succeeds(tl.forV, tl.against, tl.abstain, q*S, diff*S)
+		pass := d.Passed
 		if pass {
 			passed++
 		}
@@ -97,23 +102,20 @@ func (in *Instance) Run(ctx context.Context, p simulator.Params, seed uint64) (m
 			right++
 		}
 		turnout += metrics.Turnout(tl.forV+tl.against+tl.abstain, S)
+		turnouts = append(turnouts, metrics.Turnout(tl.forV+tl.against+tl.abstain, S))
 		turnoutCount += metrics.Turnout(tl.addresses, float64(in.holders))
 		addrVotes += tl.addresses
 	}
 
 	// The coalition's bad proposals, sampled apart from the honest ones.
 	at := rand.New(rand.NewPCG(seed, streamAttacks))
-	adv := o.adversaryShare * S
+	adv := in.adv
 	var captured int
 	var costSum float64
 	for m := range o.attackSamples {
 		s := sal(at)
-		tl := in.vote(seed, streamAttkBit+uint64(m), s, false, period, lv, nil)
-		need := max(
-			q*S-tl.forV-tl.abstain,           // reach quorum
-			tl.against-tl.forV+diff*S+1e-9*S, // beat Against by the differential
-			th*S,                             // be allowed to propose
-			0)
+		tl := in.vote(seed, streamAttkBit+uint64(m), s, false, period, lv, nil, nil)
+		need := in.captureNeed(tl, settings, th*S)
 		costSum += need
 		if adv >= need {
 			captured++
@@ -121,7 +123,16 @@ func (in *Instance) Run(ctx context.Context, p simulator.Params, seed uint64) (m
 	}
 
 	months := o.horizonDays / 30
+	p10, p50, p90 := metrics.TurnoutQuantiles(turnouts)
+	var regular float64
+	for _, c := range seen {
+		regular += ratio(float64(c), float64(submitted))
+	}
 	out := metrics.Values{
+		metrics.TurnoutP10:         p10,
+		metrics.TurnoutP50:         p50,
+		metrics.TurnoutP90:         p90,
+		metrics.TopVoterRegularity: ratio(regular, float64(len(seen))),
 		DecisionQuality:     ratio(float64(right), float64(generated)),
 		Turnout:             ratio(turnout, float64(submitted)),
 		TurnoutCount:        ratio(turnoutCount, float64(submitted)),
@@ -129,7 +140,7 @@ func (in *Instance) Run(ctx context.Context, p simulator.Params, seed uint64) (m
 		AttackSuccessRate:   ratio(float64(captured), float64(o.attackSamples)),
 		CaptureCost:         costSum / float64(o.attackSamples),
 		CaptureCostShare:    costSum / float64(o.attackSamples) / S,
-		TimeToDecisionDays:  o.votingDelay + period,
+		TimeToDecisionDays:  o.votingDelay + period + in.rules.ObjectionPhaseDays,
 		RewardSpendPerMonth: reward * addrVotes / months,
 		NakamotoCast:        float64(metrics.Nakamoto(cast)),
 		GiniCast:            metrics.Gini(cast),
@@ -145,7 +156,7 @@ func (in *Instance) Run(ctx context.Context, p simulator.Params, seed uint64) (m
 // vote runs the honest electorate on one proposal of salience s and quality
 // isGood, on its own random stream. When cast is non-nil it adds each
 // voter's cast power to it.
-func (in *Instance) vote(seed, stream uint64, s float64, isGood bool, period float64, lv, cast []float64) tally {
+func (in *Instance) vote(seed, stream uint64, s float64, isGood bool, period float64, lv, cast []float64, seen []int) tally {
 	var src rand.PCG
 	src.Seed(seed, stream)
 	o := in.opt
@@ -179,20 +190,43 @@ func (in *Instance) vote(seed, stream uint64, s float64, isGood bool, period flo
 		if cast != nil {
 			cast[v] += w
 		}
+		if seen != nil {
+			if r := in.rank[v]; r >= 0 {
+				seen[r]++
+			}
+		}
 	}
 	return t
 }
 
-// succeeds applies Governor's rules: quorum counts For and Abstain; For must
-// exceed Against, and by the differential when one is set.
-func succeeds(forV, against, abstain, quorum, differential float64) bool {
-	if forV+abstain < quorum {
-		return false
+// captureNeed is the voting power a coalition needs, voting For alone,
+// to pass a bad proposal against the honest tally t: enough for the
+// proposal to be submitted (threshold tokens), to reach quorum and to win
+// the support and differential tests. It is found by bisection on the
+// rules' own Decide, so every governor's counting is honoured.
+func (in *Instance) captureNeed(t tally, s governor.Settings, threshold float64) float64 {
+	honest := governor.Tally{For: t.forV, Against: t.against, Abstain: t.abstain}
+	passes := func(x float64) bool {
+		h := honest
+		h.For += x
+		return in.rules.Decide(h, s).Passed
 	}
-	if differential > 0 {
-		return forV-against >= differential
+	lo, hi := 0.0, in.supply
+	if passes(lo) {
+		return max(threshold, 0)
 	}
-	return forV > against
+	if !passes(hi) {
+		return max(threshold, 2*in.supply) // cannot pass with the whole supply
+	}
+	for range 50 {
+		mid := (lo + hi) / 2
+		if passes(mid) {
+			hi = mid
+		} else {
+			lo = mid
+		}
+	}
+	return max(threshold, hi)
 }
 
 func ratio(a, b float64) float64 {

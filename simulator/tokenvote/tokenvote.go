@@ -1,7 +1,15 @@
-// Package tokenvote models Governor-style token voting with delegation, as in
-// OpenZeppelin Governor with GovernorCountingSimple: quorum counts For and
-// Abstain, and a proposal succeeds when it reaches quorum and For exceeds
-// Against (by the vote differential, when one is set).
+// Package tokenvote models Governor-style token voting with delegation.
+// How votes count follows the governor's rules (package governor): by
+// default OpenZeppelin Governor with GovernorCountingSimple (quorum counts
+// For and Abstain; For must exceed Against, by the vote differential when
+// one is set); GovernorBravo, Aave v2, Aragon, Arbitrum and Nouns rules
+// change what counts towards quorum, its base, the support required and the
+// phases.
+//
+// When the observation carries an electorate (the voters of a real
+// history), the simulated voters are those addresses, each with its own
+// attention fitted to how often it voted; otherwise a population is built
+// from aggregate holdings figures.
 //
 // The population is heavy-tailed holders, some of whom delegate to a small
 // set of delegates. Each voter notices a proposal at a daily rate that grows
@@ -24,6 +32,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/attune-dao/attune/governor"
 	"github.com/attune-dao/attune/simulator"
 )
 
@@ -34,16 +43,19 @@ func init() { simulator.Register(Name, New) }
 
 // Parameter names.
 const (
-	Quorum              = "quorum"
-	ProposalThreshold   = "proposal_threshold"
-	VotingPeriodDays    = "voting_period_days"
-	VoteDifferential    = "vote_differential"
-	ParticipationReward = "participation_reward"
+	Quorum              = governor.Quorum
+	ProposalThreshold   = governor.ProposalThreshold
+	VotingPeriodDays    = governor.VotingPeriodDays
+	VoteDifferential    = governor.VoteDifferential
+	SupportRequired     = governor.SupportRequired
+	ParticipationReward = governor.ParticipationReward
 )
 
 var params = []simulator.ParamSpec{
 	{Name: Quorum, Unit: "fraction of supply", Min: 0, Max: 0.5, Default: 0.04,
 		Description: "For + Abstain votes needed for a decision, as a share of total supply"},
+	{Name: SupportRequired, Unit: "share of For + Against", Min: 0.5, Max: 0.99, Default: 0.5,
+		Description: "share of For + Against that For must exceed (0.5 is a simple majority)"},
 	{Name: ProposalThreshold, Unit: "fraction of supply", Min: 0, Max: 0.1, Default: 0.001,
 		Description: "voting power needed to submit a proposal, as a share of total supply"},
 	{Name: VotingPeriodDays, Unit: "days", Min: 1, Max: 30, Default: 7, Integer: true,
@@ -116,11 +128,11 @@ var optionDefaults = map[string]struct {
 	def, min, max float64
 	doc           string
 }{
-	"adversary_share":      {0.04, 0, 0.5, "share of supply an attacking coalition controls"},
+	"adversary_share":      {-1, -1, 0.5, "share of supply an attacking coalition controls; -1 derives it from the data: the voting power of the largest voter"},
 	"attacks_per_month":    {0.5, 0, 100, "bad proposals the coalition pushes per 30 days"},
 	"horizon_days":         {180, 14, 3650, "simulated days per replication"},
 	"max_agents":           {5000, 100, 200000, "most holders simulated individually; more are represented by weight"},
-	"voting_delay_days":    {1, 0, 30, "days between submission and the start of voting"},
+	"voting_delay_days":    {-1, -1, 30, "days between submission and the start of voting; -1 takes the governor's"},
 	"reward_sensitivity":   {0.6, 0, 5, "logit increase in a voter's daily attention per log(1 + reward/reward_scale)"},
 	"reward_scale":         {1, 1e-9, 1e12, "reward, in tokens per vote, at which a voter notices the incentive"},
 	"engagement_sd":        {2.5, 0, 6, "spread (logit scale) of voters' fixed engagement: high values make a few reliable voters and many dormant ones"},
@@ -154,6 +166,8 @@ type options struct {
 type Model struct {
 	opt      options
 	resolved map[string]float64 // every option's effective value
+	rules    governor.Rules
+	track    string
 }
 
 // New returns the token-voting model with the given options; unknown
@@ -176,7 +190,17 @@ func New(s simulator.Setup) (simulator.Model, error) {
 		}
 		get[k] = v
 	}
-	return &Model{resolved: get, opt: options{
+	rules := s.Rules
+	if rules.QuorumCounts == "" {
+		rules, _ = governor.Family("oz")
+	}
+	if err := rules.Validate(); err != nil {
+		return nil, fmt.Errorf("tokenvote: %w: %w", err, simulator.ErrInvalidParams)
+	}
+	if get["voting_delay_days"] < 0 {
+		get["voting_delay_days"] = rules.VotingDelayDays
+	}
+	return &Model{resolved: get, rules: rules, track: s.Track, opt: options{
 		adversaryShare:  get["adversary_share"],
 		attacksPerMonth: get["attacks_per_month"],
 		horizonDays:     get["horizon_days"],
@@ -211,9 +235,33 @@ func (m *Model) Options() []simulator.OptionSpec {
 // Name returns "tokenvote".
 func (*Model) Name() string { return Name }
 
-// Params declares quorum, proposal_threshold, voting_period_days,
-// vote_differential and participation_reward.
-func (*Model) Params() []simulator.ParamSpec { return slices.Clone(params) }
+// Params declares quorum, support_required, proposal_threshold,
+// voting_period_days, vote_differential and participation_reward, their
+// descriptions in the terms of the model's governor.
+func (m *Model) Params() []simulator.ParamSpec {
+	ps := slices.Clone(params)
+	counted := map[governor.Counting]string{governor.ForAbstain: "For + Abstain", governor.ForOnly: "For", governor.AllCast: "For + Against + Abstain"}[m.rules.QuorumCounts]
+	base := map[governor.Base]string{governor.TotalSupply: "total supply", governor.VotableSupply: "votable (delegated) supply",
+		governor.Fixed: "total supply (a fixed token amount)", governor.Dynamic: "total supply, before the dynamic increase"}[m.rules.QuorumBase]
+	for i := range ps {
+		switch ps[i].Name {
+		case Quorum:
+			ps[i].Description = fmt.Sprintf("%s votes needed for a decision, as a share of %s", counted, base)
+			if m.rules.QuorumBase == governor.VotableSupply {
+				ps[i].Unit = "fraction of votable supply"
+			}
+		case VoteDifferential:
+			ps[i].Description = fmt.Sprintf("margin by which For must exceed Against, as a share of %s", base)
+		}
+	}
+	return ps
+}
+
+// Track returns the governor track modelled, "" for the only one.
+func (m *Model) Track() string { return m.track }
+
+// Rules returns the governor rules the model counts votes by.
+func (m *Model) Rules() governor.Rules { return m.rules }
 
 // Outcomes declares what Run reports.
 func (*Model) Outcomes() []simulator.OutcomeSpec { return slices.Clone(outcomes) }

@@ -69,27 +69,6 @@ func with(p simulator.Params, k string, v float64) simulator.Params {
 	return c
 }
 
-func TestSucceedsFollowsGovernor(t *testing.T) {
-	cases := []struct {
-		name                         string
-		forV, against, abstain, q, d float64
-		want                         bool
-	}{
-		{"abstain counts toward quorum", 30, 10, 20, 50, 0, true},
-		{"against does not count toward quorum", 30, 40, 0, 50, 0, false},
-		{"tie fails", 60, 60, 0, 50, 0, false},
-		{"for beats against", 61, 60, 0, 50, 0, true},
-		{"differential unmet", 65, 60, 0, 50, 10, false},
-		{"differential met", 70, 60, 0, 50, 10, true},
-		{"no quorum", 10, 0, 0, 50, 0, false},
-	}
-	for _, c := range cases {
-		if got := succeeds(c.forV, c.against, c.abstain, c.q, c.d); got != c.want {
-			t.Errorf("%s: succeeds = %v, want %v", c.name, got, c.want)
-		}
-	}
-}
-
 func TestCalibrationFitsExample(t *testing.T) {
 	_, fit := calibrated(t)
 	fit.Tolerance = 0.1
@@ -186,8 +165,8 @@ func TestCalibrationIsRobustAcrossSeeds(t *testing.T) {
 		if name, e := fit.MaxTargetError(); !fit.OK() {
 			t.Errorf("seed %d: %s off by %.1f%%", seed, name, e*100)
 		}
-		if got := fit.Simulated[HoldingsTop10Share]; math.Abs(got-obs.Top10Share) > 1e-9 {
-			t.Errorf("seed %d: top-10 share %v, want %v exactly", seed, got, obs.Top10Share)
+		if got := fit.Simulated[HoldingsTop10Share]; math.Abs(got-obs.Metrics[metrics.Top10ShareName]) > 1e-9 {
+			t.Errorf("seed %d: top-10 share %v, want %v exactly", seed, got, obs.Metrics[metrics.Top10ShareName])
 		}
 	}
 }
@@ -213,7 +192,7 @@ func TestHoldingsSumToSupply(t *testing.T) {
 func TestNoVoterLeftIsAnError(t *testing.T) {
 	b, _ := os.ReadFile("../../configs/examples/metrics.json")
 	obs, _ := metrics.Parse(b, "example")
-	obs.Holders, obs.Delegates, obs.TurnoutCount = 10, 0, 0.2
+	obs.Metrics[metrics.Holders], obs.Metrics[metrics.Delegates], obs.Metrics[metrics.TurnoutCount] = 10, 0, 0.2
 	m, _ := New(simulator.Setup{Options: simulator.Options{"inactive_top_holders": 10}})
 	if _, _, err := m.Calibrate(context.Background(), obs, current, 1); !errors.Is(err, simulator.ErrInvalidParams) {
 		t.Errorf("error = %v; want ErrInvalidParams", err)
