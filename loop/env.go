@@ -59,7 +59,7 @@ type Env struct {
 	// spaceErr is a problem with the search section, reported by the
 	// steps that search; calibration does not need one.
 	spaceErr error
-	Logger      *slog.Logger
+	Logger   *slog.Logger
 	// Workers bounds parallel simulations; 0 means GOMAXPROCS.
 	Workers int
 }

@@ -66,12 +66,12 @@ var salienceNodes = func() []float64 {
 // aggregate holds the aggregate figures the population is built from when
 // no electorate is known.
 type aggregate struct {
-	Holders                                int
-	TotalSupply, Gini, Top10Share          float64
-	DelegatedShare                         float64
-	Delegates, Proposals                   int
-	TurnoutPower, TurnoutCount, passRate   float64
-	days                                   float64
+	Holders                              int
+	TotalSupply, Gini, Top10Share        float64
+	DelegatedShare                       float64
+	Delegates, Proposals                 int
+	TurnoutPower, TurnoutCount, passRate float64
+	days                                 float64
 }
 
 // aggregateOf reads the figures a population needs from obs, naming every
