@@ -33,6 +33,7 @@ import (
 	"strings"
 
 	"github.com/attune-dao/attune/governor"
+	"github.com/attune-dao/attune/metrics"
 	"github.com/attune-dao/attune/simulator"
 )
 
@@ -116,6 +117,14 @@ var outcomes = []simulator.OutcomeSpec{
 		Description: "share of good proposals that could not be submitted for lack of voting power or a sponsor"},
 	{Name: ProposalsPerMonth, Unit: "proposals", Better: simulator.Maximize, Scale: 5,
 		Description: "honest proposals submitted per 30 days"},
+	{Name: metrics.TurnoutP10, Unit: "fraction of supply", Better: simulator.Maximize, Scale: 0.1,
+		Description: "10th percentile of turnout by power across proposals"},
+	{Name: metrics.TurnoutP50, Unit: "fraction of supply", Better: simulator.Maximize, Scale: 0.1,
+		Description: "median turnout by power across proposals"},
+	{Name: metrics.TurnoutP90, Unit: "fraction of supply", Better: simulator.Maximize, Scale: 0.1,
+		Description: "90th percentile of turnout by power across proposals"},
+	{Name: metrics.TopVoterRegularity, Unit: "share", Better: simulator.Maximize, Scale: 1,
+		Description: "mean share of proposals on which each of the ten largest voters voted"},
 	{Name: HoldingsGini, Unit: "share", Better: simulator.Minimize, Scale: 1,
 		Description: "Gini coefficient of holdings (fixed by calibration)"},
 	{Name: HoldingsTop10Share, Unit: "share", Better: simulator.Minimize, Scale: 1,
