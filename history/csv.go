@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -546,17 +547,23 @@ func (r *row) str(col string) string {
 	return s
 }
 
+// A cell that is bad gives a value Validate rejects too (NaN, -1, the zero
+// time), so that it does not check other fields against a made-up value;
+// its report of the field itself is dropped as a repeat.
+
 func (r *row) num(col string) float64 {
 	s, l := r.cell(col)
 	if s == "" {
 		if r.needed(col) {
 			r.bad(col, l, "is empty; want a number")
+			return math.NaN()
 		}
 		return 0
 	}
 	x, err := parseDecimal(s)
 	if err != nil {
 		r.bad(col, l, "%q %v", s, err)
+		return math.NaN()
 	}
 	return x
 }
@@ -566,12 +573,14 @@ func (r *row) count(col string) int {
 	if s == "" {
 		if r.needed(col) {
 			r.bad(col, l, "is empty; want a whole number")
+			return -1
 		}
 		return 0
 	}
 	n, err := strconv.ParseInt(s, 10, strconv.IntSize)
 	if err != nil {
 		r.bad(col, l, "%q is not a whole number in range; want a count such as 12", s)
+		return -1
 	}
 	return int(n)
 }

@@ -375,8 +375,17 @@ func (w *walker) skipSpace(off int) int {
 // syntax reports a decoder error: malformed or truncated JSON.
 func (w *walker) syntax(err error, at int) error {
 	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		// The offsets of the Decoder's syntax errors are not always those
+		// of the input; Unmarshal checks the whole input first, and its
+		// are.
+		var full *json.SyntaxError
+		if errors.As(json.Unmarshal(w.data, &struct{}{}), &full) {
+			se = full
+		}
+	}
 	switch {
-	case errors.As(err, &se):
+	case se != nil:
 		off := int(se.Offset)
 		if off > 0 {
 			off-- // the offset is after the offending byte
