@@ -34,46 +34,62 @@ type table struct {
 	need     []string
 }
 
-var (
-	metaTable = table{file: metaFile, required: true,
+// The tables of a CSV history. They are functions, not variables, so that
+// the package has no state anyone could change.
+func metaTable() table {
+	return table{file: metaFile, required: true,
 		cols: []string{"key", "value"}, need: []string{"key", "value"}}
-	proposalsTable = table{file: proposalsFile, sec: "proposals", required: true,
+}
+
+func proposalsTable() table {
+	return table{file: proposalsFile, sec: "proposals", required: true,
 		cols: []string{"id", "track", "proposer", "created", "start", "end", "for", "against", "abstain", "voters", "state", "title"},
 		need: []string{"id", "created", "start", "end", "for", "against", "abstain", "voters", "state"}}
-	votesTable = table{file: votesFile, sec: "votes",
+}
+
+func votesTable() table {
+	return table{file: votesFile, sec: "votes",
 		cols: []string{"proposal", "voter", "support", "weight", "time"},
 		need: []string{"proposal", "voter", "support", "weight"}}
-	supplyTable = table{file: supplyFile, sec: "supply", required: true,
+}
+
+func supplyTable() table {
+	return table{file: supplyFile, sec: "supply", required: true,
 		cols: []string{"time", "total", "votable"},
 		need: []string{"time", "total"}}
-	paramsTable = table{file: paramsFile, sec: "params",
+}
+
+func paramsTable() table {
+	return table{file: paramsFile, sec: "params",
 		cols: []string{"time", "name", "value", "track", "event"},
 		need: []string{"time", "name", "value"}}
-)
+}
 
 // metaKey is a key of meta.csv and the JSON field it sets, as section and
 // field.
 type metaKey struct{ key, sec, field string }
 
 // metaKeys lists the keys of meta.csv.
-var metaKeys = []metaKey{
-	{"dao", "", "dao"},
-	{"governor", "", "governor"},
-	{"token_symbol", "", "token.symbol"},
-	{"token_address", "", "token.address"},
-	{"token_price_usd", "", "token.price_usd"},
-	{"provenance", "", "provenance"},
-	{"holders_time", "holders", "time"},
-	{"holders_count", "holders", "count"},
-	{"holders_gini", "holders", "gini"},
-	{"holders_top10_share", "holders", "top10_share"},
-	{"holders_delegated_share", "holders", "delegated_share"},
-	{"holders_delegates", "holders", "delegates"},
+func metaKeys() []metaKey {
+	return []metaKey{
+		{"dao", "", "dao"},
+		{"governor", "", "governor"},
+		{"token_symbol", "", "token.symbol"},
+		{"token_address", "", "token.address"},
+		{"token_price_usd", "", "token.price_usd"},
+		{"provenance", "", "provenance"},
+		{"holders_time", "holders", "time"},
+		{"holders_count", "holders", "count"},
+		{"holders_gini", "holders", "gini"},
+		{"holders_top10_share", "holders", "top10_share"},
+		{"holders_delegated_share", "holders", "delegated_share"},
+		{"holders_delegates", "holders", "delegates"},
+	}
 }
 
 // findMetaKey returns the key named key.
 func findMetaKey(key string) (metaKey, bool) {
-	for _, k := range metaKeys {
+	for _, k := range metaKeys() {
 		if k.key == key {
 			return k, true
 		}
@@ -83,7 +99,7 @@ func findMetaKey(key string) (metaKey, bool) {
 
 // metaKeyOf returns the key of meta.csv that sets a JSON field.
 func metaKeyOf(sec, field string) string {
-	for _, k := range metaKeys {
+	for _, k := range metaKeys() {
 		if k.sec == sec && k.field == field {
 			return k.key
 		}
@@ -113,12 +129,13 @@ func metaKeyOf(sec, field string) string {
 // left empty; cells are trimmed of surrounding spaces; header names match
 // without regard to case; a UTF-8 byte order mark is ignored.
 //
-// Unknown files ending in .csv, unknown or repeated columns, missing
-// required columns or cells, and cells that do not parse are reported
-// together, each naming its file, line and column, as a *ValidationError;
-// when the files are well formed, the problems Validate finds are reported
-// naming the file and line of the record. Both wrap ErrInvalid. Other
-// files in fsys are ignored.
+// Problems are reported together as one *ValidationError wrapping
+// ErrInvalid, each naming its file and line and the column or key: files
+// missing, unknown (a name ending in .csv that is none of these) or
+// malformed (unknown, repeated or missing columns, rows of the wrong
+// length, bad quoting); cells empty where required or that do not parse;
+// and, once the files are well formed, what Validate finds, naming the
+// record by its file and line. Other files in fsys are ignored.
 func ParseCSV(fsys fs.FS, source string) (*History, error) {
 	return parseCSV(context.Background(), fsys, source)
 }
@@ -209,7 +226,7 @@ func parseCSV(ctx context.Context, fsys fs.FS, source string) (*History, error) 
 	if err := p.readMeta(h); err != nil {
 		return nil, err
 	}
-	if err := p.read(proposalsTable, func(r *row) {
+	if err := p.read(proposalsTable(), func(r *row) {
 		h.Proposals = append(h.Proposals, Proposal{
 			ID:       r.str("id"),
 			Track:    r.str("track"),
@@ -228,7 +245,7 @@ func parseCSV(ctx context.Context, fsys fs.FS, source string) (*History, error) 
 	}); err != nil {
 		return nil, err
 	}
-	if err := p.read(votesTable, func(r *row) {
+	if err := p.read(votesTable(), func(r *row) {
 		h.Votes = append(h.Votes, Vote{
 			Proposal: r.str("proposal"),
 			Voter:    r.str("voter"),
@@ -240,7 +257,7 @@ func parseCSV(ctx context.Context, fsys fs.FS, source string) (*History, error) 
 	}); err != nil {
 		return nil, err
 	}
-	if err := p.read(supplyTable, func(r *row) {
+	if err := p.read(supplyTable(), func(r *row) {
 		h.Supply = append(h.Supply, SupplyPoint{
 			Time:    r.time("time"),
 			Total:   r.num("total"),
@@ -250,7 +267,7 @@ func parseCSV(ctx context.Context, fsys fs.FS, source string) (*History, error) 
 	}); err != nil {
 		return nil, err
 	}
-	if err := p.read(paramsTable, func(r *row) {
+	if err := p.read(paramsTable(), func(r *row) {
 		h.Params = append(h.Params, ParamChange{
 			Time:  r.time("time"),
 			Name:  r.str("name"),
@@ -265,8 +282,9 @@ func parseCSV(ctx context.Context, fsys fs.FS, source string) (*History, error) 
 	h.normalize()
 
 	if !p.broken {
+		reported := keys(p.cells)
 		for _, q := range h.problems(p.lines.locate) {
-			if !isMissing(p.cells, q) {
+			if !reported[q.key()] {
 				p.out = append(p.out, place(h, []problem{q}, p.lines.locate)...)
 			}
 		}
@@ -282,13 +300,16 @@ func (p *csvParser) readMeta(h *History) error {
 	firstLine := map[string]int{}
 	var holders Holders
 	hasHolders := false
-	err := p.read(metaTable, func(r *row) {
+	err := p.read(metaTable(), func(r *row) {
 		key := strings.ToLower(r.str("key"))
+		if key == "" {
+			return // reported by str
+		}
 		line := r.line()
 		mk, ok := findMetaKey(key)
 		if !ok {
-			all := make([]string, len(metaKeys))
-			for j, k := range metaKeys {
+			all := make([]string, len(metaKeys()))
+			for j, k := range metaKeys() {
 				all[j] = k.key
 			}
 			p.fail(fmt.Sprintf("%s:%d", metaFile, line), fmt.Sprintf("key %q", key), "is unknown; want one of %s", strings.Join(all, ", "))
@@ -349,7 +370,7 @@ func (p *csvParser) readMeta(h *History) error {
 		}
 	}
 	if hasHolders {
-		for _, k := range metaKeys {
+		for _, k := range metaKeys() {
 			if k.sec == "holders" {
 				if _, ok := firstLine[k.key]; !ok {
 					p.fail(metaFile, fmt.Sprintf("key %q", k.key), "is missing; the holders_* keys come together: give all six or none")
@@ -362,7 +383,8 @@ func (p *csvParser) readMeta(h *History) error {
 	return nil
 }
 
-var bom = []byte("\ufeff")
+// bom is the UTF-8 byte order mark some spreadsheets write.
+const bom = "\ufeff"
 
 // read reads one file of the history, calling each for every row. A
 // missing optional file is no rows. It returns an error only for failures
@@ -398,7 +420,7 @@ func (p *csvParser) read(t table, each func(r *row)) error {
 		p.broken = true
 		return nil
 	}
-	data = bytes.TrimPrefix(data, bom)
+	data = bytes.TrimPrefix(data, []byte(bom))
 
 	rd := csv.NewReader(bytes.NewReader(data))
 	header, err := rd.Read()
@@ -437,7 +459,7 @@ func (p *csvParser) read(t table, each func(r *row)) error {
 		return nil
 	}
 	r := &row{p: p, t: t, rd: rd, index: index}
-	for n := 0; ; n++ {
+	for n, idx := 0, 0; ; n++ {
 		if n%1024 == 1023 {
 			if err := p.ctx.Err(); err != nil {
 				return err
@@ -457,8 +479,9 @@ func (p *csvParser) read(t table, each func(r *row)) error {
 			p.csvError(t.file, err)
 			return nil
 		}
-		r.reset(rec, n)
+		r.reset(rec, idx)
 		each(r)
+		idx++
 	}
 }
 

@@ -5,9 +5,12 @@
 // calibration and backtests read it.
 //
 // A History is read from a JSON file (see docs/history.schema.json) or a
-// set of CSV files (see Parse and ParseCSV) and validated as a whole:
-// every problem is reported at once, naming the record and the field.
-// Amounts are in whole tokens (not wei); times are RFC 3339 in UTC.
+// set of CSV files (see Parse, ParseCSV and Load) and validated as a whole
+// (Validate): every problem is reported at once, naming the record and the
+// field. Amounts are in whole tokens (not wei); times are RFC 3339 in UTC.
+//
+// Window, SupplyAt, ParamsAt, Span, VotesByProposal and Tracks answer the
+// questions metrics and calibration ask of a history.
 package history
 
 import (
@@ -49,6 +52,7 @@ type History struct {
 
 // Token is the governance token.
 type Token struct {
+	// Symbol is the token's ticker, e.g. COMP.
 	Symbol string `json:"symbol"`
 	// Address is the token contract, when on chain.
 	Address string `json:"address,omitempty"`
@@ -63,14 +67,14 @@ type State string
 
 // Proposal states.
 const (
-	Pending   State = "pending"
-	Active    State = "active"
-	Canceled  State = "canceled"
-	Defeated  State = "defeated"
-	Succeeded State = "succeeded"
-	Queued    State = "queued"
-	Expired   State = "expired"
-	Executed  State = "executed"
+	Pending   State = "pending"   // Pending: created, vote not open yet.
+	Active    State = "active"    // Active: the vote is open.
+	Canceled  State = "canceled"  // Canceled: withdrawn before it was decided.
+	Defeated  State = "defeated"  // Defeated: the vote failed.
+	Succeeded State = "succeeded" // Succeeded: the vote passed.
+	Queued    State = "queued"    // Queued: passed and queued for execution.
+	Expired   State = "expired"   // Expired: passed, not executed in time.
+	Executed  State = "executed"  // Executed: passed and executed.
 )
 
 // Decided reports whether the vote on a proposal in state s is over and
@@ -84,21 +88,28 @@ func (s State) Passed() bool {
 
 // Proposal is one proposal and its tally.
 type Proposal struct {
+	// ID is the proposal's id as the governor numbers it, unique in the
+	// history.
 	ID string `json:"id"`
 	// Track is the governor track the proposal ran on ("" for a governor
 	// with one track).
-	Track    string    `json:"track,omitempty"`
-	Proposer string    `json:"proposer,omitempty"`
-	Created  time.Time `json:"created"`
-	Start    time.Time `json:"start"`
-	End      time.Time `json:"end"`
+	Track string `json:"track,omitempty"`
+	// Proposer is the address that made the proposal, when known.
+	Proposer string `json:"proposer,omitempty"`
+	// Created is when the proposal was made.
+	Created time.Time `json:"created"`
+	// Start is when its vote opened: Created <= Start.
+	Start time.Time `json:"start"`
+	// End is when its vote closed: Start < End.
+	End time.Time `json:"end"`
 	// For, Against and Abstain are the power cast, in tokens.
 	For     float64 `json:"for"`
 	Against float64 `json:"against"`
 	Abstain float64 `json:"abstain"`
 	// Voters is the number of addresses that voted.
-	Voters int   `json:"voters"`
-	State  State `json:"state"`
+	Voters int `json:"voters"`
+	// State is the proposal's final state.
+	State State `json:"state"`
 	// Title, optional, for people reading the history.
 	Title string `json:"title,omitempty"`
 }
@@ -108,30 +119,39 @@ type Support string
 
 // Vote choices.
 const (
-	For     Support = "for"
-	Against Support = "against"
-	Abstain Support = "abstain"
+	For     Support = "for"     // For the proposal.
+	Against Support = "against" // Against the proposal.
+	Abstain Support = "abstain" // Abstain: counted towards quorum only.
 )
 
 // Vote is one address's vote on one proposal.
 type Vote struct {
-	Proposal string    `json:"proposal"`
-	Voter    string    `json:"voter"`
-	Support  Support   `json:"support"`
-	Weight   float64   `json:"weight"`
-	Time     time.Time `json:"time,omitzero"`
+	// Proposal is the ID of the proposal voted on.
+	Proposal string `json:"proposal"`
+	// Voter is the voting address; 0x addresses compare without regard
+	// to case.
+	Voter string `json:"voter"`
+	// Support is the choice.
+	Support Support `json:"support"`
+	// Weight is the voting power cast, in tokens.
+	Weight float64 `json:"weight"`
+	// Time, optional, is when the vote was cast.
+	Time time.Time `json:"time,omitzero"`
 }
 
 // SupplyPoint is the token supply from a time on.
 type SupplyPoint struct {
-	Time  time.Time `json:"time"`
-	Total float64   `json:"total"`
+	// Time is when the supply took these values.
+	Time time.Time `json:"time"`
+	// Total is the token supply, in tokens.
+	Total float64 `json:"total"`
 	// Votable is the supply that can vote (delegated), 0 if unknown.
 	Votable float64 `json:"votable,omitempty"`
 }
 
 // ParamChange sets one parameter from a time on.
 type ParamChange struct {
+	// Time is when the change took effect.
 	Time time.Time `json:"time"`
 	// Name is a model parameter name (quorum, proposal_threshold,
 	// voting_period_days, vote_differential, support_required).
@@ -147,10 +167,17 @@ type ParamChange struct {
 
 // Holders is a snapshot of the holdings distribution.
 type Holders struct {
-	Time           time.Time `json:"time"`
-	Count          int       `json:"count"`
-	Gini           float64   `json:"gini"`
-	Top10Share     float64   `json:"top10_share"`
-	DelegatedShare float64   `json:"delegated_share"`
-	Delegates      int       `json:"delegates"`
+	// Time is when the snapshot was taken.
+	Time time.Time `json:"time"`
+	// Count is the number of addresses holding the token.
+	Count int `json:"count"`
+	// Gini is the Gini coefficient of holdings, in [0, 1).
+	Gini float64 `json:"gini"`
+	// Top10Share is the share of supply the ten largest holders hold.
+	Top10Share float64 `json:"top10_share"`
+	// DelegatedShare is the share of supply delegated.
+	DelegatedShare float64 `json:"delegated_share"`
+	// Delegates is the number of addresses with voting power delegated to
+	// them.
+	Delegates int `json:"delegates"`
 }

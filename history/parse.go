@@ -59,8 +59,9 @@ func Parse(data []byte, source string) (*History, error) {
 	h.normalize()
 
 	ps := w.missing
+	missing := keys(w.missing)
 	for _, p := range h.problems(jsonLocator) {
-		if !isMissing(w.missing, p) {
+		if !missing[p.key()] {
 			ps = append(ps, p)
 		}
 	}
@@ -70,15 +71,19 @@ func Parse(data []byte, source string) (*History, error) {
 	return &h, nil
 }
 
-// isMissing reports whether the field p is about was reported missing: its
-// zero value would only repeat that.
-func isMissing(missing []problem, p problem) bool {
-	for _, m := range missing {
-		if m.sec == p.sec && m.idx == p.idx && m.field == p.field {
-			return true
-		}
+// key identifies the field a problem is about.
+func (p problem) key() string { return fmt.Sprintf("%s\x00%d\x00%s", p.sec, p.idx, p.field) }
+
+// keys returns the set of the fields problems are about: problems that
+// were reported first (a field missing, a cell that does not parse), so
+// that what validation finds of the zero value left in its place is not
+// reported again.
+func keys(ps []problem) map[string]bool {
+	m := make(map[string]bool, len(ps))
+	for _, p := range ps {
+		m[p.key()] = true
 	}
-	return false
+	return m
 }
 
 // normalize puts times in UTC and empty lists to nil.
@@ -134,7 +139,8 @@ type jsonField struct {
 	required bool // no omitempty or omitzero
 }
 
-var timeType = reflect.TypeFor[time.Time]()
+// isTime reports whether t is time.Time, which JSON writes as a string.
+func isTime(t reflect.Type) bool { return t == reflect.TypeFor[time.Time]() }
 
 // fields lists the JSON fields of a struct type.
 func (w *walker) fields(t reflect.Type) []jsonField {
@@ -192,7 +198,7 @@ func (w *walker) value(t reflect.Type, path, sec string, idx int, field string) 
 		return w.errAt(at, path, fmt.Sprintf("got JSON %s, want %s", jsonKind(tok), want(t)))
 	}
 	switch {
-	case t == timeType:
+	case isTime(t):
 		s, ok := tok.(string)
 		if !ok {
 			return wrong()
@@ -316,7 +322,7 @@ func want(t reflect.Type) string {
 		t = t.Elem()
 	}
 	switch {
-	case t == timeType:
+	case isTime(t):
 		return "an RFC 3339 time string"
 	case t == reflect.TypeFor[State]():
 		return "a state string (" + stateList() + ")"

@@ -149,7 +149,7 @@ func TestSchemaMatchesTypes(t *testing.T) {
 			typ = typ.Elem()
 		}
 		switch {
-		case typ == timeType:
+		case isTime(typ):
 			if node["format"] != "date-time" {
 				t.Errorf("%s: format %v; want date-time", path, node["format"])
 			}
