@@ -187,9 +187,9 @@ func (l *csvLines) locate(sec string, idx int, field string) (string, string) {
 	default: // the top level and holders come from meta.csv
 		switch {
 		case sec == "" && field == "proposals":
-			return proposalsFile, "has no proposals:"
+			return proposalsFile, ""
 		case sec == "" && field == "supply":
-			return supplyFile, "has no supply points:"
+			return supplyFile, ""
 		}
 		where := metaFile
 		if n, ok := l.meta[metaSlot(sec, field)]; ok {

@@ -158,7 +158,7 @@ func TestParseCSVErrors(t *testing.T) {
 		{"validation: empty dao", []edit{{"meta.csv", "Attune Test DAO,dao", ",dao"}},
 			[]string{`meta.csv:2: key "dao" is empty; want the DAO's name`}},
 		{"validation: no proposals", []edit{{"proposals.csv", "", "id,created,start,end,for,against,abstain,voters,state\n"}, {"votes.csv", "", "-"}},
-			[]string{`proposals.csv: has no proposals: is empty; want at least one proposal`}},
+			[]string{`proposals.csv: is empty; want at least one proposal`}},
 		{"validation: supply order", []edit{{"supply.csv", "2021-03-01", "2020-03-01"}},
 			[]string{`supply.csv:3: column "time" 2020-03-01T00:00:00Z is not after that of supply.csv:2, 2021-01-01T00:00:00Z`}},
 		{"validation: holders", []edit{{"meta.csv", "0.9,holders_gini", "1.5,holders_gini"}},
