@@ -53,7 +53,8 @@ func FromHistory(h *history.History, w Window, rules governor.Rules, track strin
 	if supply.Votable > 0 {
 		m[VotableSupply] = supply.Votable
 	}
-	var passed, quorumKnown, quorumFail int
+	var passed, quorumKnown, quorumFail, sided, passedSided int
+	var forShare, abstainShare float64
 	turnouts := make([]float64, len(decided))
 	for i, p := range decided {
 		if p.State.Passed() {
@@ -61,6 +62,14 @@ func FromHistory(h *history.History, w Window, rules governor.Rules, track strin
 		}
 		s := supplyAt(h, p.Start)
 		turnouts[i] = Turnout(p.For+p.Against+p.Abstain, s.Total)
+		if p.For+p.Against > 0 {
+			abstainShare += p.Abstain / (p.For + p.Against + p.Abstain)
+			sided++
+			if p.State.Passed() {
+				forShare += p.For / (p.For + p.Against)
+				passedSided++
+			}
+		}
 		params := paramsAt(h, p.Start, p.Track)
 		if q, ok := params[governor.Quorum]; ok {
 			quorumKnown++
@@ -74,6 +83,12 @@ func FromHistory(h *history.History, w Window, rules governor.Rules, track strin
 				quorumFail++
 			}
 		}
+	}
+	if sided > 0 {
+		m[AbstainShare] = abstainShare / float64(sided)
+	}
+	if passedSided > 0 {
+		m[ForShare] = forShare / float64(passedSided)
 	}
 	m[Proposals] = float64(len(decided))
 	m[ProposalsPassed] = float64(passed)
@@ -105,16 +120,25 @@ func FromHistory(h *history.History, w Window, rules governor.Rules, track strin
 // electorate fills the voter-level metrics and the electorate from the
 // votes on the decided proposals, if the history has votes.
 func electorate(h *history.History, decided []history.Proposal, o *Observation) {
-	in := make(map[string]bool, len(decided))
-	for _, p := range decided {
-		in[p.ID] = true
+	// Proposals in the order their votes ended, for active spans.
+	byEnd := slices.Clone(decided)
+	slices.SortStableFunc(byEnd, func(a, b history.Proposal) int { return a.End.Compare(b.End) })
+	index := make(map[string]int, len(byEnd))
+	for i, p := range byEnd {
+		index[p.ID] = i
 	}
 	weights := map[string][]float64{}
 	cast := map[string]float64{}
+	first, last := map[string]int{}, map[string]int{}
 	for _, v := range h.Votes {
-		if !in[v.Proposal] {
+		i, ok := index[v.Proposal]
+		if !ok {
 			continue
 		}
+		if _, seen := weights[v.Voter]; !seen {
+			first[v.Voter], last[v.Voter] = i, i
+		}
+		first[v.Voter], last[v.Voter] = min(first[v.Voter], i), max(last[v.Voter], i)
 		weights[v.Voter] = append(weights[v.Voter], v.Weight)
 		cast[v.Voter] += v.Weight
 	}
@@ -129,14 +153,14 @@ func electorate(h *history.History, decided []history.Proposal, o *Observation) 
 		}
 	})
 	type voter struct {
-		power float64
-		votes int
+		power       float64
+		votes, span int
 	}
 	vs := make([]voter, len(voters))
 	castPower := make([]float64, len(voters))
 	for i, addr := range voters {
 		ws := slices.Sorted(slices.Values(weights[addr]))
-		vs[i] = voter{power: stat.Quantile(0.5, stat.Empirical, ws, nil), votes: len(ws)}
+		vs[i] = voter{power: stat.Quantile(0.5, stat.Empirical, ws, nil), votes: len(ws), span: last[addr] - first[addr] + 1}
 		castPower[i] = cast[addr]
 	}
 	// Largest first; ties by address order, so the result is deterministic.
@@ -156,7 +180,7 @@ func electorate(h *history.History, decided []history.Proposal, o *Observation) 
 	n := len(decided)
 	o.Electorate = make([]Voter, len(vs))
 	for j, i := range order {
-		o.Electorate[j] = Voter{Power: vs[i].power, Votes: vs[i].votes, Eligible: n}
+		o.Electorate[j] = Voter{Power: vs[i].power, Votes: vs[i].votes, Eligible: vs[i].span, Proposals: n}
 	}
 	var reg float64
 	top := min(10, len(order))

@@ -53,9 +53,11 @@ type Voter struct {
 	// Power is the median voting power of its votes, in tokens.
 	Power float64 `json:"power"`
 	// Votes is how many decided proposals of the window it voted on, of
-	// Eligible.
-	Votes    int `json:"votes"`
-	Eligible int `json:"eligible"`
+	// the Eligible ones that ended between its first and its last vote
+	// (its active span), of the window's Proposals.
+	Votes     int `json:"votes"`
+	Eligible  int `json:"eligible"`
+	Proposals int `json:"proposals"`
 }
 
 // Get returns the metric name and whether it was observed.
@@ -178,8 +180,8 @@ func (o Observation) Validate() error {
 		}
 	}
 	for i, v := range o.Electorate {
-		if math.IsNaN(v.Power) || math.IsInf(v.Power, 0) || v.Power < 0 || v.Votes < 0 || v.Eligible < v.Votes {
-			add(fmt.Sprintf("electorate[%d]", i), "power %v, %d votes of %d eligible; want power >= 0 and 0 <= votes <= eligible", v.Power, v.Votes, v.Eligible)
+		if math.IsNaN(v.Power) || math.IsInf(v.Power, 0) || v.Power < 0 || v.Votes < 0 || v.Eligible < v.Votes || v.Proposals < v.Eligible {
+			add(fmt.Sprintf("electorate[%d]", i), "power %v, %d votes of %d eligible of %d; want power >= 0 and 0 <= votes <= eligible <= proposals", v.Power, v.Votes, v.Eligible, v.Proposals)
 		}
 	}
 	if len(fs) == 0 {
@@ -199,7 +201,7 @@ const (
 func kindOf(name string) metricKind {
 	switch name {
 	case TurnoutPower, TurnoutCount, PassRateName, GiniName, Top10ShareName, DelegatedShare,
-		QuorumFailureRate, TurnoutP10, TurnoutP50, TurnoutP90, TopVoterRegularity, GiniCast, Top10CastShare:
+		QuorumFailureRate, TurnoutP10, TurnoutP50, TurnoutP90, TopVoterRegularity, GiniCast, Top10CastShare, ForShare, AbstainShare:
 		return shareKind
 	}
 	return otherKind
@@ -211,7 +213,7 @@ func kindOf(name string) metricKind {
 // are judged by relative error.
 func IsRate(name string) bool {
 	switch name {
-	case PassRateName, QuorumFailureRate, TopVoterRegularity, "good_blocked_rate", "attack_success_rate", "decision_quality":
+	case PassRateName, QuorumFailureRate, TopVoterRegularity, ForShare, AbstainShare, "good_blocked_rate", "attack_success_rate", "decision_quality":
 		return true
 	}
 	return false

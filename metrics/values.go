@@ -59,6 +59,11 @@ const (
 	Top10CastShare = "top10_cast_share"
 	// Voters is the number of distinct addresses that voted.
 	Voters = "voters"
+	// ForShare is the mean over passed proposals of For / (For + Against)
+	// by power: how one-sided the votes on proposals that pass are.
+	ForShare = "for_share"
+	// AbstainShare is the mean over decided proposals of Abstain / cast.
+	AbstainShare = "abstain_share"
 )
 
 // Values maps metric names to values: the outcome of one simulation, or the

@@ -31,6 +31,19 @@ type Instance struct {
 	// the others, for the regularity of the largest voters.
 	rank  []int
 	top10 int
+	// presence is, for an observed electorate, the share of the horizon
+	// each voter is active (its active span over the window).
+	presence []float64
+	// rho is, for an observed electorate, the correlation of voters'
+	// turning up on the same proposal.
+	rho float64
+	// mobilisation is the chance a voter who has not voted answers a
+	// campaign for quorum (see mobilise); byPower lists voters largest
+	// first.
+	mobilisation float64
+	byPower      []int
+	// noAttacks skips the coalition's proposals while calibrating.
+	noAttacks bool
 
 	// Voters: delegates and holders who did not delegate, in a fixed order.
 	power      []float64 // voting power, tokens
@@ -448,14 +461,13 @@ func (in *Instance) hazardLogit(v int, reward float64) float64 {
 // proposal, averaging over salience.
 func (in *Instance) expectedTurnout(p simulator.Params) (power, count float64) {
 	period := p[VotingPeriodDays]
-	sd := in.opt.salienceSD
 	var pw, ct float64
 	for v := range in.power {
 		h := 1 / (1 + math.Exp(-in.hazardLogit(v, p[ParticipationReward])))
 		lv := math.Log1p(-min(h, 1-1e-12))
 		var e float64
 		for _, x := range salienceNodes {
-			s := math.Exp(sd*x - sd*sd/2)
+			s := in.salience(x)
 			e -= math.Expm1(period * s * lv)
 		}
 		e /= float64(len(salienceNodes))
@@ -626,6 +638,7 @@ func (in *Instance) rankTop10() {
 	for i := range in.rank {
 		in.rank[i] = -1
 	}
+	in.byPower = order
 	in.top10 = min(10, len(order))
 	for r, v := range order[:in.top10] {
 		in.rank[v] = r

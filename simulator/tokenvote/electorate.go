@@ -34,6 +34,17 @@ func (in *Instance) setAdversary() {
 	}
 }
 
+// calibrationRounds is how many times the interacting latents are fitted
+// in turn.
+const calibrationRounds = 2
+
+// levelMin is the lowest participation level calibration tries.
+const levelMin = 0.3
+
+// accuracyMin is the lowest voter accuracy calibration tries: a voter
+// right half the time knows nothing.
+const accuracyMin = 0.5
+
 // largeVoterShare is the share of an observed electorate, by rank of
 // power, taken as delegates: they judge with accuracy_delegate, write most
 // proposals and may sponsor others'.
@@ -57,6 +68,10 @@ func (m *Model) calibrateElectorate(ctx context.Context, obs metrics.Observation
 	}
 	in.setAdversary()
 	in.observed = true
+	// Attacks say nothing about the observed targets: calibration runs
+	// without them.
+	in.noAttacks = true
+	defer func() { in.noAttacks = false }()
 
 	rate := n / obs.Window.Days()
 	reps := int(math.Ceil(1000 / math.Max(rate*in.opt.horizonDays, 1)))
@@ -74,45 +89,130 @@ func (m *Model) calibrateElectorate(ctx context.Context, obs metrics.Observation
 		}
 		return out, nil
 	}
-	// The spread of turnout across proposals fixes the salience spread:
-	// with none, voters turn up independently; with more, proposals draw
-	// the regular voters together or not at all.
-	salience := in.opt.salienceSD
-	spread := func(v metrics.Values) float64 {
-		return (v[metrics.TurnoutP90] - v[metrics.TurnoutP10]) / math.Max(v[metrics.TurnoutPower], 1e-12)
-	}
+	in.fitHazards(target, cur[VotingPeriodDays])
 	obsVals := obs.Values()
-	_, hasSpread := obsVals[metrics.TurnoutP90]
-	const salienceMax = 2.5
-	if hasSpread {
-		want := spread(obsVals)
-		var err error
-		salience, err = solveIncreasing(func(sd float64) (float64, error) {
-			in.opt.salienceSD = sd
-			in.fitHazards(target, cur[VotingPeriodDays])
-			rs, err := runs(1)
+	// Campaigns for quorum add votes the observed frequencies already
+	// include, so every voter's chance is scaled by one level, fitted so
+	// that mean turnout matches.
+	level := 1.0
+	scaled := make([]float64, len(target))
+	fitLevel := func() error {
+		l, err := solveIncreasing(func(l float64) (float64, error) {
+			for v, p := range target {
+				scaled[v] = min(p*l, 1-1e-9)
+			}
+			in.fitHazards(scaled, cur[VotingPeriodDays])
+			rs, err := runs(in.goodShare)
 			if err != nil {
 				return 0, err
 			}
-			return spread(metrics.MeanValues(rs)), nil
-		}, want, 0, salienceMax, 1e-3, 30)
-		if err != nil {
-			return nil, simulator.Fit{}, err
+			return metrics.MeanValues(rs)[Turnout], nil
+		}, obsVals[metrics.TurnoutPower], levelMin, 1, 2e-4, 12)
+		level = l
+		for v, p := range target {
+			scaled[v] = min(p*l, 1-1e-9)
+		}
+		in.fitHazards(scaled, cur[VotingPeriodDays])
+		return err
+	}
+	// Abstentions are taken as observed; they count towards some quorums.
+	if a, ok := obsVals[metrics.AbstainShare]; ok {
+		in.opt.abstain = min(a, 0.5)
+	}
+	in.goodShare = 1
+	// The shape of turnout across proposals fixes how much voters turn up
+	// together: with no correlation they come independently, and the
+	// turnout of a DAO with a few large voters swings; with more, they
+	// come together or not at all. It is chosen to minimise the largest
+	// relative miss on the 10th, 50th and 90th percentiles of turnout.
+	quantiles := []string{metrics.TurnoutP10, metrics.TurnoutP50, metrics.TurnoutP90}
+	_, hasSpread := obsVals[metrics.TurnoutP90]
+	const rhoMax = 0.95
+	fitRho := func() error {
+		if !hasSpread {
+			return nil
+		}
+		rho, err := minimize(func(rho float64) (float64, error) {
+			in.rho = rho
+			rs, err := runs(in.goodShare)
+			if err != nil {
+				return 0, err
+			}
+			sim := metrics.MeanValues(rs)
+			worst := 0.0
+			for _, q := range quantiles {
+				worst = max(worst, simulator.MetricError(q, obsVals[q], sim[q]))
+			}
+			return worst, nil
+		}, 0, rhoMax, 0.01)
+		in.rho = rho
+		return err
+	}
+	// Campaigns for quorum fix the quorum-failure rate: how readily the
+	// large voters who have not voted answer when a proposal For is
+	// winning falls short.
+	qfr, hasQFR := obsVals[metrics.QuorumFailureRate]
+	fitMobilisation := func() error {
+		if !hasQFR {
+			return nil
+		}
+		m, err := solveIncreasing(func(m float64) (float64, error) {
+			in.mobilisation = m
+			rs, err := runs(in.goodShare)
+			if err != nil {
+				return 0, err
+			}
+			return -metrics.MeanValues(rs)[QuorumFailureRate], nil
+		}, -qfr, 0, 1, 2e-3, 12)
+		in.mobilisation = m
+		return err
+	}
+	fitGood := func() (float64, error) {
+		return solveIncreasing(func(good float64) (float64, error) {
+			rs, err := runs(good)
+			if err != nil {
+				return 0, err
+			}
+			return metrics.MeanValues(rs)[PassRate], nil
+		}, obs.PassRate(), 0, 1, 1e-3, 12)
+	}
+	// How one-sided votes are fixes the voters' accuracy: with For-only
+	// quorums, every vote judged wrongly on a good proposal is missing
+	// from the quorum. The share of good proposals is refitted to the pass
+	// rate for each accuracy tried.
+	fs, hasFS := obsVals[metrics.ForShare]
+	fitJudgement := func() error {
+		if hasFS {
+			// Passed proposals are mostly good ones, so their For share
+			// hardly depends on the share of good proposals: accuracy is
+			// fitted first, at the share in force, then the share.
+			acc, err := solveIncreasing(func(acc float64) (float64, error) {
+				in.opt.accHolder, in.opt.accDelegate = acc, acc
+				rs, err := runs(in.goodShare)
+				if err != nil {
+					return 0, err
+				}
+				return metrics.MeanValues(rs)[metrics.ForShare], nil
+			}, fs, accuracyMin, 1, 1e-3, 12)
+			if err != nil {
+				return err
+			}
+			in.opt.accHolder, in.opt.accDelegate = acc, acc
+		}
+		good, err := fitGood()
+		in.goodShare = good
+		return err
+	}
+	// The three interact (campaigns lift the low tail of turnout; the
+	// share of good proposals moves quorum failures), so they are fitted
+	// in turn, twice.
+	for range calibrationRounds {
+		for _, step := range []func() error{fitRho, fitMobilisation, fitLevel, fitJudgement} {
+			if err := step(); err != nil {
+				return nil, simulator.Fit{}, err
+			}
 		}
 	}
-	in.opt.salienceSD = salience
-	in.fitHazards(target, cur[VotingPeriodDays])
-	good, err := solveIncreasing(func(good float64) (float64, error) {
-		rs, err := runs(good)
-		if err != nil {
-			return 0, err
-		}
-		return metrics.MeanValues(rs)[PassRate], nil
-	}, obs.PassRate(), 0, 1, 1e-3, 14)
-	if err != nil {
-		return nil, simulator.Fit{}, err
-	}
-	in.goodShare = good
 	in.lambda = rate / in.submitProb(cur[ProposalThreshold])
 
 	fit, err := in.fit(ctx, obs, cur, seed, reps)
@@ -121,19 +221,30 @@ func (m *Model) calibrateElectorate(ctx context.Context, obs metrics.Observation
 	}
 	fit.Targets = []string{metrics.PassRateName, metrics.ProposalsPerMonth, metrics.TurnoutPower,
 		metrics.TurnoutP10, metrics.TurnoutP50, metrics.TurnoutP90}
-	for _, k := range []string{metrics.QuorumFailureRate, metrics.TopVoterRegularity} {
+	for _, k := range []string{metrics.QuorumFailureRate, metrics.TopVoterRegularity, metrics.ForShare} {
 		if _, ok := obsVals[k]; ok {
 			fit.Targets = append(fit.Targets, k)
 		}
 	}
 	delete(fit.Latent, "attention_intercept")
 	delete(fit.Latent, "attention_slope")
-	fit.Latent["salience_sd"] = salience
+	fit.Latent["turnout_correlation"] = in.rho
+	fit.Latent["mobilisation"] = in.mobilisation
+	fit.Latent["participation_level"] = level
 	fit.Latent["adversary_share"] = in.adv / in.supply
 	fit.Latent["large_voters"] = float64(countTrue(in.isDelegate))
+	fit.Latent["accuracy"] = in.opt.accDelegate
+	fit.Latent["abstain_rate"] = in.opt.abstain
 	fit.Bounds = map[string][2]float64{"good_share": {0, 1}}
+	if _, ok := obsVals[metrics.ForShare]; ok {
+		fit.Bounds["accuracy"] = [2]float64{accuracyMin, 1}
+	}
 	if hasSpread {
-		fit.Bounds["salience_sd"] = [2]float64{0, salienceMax}
+		fit.Bounds["turnout_correlation"] = [2]float64{0, rhoMax}
+	}
+	if hasQFR {
+		fit.Bounds["mobilisation"] = [2]float64{0, 1}
+		fit.Bounds["participation_level"] = [2]float64{levelMin, 1}
 	}
 	fit.CheckBounds()
 	return in, fit, nil
@@ -152,7 +263,7 @@ func countTrue(bs []bool) int {
 // buildElectorate lays out the observed voters (largest first) as the
 // simulated voters and returns each one's target chance of voting on a
 // proposal, (votes + ½) / (eligible + 1), which keeps a voter seen on every
-// proposal, or none, off the certainties 1 and 0. Beyond max_agents the
+// proposal, or none, off the certainties 1 and 0. Beyond electorate_agents the
 // smallest voters are merged, a few of similar size into one agent that
 // stands for them all.
 func (in *Instance) buildElectorate(el []metrics.Voter) []float64 {
@@ -168,9 +279,9 @@ func (in *Instance) buildElectorate(el []metrics.Voter) []float64 {
 	})
 	keep := len(vs)
 	group := 1
-	if len(vs) > in.opt.maxAgents {
-		keep = in.opt.maxAgents / 2
-		group = int(math.Ceil(float64(len(vs)-keep) / float64(in.opt.maxAgents-keep)))
+	if cap := in.opt.electorateAgents; len(vs) > cap {
+		keep = cap / 2
+		group = int(math.Ceil(float64(len(vs)-keep) / float64(cap-keep)))
 	}
 	var target []float64
 	for i := 0; i < len(vs); {
@@ -179,14 +290,22 @@ func (in *Instance) buildElectorate(el []metrics.Voter) []float64 {
 			j = min(i+group, len(vs))
 		}
 		var power, wp, cnt float64
+		f := 1.0
 		for _, v := range vs[i:j] {
 			p := (float64(v.Votes) + 0.5) / (float64(v.Eligible) + 1)
+			presence := float64(v.Eligible) / float64(max(v.Proposals, v.Eligible, 1))
+			if j-i == 1 {
+				f = presence
+			} else {
+				p *= presence // a merged group is always active, at its members' mean rate
+			}
 			power += v.Power
 			wp += p * math.Max(v.Power, 1e-12)
 			cnt++
 		}
 		in.power = append(in.power, power)
 		in.addrWeight = append(in.addrWeight, cnt)
+		in.presence = append(in.presence, f)
 		target = append(target, wp/math.Max(power, cnt*1e-12))
 		i = j
 	}
@@ -211,31 +330,59 @@ func (in *Instance) buildElectorate(el []metrics.Voter) []float64 {
 	return target
 }
 
-// fitHazards sets each voter's attention logit so that its chance of
-// voting in a period of the given days, averaged over salience, equals its
-// target.
+// fitHazards sets each voter's attention so that its chance of voting in
+// a period of the given days equals its target: a daily chance h with
+// 1 − (1 − h)^days = target.
 func (in *Instance) fitHazards(target []float64, period float64) {
-	sd := in.opt.salienceSD
-	sal := make([]float64, len(salienceNodes))
-	for i, x := range salienceNodes {
-		sal[i] = period * math.Exp(sd*x-sd*sd/2)
-	}
 	for v, p := range target {
-		lo, hi := -30.0, 30.0
-		for range 60 {
-			mid := (lo + hi) / 2
-			h := 1 / (1 + math.Exp(-mid))
-			lv := math.Log1p(-min(h, 1-1e-12))
-			var e float64
-			for _, s := range sal {
-				e -= math.Expm1(s * lv)
+		h := -math.Expm1(math.Log1p(-min(p, 1-1e-12)) / period)
+		h = min(max(h, 1e-12), 1-1e-12)
+		in.engage[v] = math.Log(h / (1 - h))
+	}
+}
+
+// minimize returns x in [lo, hi] minimising f by golden-section search to
+// within tol, for f with one minimum there; it also tries lo itself, so a
+// minimum on the lower bound is found exactly.
+func minimize(f func(float64) (float64, error), lo, hi, tol float64) (float64, error) {
+	const g = 0.6180339887498949
+	a, b := lo, hi
+	c, d := b-g*(b-a), a+g*(b-a)
+	fc, err := f(c)
+	if err != nil {
+		return 0, err
+	}
+	fd, err := f(d)
+	if err != nil {
+		return 0, err
+	}
+	for b-a > tol {
+		if fc <= fd {
+			b, d, fd = d, c, fc
+			c = b - g*(b-a)
+			if fc, err = f(c); err != nil {
+				return 0, err
 			}
-			if e/float64(len(sal)) < p {
-				lo = mid
-			} else {
-				hi = mid
+		} else {
+			a, c, fc = c, d, fd
+			d = a + g*(b-a)
+			if fd, err = f(d); err != nil {
+				return 0, err
 			}
 		}
-		in.engage[v] = (lo + hi) / 2
 	}
+	x, fx := (a+b)/2, min(fc, fd)
+	if fc <= fd {
+		x = c
+	} else {
+		x = d
+	}
+	flo, err := f(lo)
+	if err != nil {
+		return 0, err
+	}
+	if flo <= fx {
+		return lo, nil
+	}
+	return x, nil
 }

@@ -14,10 +14,11 @@ import (
 // Stream identifiers: each kind of randomness has its own PCG stream so the
 // draws of one never shift those of another, whatever the parameters.
 const (
-	streamEvents  = 0x5eed
-	streamAttacks = 0xa77ac
-	streamVoteBit = 1 << 40 // proposal k votes on stream streamVoteBit+k
-	streamAttkBit = 1 << 41 // attack sample m votes on stream streamAttkBit+m
+	streamEvents   = 0x5eed
+	streamAttacks  = 0xa77ac
+	streamVoteBit  = 1 << 40 // proposal k votes on stream streamVoteBit+k
+	streamAttkBit  = 1 << 41 // attack sample m votes on stream streamAttkBit+m
+	streamPresence = 0x9e5e  // when each voter is active in a replication
 )
 
 // tally is the honest vote on one proposal.
@@ -40,25 +41,48 @@ func (in *Instance) Run(ctx context.Context, p simulator.Params, seed uint64) (m
 	period, diff, reward := p[VotingPeriodDays], p[VoteDifferential], p[ParticipationReward]
 	settings := governor.Settings{Quorum: q, VoteDifferential: diff, SupportRequired: p[SupportRequired], Base: in.base}
 
-	// Per-voter log of the daily chance of not noticing a proposal.
+	// Per-voter log of the daily chance of not noticing a proposal; for
+	// an observed electorate, the probit of the chance of voting in the
+	// period.
 	lv := make([]float64, len(in.power))
 	for v := range lv {
 		h := 1 / (1 + math.Exp(-in.hazardLogit(v, reward)))
 		lv[v] = math.Log1p(-min(h, 1-1e-12))
+		if in.observed {
+			lv[v] = probit(-math.Expm1(period * lv[v]))
+		}
 	}
 	cast := make([]float64, len(in.power))
+	var voted []bool
+	if in.mobilisation > 0 {
+		voted = make([]bool, len(in.power))
+	}
 	seen := make([]int, in.top10) // proposals each of the ten largest voted on
 	var turnouts []float64
+	var forShare, abstainShare float64
+	var sided, passedSided int
 
 	ev := rand.New(rand.NewPCG(seed, streamEvents))
 	sal := func(r *rand.Rand) float64 {
-		return math.Exp(o.salienceSD*r.NormFloat64() - o.salienceSD*o.salienceSD/2)
+		z := r.NormFloat64()
+		if in.observed {
+			return z // the proposal's common factor
+		}
+		return in.salience(z)
 	}
 	var (
 		generated, submitted, passed, quorumFail int
 		good, goodBlocked, right                 int
 		turnout, turnoutCount, addrVotes         float64
 	)
+	var off []float64
+	if in.presence != nil {
+		pr := rand.New(rand.NewPCG(seed, streamPresence))
+		off = make([]float64, len(in.presence))
+		for v := range off {
+			off[v] = pr.Float64()
+		}
+	}
 	rate := in.lambda
 	for t, k := ev.ExpFloat64()/rate, 0; t < o.horizonDays; t, k = t+ev.ExpFloat64()/rate, k+1 {
 		if k%8 == 0 {
@@ -89,7 +113,8 @@ func (in *Instance) Run(ctx context.Context, p simulator.Params, seed uint64) (m
 			continue
 		}
 		submitted++
-		tl := in.vote(seed, streamVoteBit+uint64(k), s, isGood, period, lv, cast, seen)
+		tl := in.vote(seed, streamVoteBit+uint64(k), s, isGood, period, lv, cast, seen, t/o.horizonDays, off, voted)
+		in.mobilise(seed, streamVoteBit+uint64(k), isGood, &tl, settings, voted, cast, seen, t/o.horizonDays, off)
 		d := in.rules.Decide(governor.Tally{For: tl.forV, Against: tl.against, Abstain: tl.abstain}, settings)
 		if !d.QuorumReached {
 			quorumFail++
@@ -103,6 +128,14 @@ func (in *Instance) Run(ctx context.Context, p simulator.Params, seed uint64) (m
 		}
 		turnout += metrics.Turnout(tl.forV+tl.against+tl.abstain, S)
 		turnouts = append(turnouts, metrics.Turnout(tl.forV+tl.against+tl.abstain, S))
+		if tl.forV+tl.against > 0 {
+			abstainShare += tl.abstain / (tl.forV + tl.against + tl.abstain)
+			sided++
+			if pass {
+				forShare += tl.forV / (tl.forV + tl.against)
+				passedSided++
+			}
+		}
 		turnoutCount += metrics.Turnout(tl.addresses, float64(in.holders))
 		addrVotes += tl.addresses
 	}
@@ -112,9 +145,13 @@ func (in *Instance) Run(ctx context.Context, p simulator.Params, seed uint64) (m
 	adv := in.adv
 	var captured int
 	var costSum float64
-	for m := range o.attackSamples {
+	samples := o.attackSamples
+	if in.noAttacks {
+		samples = 0
+	}
+	for m := range samples {
 		s := sal(at)
-		tl := in.vote(seed, streamAttkBit+uint64(m), s, false, period, lv, nil, nil)
+		tl := in.vote(seed, streamAttkBit+uint64(m), s, false, period, lv, nil, nil, at.Float64(), off, nil)
 		need := in.captureNeed(tl, settings, th*S)
 		costSum += need
 		if adv >= need {
@@ -133,13 +170,15 @@ func (in *Instance) Run(ctx context.Context, p simulator.Params, seed uint64) (m
 		metrics.TurnoutP50:         p50,
 		metrics.TurnoutP90:         p90,
 		metrics.TopVoterRegularity: ratio(regular, float64(len(seen))),
+		metrics.ForShare:           ratio(forShare, float64(passedSided)),
+		metrics.AbstainShare:       ratio(abstainShare, float64(sided)),
 		DecisionQuality:            ratio(float64(right), float64(generated)),
 		Turnout:                    ratio(turnout, float64(submitted)),
 		TurnoutCount:               ratio(turnoutCount, float64(submitted)),
 		PassRate:                   metrics.PassRate(passed, submitted),
-		AttackSuccessRate:          ratio(float64(captured), float64(o.attackSamples)),
-		CaptureCost:                costSum / float64(o.attackSamples),
-		CaptureCostShare:           costSum / float64(o.attackSamples) / S,
+		AttackSuccessRate:          ratio(float64(captured), float64(max(samples, 1))),
+		CaptureCost:                costSum / float64(max(samples, 1)),
+		CaptureCostShare:           costSum / float64(max(samples, 1)) / S,
 		TimeToDecisionDays:         o.votingDelay + period + in.rules.ObjectionPhaseDays,
 		RewardSpendPerMonth:        reward * addrVotes / months,
 		NakamotoCast:               float64(metrics.Nakamoto(cast)),
@@ -156,47 +195,121 @@ func (in *Instance) Run(ctx context.Context, p simulator.Params, seed uint64) (m
 // vote runs the honest electorate on one proposal of salience s and quality
 // isGood, on its own random stream. When cast is non-nil it adds each
 // voter's cast power to it.
-func (in *Instance) vote(seed, stream uint64, s float64, isGood bool, period float64, lv, cast []float64, seen []int) tally {
+//
+// With presence fractions, voter v is active over a share presence[v] of
+// the horizon, starting at off[v] (a fraction of it, wrapping round), and
+// votes only on proposals at a time tau (fraction of the horizon) when it
+// is active.
+//
+// When voted is non-nil, it is cleared and marks who voted.
+func (in *Instance) vote(seed, stream uint64, s float64, isGood bool, period float64, lv, cast []float64, seen []int, tau float64, off []float64, voted []bool) tally {
 	var src rand.PCG
 	src.Seed(seed, stream)
-	o := in.opt
-	abst := uint64(o.abstain * (1 << 16))
-	accH := uint64(o.accHolder * (1 << 24))
-	accD := uint64(o.accDelegate * (1 << 24))
+	clear(voted)
 	ps := period * s
+	rho := in.rho
+	shift, scale := rho*s, 1/math.Sqrt(1-rho*rho)
 	var t tally
 	for v, l := range lv {
 		x := src.Uint64()
 		// Three independent uniforms from one draw: 24 bits to notice,
 		// 24 bits to judge, 16 bits to abstain.
-		pv := -math.Expm1(ps * l)
+		var pv float64
+		if in.observed {
+			// A Gaussian copula: voter v's chance is its own, p = Φ(l),
+			// over proposals, and voters turn up together as much as the
+			// correlation rho says.
+			pv = 0.5 * math.Erfc(-(l+shift)*scale/math.Sqrt2)
+		} else {
+			pv = -math.Expm1(ps * l)
+		}
 		if float64(x>>40) >= pv*(1<<24) {
 			continue
 		}
-		acc := accH
-		if in.isDelegate[v] {
-			acc = accD
+		if !in.active(v, tau, off) {
+			continue
 		}
-		w := in.power[v]
-		switch {
-		case x&0xffff < abst:
-			t.abstain += w
-		case ((x>>16)&0xffffff < acc) == isGood:
-			t.forV += w
-		default:
-			t.against += w
-		}
-		t.addresses += in.addrWeight[v]
-		if cast != nil {
-			cast[v] += w
-		}
-		if seen != nil {
-			if r := in.rank[v]; r >= 0 {
-				seen[r]++
-			}
+		in.cast(v, x, isGood, &t, cast, seen)
+		if voted != nil {
+			voted[v] = true
 		}
 	}
 	return t
+}
+
+// active reports whether voter v is active at time tau (a fraction of
+// the horizon) given this replication's offsets.
+func (in *Instance) active(v int, tau float64, off []float64) bool {
+	if off == nil {
+		return true
+	}
+	f := in.presence[v]
+	d := tau - off[v]
+	return f >= 1 || d-math.Floor(d) < f
+}
+
+// cast adds voter v's vote to t: with the 64-bit draw x, 24 bits (from
+// bit 16) judge the proposal rightly or not, 16 bits make it an
+// abstention.
+func (in *Instance) cast(v int, x uint64, isGood bool, t *tally, cast []float64, seen []int) {
+	o := in.opt
+	acc := o.accHolder
+	if in.isDelegate[v] {
+		acc = o.accDelegate
+	}
+	w := in.power[v]
+	switch {
+	case x&0xffff < uint64(o.abstain*(1<<16)):
+		t.abstain += w
+	case ((x>>16)&0xffffff < uint64(acc*(1<<24))) == isGood:
+		t.forV += w
+	default:
+		t.against += w
+	}
+	t.addresses += in.addrWeight[v]
+	if cast != nil {
+		cast[v] += w
+	}
+	if seen != nil {
+		if r := in.rank[v]; r >= 0 {
+			seen[r]++
+		}
+	}
+}
+
+// streamMobiliseBit marks the random stream of a proposal's campaign for
+// quorum: proposal k's is streamVoteBit + k with this bit set.
+const streamMobiliseBit = 1 << 42
+
+// mobilise models a campaign for quorum: when For is winning a proposal
+// that falls short of quorum, its backers ask the largest voters who have
+// not voted, in order of power, and each active one votes (judging as
+// usual) with the chance mobilisation, until the quorum is reached or the
+// voters run out. Its draws come from the proposal's own stream, so they
+// never shift other draws.
+func (in *Instance) mobilise(seed, stream uint64, isGood bool, t *tally, s governor.Settings, voted []bool, cast []float64, seen []int, tau float64, off []float64) {
+	reached := func() bool {
+		return in.rules.Decide(governor.Tally{For: t.forV, Against: t.against, Abstain: t.abstain}, s).QuorumReached
+	}
+	if in.mobilisation <= 0 || t.forV <= t.against || reached() {
+		return
+	}
+	var src rand.PCG
+	src.Seed(seed, stream|streamMobiliseBit)
+	m := uint64(in.mobilisation * (1 << 24))
+	for _, v := range in.byPower {
+		if voted[v] {
+			continue
+		}
+		x := src.Uint64()
+		if x>>40 >= m || !in.active(v, tau, off) {
+			continue
+		}
+		in.cast(v, x, isGood, t, cast, seen)
+		if reached() {
+			return
+		}
+	}
 }
 
 // captureNeed is the voting power a coalition needs, voting For alone,
@@ -234,4 +347,18 @@ func ratio(a, b float64) float64 {
 		return 0
 	}
 	return a / b
+}
+
+// salience turns a standard normal draw z into a proposal's salience for a
+// synthetic population: log-normal with mean 1, the factor on the days
+// voters have to notice it.
+func (in *Instance) salience(z float64) float64 {
+	sd := in.opt.salienceSD
+	return math.Exp(sd*z - sd*sd/2)
+}
+
+// probit is the standard normal quantile of p, kept finite.
+func probit(p float64) float64 {
+	p = min(max(p, 1e-12), 1-1e-12)
+	return -math.Sqrt2 * math.Erfcinv(2*p)
 }

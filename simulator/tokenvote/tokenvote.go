@@ -125,6 +125,10 @@ var outcomes = []simulator.OutcomeSpec{
 		Description: "90th percentile of turnout by power across proposals"},
 	{Name: metrics.TopVoterRegularity, Unit: "share", Better: simulator.Maximize, Scale: 1,
 		Description: "mean share of proposals on which each of the ten largest voters voted"},
+	{Name: metrics.ForShare, Unit: "share", Better: simulator.Maximize, Scale: 1,
+		Description: "mean share of For in For + Against on the proposals that passed"},
+	{Name: metrics.AbstainShare, Unit: "share", Better: simulator.Minimize, Scale: 1,
+		Description: "mean share of Abstain in the votes cast per proposal"},
 	{Name: HoldingsGini, Unit: "share", Better: simulator.Minimize, Scale: 1,
 		Description: "Gini coefficient of holdings (fixed by calibration)"},
 	{Name: HoldingsTop10Share, Unit: "share", Better: simulator.Minimize, Scale: 1,
@@ -141,6 +145,7 @@ var optionDefaults = map[string]struct {
 	"attacks_per_month":    {0.5, 0, 100, "bad proposals the coalition pushes per 30 days"},
 	"horizon_days":         {180, 14, 3650, "simulated days per replication"},
 	"max_agents":           {5000, 100, 200000, "most holders simulated individually; more are represented by weight"},
+	"electorate_agents":    {800, 20, 200000, "most agents an observed electorate is simulated with: half its largest voters one by one, the rest merged a few at a time"},
 	"voting_delay_days":    {-1, -1, 30, "days between submission and the start of voting; -1 takes the governor's"},
 	"reward_sensitivity":   {0.6, 0, 5, "logit increase in a voter's daily attention per log(1 + reward/reward_scale)"},
 	"reward_scale":         {1, 1e-9, 1e12, "reward, in tokens per vote, at which a voter notices the incentive"},
@@ -160,7 +165,7 @@ var optionDefaults = map[string]struct {
 // options are the resolved model options.
 type options struct {
 	adversaryShare, attacksPerMonth, horizonDays float64
-	maxAgents                                    int
+	maxAgents, electorateAgents                  int
 	votingDelay, rewardSens, rewardScale         float64
 	salienceSD, delegateBoost                    float64
 	accHolder, accDelegate, abstain              float64
@@ -210,24 +215,25 @@ func New(s simulator.Setup) (simulator.Model, error) {
 		get["voting_delay_days"] = rules.VotingDelayDays
 	}
 	return &Model{resolved: get, rules: rules, track: s.Track, opt: options{
-		adversaryShare:  get["adversary_share"],
-		attacksPerMonth: get["attacks_per_month"],
-		horizonDays:     get["horizon_days"],
-		maxAgents:       int(get["max_agents"]),
-		votingDelay:     get["voting_delay_days"],
-		rewardSens:      get["reward_sensitivity"],
-		rewardScale:     get["reward_scale"],
-		salienceSD:      get["salience_sd"],
-		delegateBoost:   get["delegate_boost"],
-		accHolder:       get["accuracy_holder"],
-		accDelegate:     get["accuracy_delegate"],
-		abstain:         get["abstain_rate"],
-		sponsorGood:     get["sponsor_good"],
-		sponsorBad:      get["sponsor_bad"],
-		attackSamples:   int(get["attack_samples"]),
-		delegationSkew:  get["delegation_skew"],
-		inactiveTop:     int(get["inactive_top_holders"]),
-		engagementSD:    get["engagement_sd"],
+		adversaryShare:   get["adversary_share"],
+		attacksPerMonth:  get["attacks_per_month"],
+		horizonDays:      get["horizon_days"],
+		maxAgents:        int(get["max_agents"]),
+		electorateAgents: int(get["electorate_agents"]),
+		votingDelay:      get["voting_delay_days"],
+		rewardSens:       get["reward_sensitivity"],
+		rewardScale:      get["reward_scale"],
+		salienceSD:       get["salience_sd"],
+		delegateBoost:    get["delegate_boost"],
+		accHolder:        get["accuracy_holder"],
+		accDelegate:      get["accuracy_delegate"],
+		abstain:          get["abstain_rate"],
+		sponsorGood:      get["sponsor_good"],
+		sponsorBad:       get["sponsor_bad"],
+		attackSamples:    int(get["attack_samples"]),
+		delegationSkew:   get["delegation_skew"],
+		inactiveTop:      int(get["inactive_top_holders"]),
+		engagementSD:     get["engagement_sd"],
 	}}, nil
 }
 
