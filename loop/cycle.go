@@ -235,18 +235,25 @@ func (e *Env) Recommend(ctx context.Context, id string, res *optimizer.Result, v
 	}
 	for _, k := range e.Fit.Observed.Names() {
 		obs, sim := e.Fit.Observed[k], e.Fit.Simulated[k]
-		miss := simulator.MetricError(k, obs, sim)
-		if sim < obs {
-			miss = -miss
-		}
+		miss, abs := simulator.MetricError(k, e.Fit.Observed, sim)
 		rec.Method.Fit = append(rec.Method.Fit, oracle.FitRow{Metric: k, Observed: obs, Simulated: sim,
-			Error: miss, Absolute: metrics.IsRate(k) || obs == 0, Target: slices.Contains(e.Fit.Targets, k)})
+			Error: miss, Absolute: abs, Target: slices.Contains(e.Fit.Targets, k)})
 	}
 	rec.Method.Governor = e.Rules.Family
 	rec.Method.Track = cfg.DAO.Track
 	rec.Method.AtBound = e.Fit.AtBound
 	for _, o := range e.Model.Options() {
-		rec.Method.Assumptions = append(rec.Method.Assumptions, oracle.Assumption{Name: o.Name, Value: o.Value, Description: o.Description})
+		a := oracle.Assumption{Name: o.Name, Value: o.Value, Description: o.Description}
+		switch {
+		case slices.Contains(e.Fit.Unused, o.Name):
+			a.Description += " (not used by this calibration)"
+		case e.Fit.Latent != nil:
+			if v, ok := e.Fit.Latent[o.Name]; ok {
+				a.Value = v
+				a.Description += " (fitted to the data)"
+			}
+		}
+		rec.Method.Assumptions = append(rec.Method.Assumptions, a)
 	}
 	return rec, nil
 }

@@ -167,14 +167,14 @@ func TestBadMetricsFileIsNamed(t *testing.T) {
 	bad := filepath.Join(dir, "m.json")
 	os.WriteFile(bad, bytes.Replace(b, []byte(`"holders": 8400`), []byte(`"holders": -5`), 1), 0o644)
 	cfg := small(t, nil)
-	cfg.Sources[0].Path = bad
+	cfg.Sources[0] = config.Source{Type: "file", Path: bad}
 	_, err = Prepare(context.Background(), cfg, nil)
 	if !errors.Is(err, metrics.ErrInvalid) || !strings.Contains(err.Error(), bad) || !strings.Contains(err.Error(), `"holders"`) {
 		t.Errorf("error = %v", err)
 	}
 	good := filepath.Join(dir, "good.json")
 	os.WriteFile(good, b, 0o644)
-	cfg.Sources[0].Path = good
+	cfg.Sources[0] = config.Source{Type: "file", Path: good}
 	env, err := Prepare(context.Background(), cfg, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -194,7 +194,7 @@ func TestPoorFitStopsTheCycle(t *testing.T) {
 	path := filepath.Join(dir, "m.json")
 	os.WriteFile(path, b, 0o644)
 	cfg := small(t, nil)
-	cfg.Sources[0].Path = path
+	cfg.Sources[0] = config.Source{Type: "file", Path: path}
 	env, err := Prepare(context.Background(), cfg, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -103,8 +103,9 @@ type FitRow struct {
 	Metric    string  `json:"metric"`
 	Observed  float64 `json:"observed"`
 	Simulated float64 `json:"simulated"`
-	// Error is the signed miss: simulated − observed for a rate
-	// (Absolute), (simulated − observed)/|observed| for a size.
+	// Error is the signed miss (simulator.MetricError): simulated −
+	// observed for a rate (Absolute), relative for a size (a turnout
+	// percentile relative to the observed mean turnout).
 	Error    float64 `json:"error"`
 	Absolute bool    `json:"absolute,omitempty"`
 	Target   bool    `json:"target"`

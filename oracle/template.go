@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -557,8 +558,12 @@ func (d *draft) method() {
 		if r.Target {
 			name += " (target)"
 		}
+		miss := formatRel(r.Error)
+		if r.Absolute {
+			miss = formatPoints(r.Error)
+		}
 		d.printf("| %s | %s | %s | %s |\n", name, FormatValue(r.Observed, "", false),
-			FormatValue(r.Simulated, "", false), formatRel(r.Error))
+			FormatValue(r.Simulated, "", false), miss)
 	}
 	targets, outside := 0, []string(nil)
 	for _, r := range m.Fit {
@@ -570,7 +575,11 @@ func (d *draft) method() {
 			outside = append(outside, code(r.Metric))
 		}
 	}
-	d.printf("\nErrors are relative ((simulated − observed) / observed). ")
+	if slices.ContainsFunc(m.Fit, func(r FitRow) bool { return r.Absolute }) {
+		d.printf("\nErrors are relative ((simulated − observed) / observed) for sizes, and absolute differences in percentage points (pp) for rates. ")
+	} else {
+		d.printf("\nErrors are relative ((simulated − observed) / observed). ")
+	}
 	switch {
 	case m.FitTolerance <= 0:
 		d.printf("No calibration tolerance was recorded.\n")
@@ -586,6 +595,19 @@ func (d *draft) method() {
 		d.printf("Tolerance: ±%s; %d of %d targets are outside it: %s.\n", tolerance(m.FitTolerance),
 			len(outside), targets, joinAnd(outside))
 	}
+	if len(m.AtBound) > 0 {
+		names := make([]string, len(m.AtBound))
+		for i, n := range m.AtBound {
+			names[i] = code(n)
+		}
+		d.printf("\nFitted at an end of its allowed range, so forced rather than found: %s.\n", joinAnd(names))
+	}
+}
+
+// formatPoints formats an absolute difference of two shares in
+// percentage points, signed.
+func formatPoints(x float64) string {
+	return fmt.Sprintf("%+.1f pp", x*100)
 }
 
 func (d *draft) reproduce() {

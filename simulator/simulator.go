@@ -108,8 +108,7 @@ type Fit struct {
 	// names of package metrics for what they share with an Observation.
 	Observed  metrics.Values `json:"observed"`
 	Simulated metrics.Values `json:"simulated"`
-	// Error is each metric's miss: |simulated - observed| for rates
-	// (metrics.IsRate), |simulated - observed| / |observed| for sizes.
+	// Error is each metric's miss, |MetricError|.
 	Error metrics.Values `json:"error"`
 	// Targets names the metrics the calibration fitted; the others are shown
 	// for information.
@@ -124,6 +123,9 @@ type Fit struct {
 	// is forced rather than found.
 	Bounds  map[string][2]float64 `json:"bounds,omitempty"`
 	AtBound []string              `json:"at_bound,omitempty"`
+	// Unused names the model options this calibration made no use of
+	// (a synthetic population's settings, when voters were observed).
+	Unused []string `json:"unused,omitempty"`
 }
 
 // CheckBounds sets AtBound to the latents within 0.1% of the range of an
@@ -142,29 +144,41 @@ func (f *Fit) CheckBounds() {
 	}
 }
 
-// MetricError is the miss of sim against obs for the metric name: absolute
-// for a rate (a share of proposals or voters, where a relative error would
-// blow up near zero), relative for a size; for an observed size of 0 it is
-// the absolute miss.
-func MetricError(name string, obs, sim float64) float64 {
-	d := math.Abs(sim - obs)
+// MetricError is the signed miss of sim against the observed value of
+// the metric name in observed: sim − obs for a rate (a share of proposals
+// or voters' chances, where a relative error would blow up near zero);
+// for a percentile of turnout, (sim − obs) / the observed mean turnout,
+// so that a low percentile is judged on the scale of the distribution it
+// belongs to; otherwise (sim − obs) / |obs|, or sim − obs when obs is 0.
+// absolute reports whether the miss is an absolute difference.
+func MetricError(name string, observed metrics.Values, sim float64) (miss float64, absolute bool) {
+	obs := observed[name]
+	d := sim - obs
 	if metrics.IsRate(name) || obs == 0 {
-		return d
+		return d, true
 	}
-	return d / math.Abs(obs)
+	scale := math.Abs(obs)
+	switch name {
+	case metrics.TurnoutP10, metrics.TurnoutP50, metrics.TurnoutP90:
+		if m, ok := observed[metrics.TurnoutPower]; ok && m > 0 {
+			scale = m
+		}
+	}
+	return d / scale, false
 }
 
 // Compare sets Simulated to sim and Error to each metric's MetricError,
 // over the metrics both observed and simulated; Observed keeps only those.
 func (f *Fit) Compare(sim metrics.Values, replications int) {
 	f.Simulated, f.Error = metrics.Values{}, metrics.Values{}
-	for k, o := range f.Observed {
+	for k := range f.Observed {
 		if _, ok := sim[k]; !ok {
 			delete(f.Observed, k)
 			continue
 		}
 		f.Simulated[k] = sim[k]
-		f.Error[k] = MetricError(k, o, sim[k])
+		miss, _ := MetricError(k, f.Observed, sim[k])
+		f.Error[k] = math.Abs(miss)
 	}
 	f.Replications = replications
 }

@@ -141,7 +141,8 @@ func (m *Model) calibrateElectorate(ctx context.Context, obs metrics.Observation
 			sim := metrics.MeanValues(rs)
 			worst := 0.0
 			for _, q := range quantiles {
-				worst = max(worst, simulator.MetricError(q, obsVals[q], sim[q]))
+				miss, _ := simulator.MetricError(q, obsVals, sim[q])
+				worst = max(worst, math.Abs(miss))
 			}
 			return worst, nil
 		}, 0, rhoMax, 0.01)
@@ -233,11 +234,15 @@ func (m *Model) calibrateElectorate(ctx context.Context, obs metrics.Observation
 	fit.Latent["participation_level"] = level
 	fit.Latent["adversary_share"] = in.adv / in.supply
 	fit.Latent["large_voters"] = float64(countTrue(in.isDelegate))
-	fit.Latent["accuracy"] = in.opt.accDelegate
-	fit.Latent["abstain_rate"] = in.opt.abstain
+	fit.Latent["accuracy_holder"] = in.opt.accHolder
+	fit.Latent["accuracy_delegate"] = in.opt.accDelegate
+	if _, ok := obsVals[metrics.AbstainShare]; ok {
+		fit.Latent["abstain_rate"] = in.opt.abstain
+	}
+	fit.Unused = []string{"delegate_boost", "delegation_skew", "engagement_sd", "inactive_top_holders", "max_agents", "salience_sd"}
 	fit.Bounds = map[string][2]float64{"good_share": {0, 1}}
 	if _, ok := obsVals[metrics.ForShare]; ok {
-		fit.Bounds["accuracy"] = [2]float64{accuracyMin, 1}
+		fit.Bounds["accuracy_delegate"] = [2]float64{accuracyMin, 1}
 	}
 	if hasSpread {
 		fit.Bounds["turnout_correlation"] = [2]float64{0, rhoMax}
