@@ -44,6 +44,9 @@ type DAO struct {
 	// Options are model-specific settings (e.g. adversary_share for
 	// tokenvote); see `attune model` for each model's options.
 	Options map[string]float64 `yaml:"options,omitempty" json:"options,omitempty" mapstructure:"options"`
+	// Token is the governance token: its symbol and its price, with which
+	// rewards and budgets are valued in USD.
+	Token Token `yaml:"token,omitempty" json:"token,omitempty" mapstructure:"token"`
 	// Governor is the governor family whose rules count the votes: oz,
 	// bravo, aave-v2, aragon, arbitrum or nouns.
 	Governor string `yaml:"governor" json:"governor" mapstructure:"governor"`
@@ -58,6 +61,13 @@ type DAO struct {
 	// move all the same; the proposal labels them as needing an upgrade or
 	// a separate programme.
 	AllowUpgrades []string `yaml:"allow_upgrades,omitempty" json:"allow_upgrades,omitempty" mapstructure:"allow_upgrades"`
+}
+
+// Token is a DAO's governance token.
+type Token struct {
+	Symbol string `yaml:"symbol,omitempty" json:"symbol,omitempty" mapstructure:"symbol"`
+	// PriceUSD is the price of one token in USD; 0 means unknown.
+	PriceUSD float64 `yaml:"price_usd,omitempty" json:"price_usd,omitempty" mapstructure:"price_usd"`
 }
 
 // Rules overrides a governor family's rules; unset fields keep the

@@ -635,6 +635,13 @@ search:
   b: {type: categorical, choices: [1, 2, 4]}
   c: {type: int, min: 1, max: 1e1}
 `)
+	// A range around the value in force needs no min or max.
+	mustLoad(t, `
+current: {a: 1, b: 2}
+search:
+  a: {max_change: 0.25}
+  b: {min: 1, max_step: 2}
+`)
 }
 
 func TestLineAndProblem(t *testing.T) {

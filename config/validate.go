@@ -97,6 +97,9 @@ func (k *checker) dao() {
 	for _, name := range sortedKeys(d.Options) {
 		k.finite("dao.options."+name, d.Options[name])
 	}
+	if k.finite("dao.token.price_usd", d.Token.PriceUSD) && d.Token.PriceUSD < 0 {
+		k.add("dao.token.price_usd", "%g is negative; give the price of one token in USD, or leave it out", d.Token.PriceUSD)
+	}
 }
 
 func (k *checker) search(key string, s SearchParam) {
@@ -124,14 +127,17 @@ func (k *checker) search(key string, s SearchParam) {
 	}
 	okMin := s.Min != nil && k.finite(key+".min", *s.Min)
 	okMax := s.Max != nil && k.finite(key+".max", *s.Max)
-	if s.Type != "categorical" && !s.Frozen {
+	// Without min or max, the range is the model's bounds cut around the
+	// value in force by max_change or max_step.
+	relative := s.MaxChange > 0 || s.MaxStep > 0
+	if s.Type != "categorical" && !s.Frozen && !relative {
 		switch {
 		case s.Min == nil && s.Max == nil:
-			k.add(key, "min and max are missing; give the range to search, e.g. {min: 0.01, max: 0.2}, or frozen: true")
+			k.add(key, "min and max are missing; give the range to search, e.g. {min: 0.01, max: 0.2}, or max_change (relative) or max_step (absolute) to range around the value in force, or frozen: true")
 		case s.Min == nil:
-			k.add(key, "min is missing; give the range to search, or frozen: true")
+			k.add(key, "min is missing; give the range to search, or max_change or max_step, or frozen: true")
 		case s.Max == nil:
-			k.add(key, "max is missing; give the range to search, or frozen: true")
+			k.add(key, "max is missing; give the range to search, or max_change or max_step, or frozen: true")
 		}
 	}
 	if okMin && okMax && *s.Min > *s.Max {

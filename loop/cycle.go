@@ -81,8 +81,17 @@ func (e *Env) Objective() optimizer.Objective {
 			reps[r] = v
 		}
 		ev := e.Objectives.Evaluate(reps)
-		return optimizer.Evaluation{Value: ev.Score, Violation: ev.Violation}, nil
+		// Inconsistent parameters are infeasible, whatever they score.
+		return optimizer.Evaluation{Value: ev.Score, Violation: ev.Violation + float64(len(e.inconsistent(p)))}, nil
 	}
+}
+
+// inconsistent lists how p breaks the model's links between parameters.
+func (e *Env) inconsistent(p map[string]float64) []string {
+	if l, ok := e.Model.(simulator.Linked); ok {
+		return l.Inconsistent(p)
+	}
+	return nil
 }
 
 // Optimize searches the space from the parameters in force.
@@ -168,6 +177,9 @@ func (e *Env) Recommend(ctx context.Context, id string, res *optimizer.Result, v
 	case sameParams:
 		rec.Basis = oracle.BasisCurrentBest
 		rec.Reason = fmt.Sprintf("the parameters in force scored best among %d trials", len(res.Trials))
+	case len(e.inconsistent(cand)) > 0:
+		rec.Basis = oracle.BasisCandidateInfeasible
+		rec.Reason = "the best candidate's parameters are inconsistent: " + strings.Join(e.inconsistent(cand), "; ")
 	case !candEv.Feasible():
 		rec.Basis = oracle.BasisCandidateInfeasible
 		rec.Reason = fmt.Sprintf("the best candidate breaks a constraint on %d fresh replications: %s", n, violated(e.Objectives, candEv))
@@ -240,6 +252,7 @@ func (e *Env) Recommend(ctx context.Context, id string, res *optimizer.Result, v
 			Error: miss, Absolute: abs, Target: slices.Contains(e.Fit.Targets, k)})
 	}
 	rec.Method.Governor = e.Rules.Family
+	rec.Method.TokenSymbol, rec.Method.TokenPriceUSD = cfg.DAO.Token.Symbol, cfg.DAO.Token.PriceUSD
 	rec.Method.Track = cfg.DAO.Track
 	rec.Method.AtBound = e.Fit.AtBound
 	for _, o := range e.Model.Options() {

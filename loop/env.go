@@ -120,7 +120,8 @@ func (e *Env) setup() error {
 		return err
 	}
 	e.Rules = rules
-	m, err := simulator.New(cfg.DAO.Model, simulator.Setup{Options: simulator.Options(cfg.DAO.Options), Rules: rules, Track: cfg.DAO.Track})
+	m, err := simulator.New(cfg.DAO.Model, simulator.Setup{Options: simulator.Options(cfg.DAO.Options), Rules: rules, Track: cfg.DAO.Track,
+		TokenPrice: cfg.DAO.Token.PriceUSD})
 	if err != nil {
 		key := "dao.model"
 		if errors.Is(err, simulator.ErrInvalidParams) {
@@ -153,7 +154,13 @@ func (e *Env) setup() error {
 	if err != nil {
 		return err
 	}
+	valued := func(name string) bool {
+		return strings.HasSuffix(name, "_usd_per_month") || strings.Contains(name, "_usd")
+	}
 	for i, c := range parsed {
+		if valued(c.Metric) && cfg.DAO.Token.PriceUSD == 0 {
+			return cfg.Problem(fmt.Sprintf("constraints[%d]", i), fmt.Sprintf("%s is valued in USD, but no token price is known; set dao.token.price_usd", c.Metric))
+		}
 		if !known(c.Metric) {
 			return cfg.Problem(fmt.Sprintf("constraints[%d]", i), fmt.Sprintf("%s reports no outcome %q; its outcomes are %s", m.Name(), c.Metric, outcomeNames(outcomes)))
 		}

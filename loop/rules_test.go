@@ -74,6 +74,7 @@ func TestBadGovernorSettingsAreNamed(t *testing.T) {
 		{map[string]any{"dao.track": "short"}, "one track"},
 		{map[string]any{"dao.rules.quorum_counts": "some"}, "quorum_counts"},
 		{map[string]any{"dao.allow_upgrades": "[quorm]"}, "dao.allow_upgrades[0]"},
+		{map[string]any{"dao.token.price_usd": 0.0}, "set dao.token.price_usd"},
 	} {
 		_, err := Prepare(context.Background(), small(t, c.over), nil)
 		if !errors.Is(err, config.ErrInvalid) || !strings.Contains(err.Error(), c.want) {
@@ -109,5 +110,50 @@ func TestRealValueOutsideTheRangeIsSearched(t *testing.T) {
 	c, ok := clampOf(env.Clamps, "proposal_threshold")
 	if !ok || c.Kind != "widened" || len(env.Space) != 1 || env.Space[0].Low > 0.0025 {
 		t.Errorf("clamps %+v space %+v", env.Clamps, env.Space)
+	}
+}
+
+func TestInconsistentParametersNeverReachAProposal(t *testing.T) {
+	// A threshold that may rise above the quorum: every such trial is
+	// infeasible in the search, and the recommendation never holds one.
+	cfg := small(t, map[string]any{
+		"dao.allow_upgrades": "[quorum]",
+		"search":             "{quorum: {min: 0.01, max: 0.03}, proposal_threshold: {min: 0.0025, max: 0.05}}",
+	})
+	env, err := Prepare(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := env.Optimize(context.Background(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := 0
+	for _, tr := range res.Trials {
+		if tr.Params["proposal_threshold"] > tr.Params["quorum"] {
+			bad++
+			if tr.Eval.Feasible() {
+				t.Errorf("trial %d is feasible with threshold %v above quorum %v", tr.Number, tr.Params["proposal_threshold"], tr.Params["quorum"])
+			}
+		}
+	}
+	if bad == 0 {
+		t.Fatal("no trial put the threshold above the quorum; the test proves nothing")
+	}
+	rec, err := env.Recommend(context.Background(), "id", res, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var q, th float64
+	for _, p := range rec.Params {
+		switch p.Name {
+		case "quorum":
+			q = p.Recommended
+		case "proposal_threshold":
+			th = p.Recommended
+		}
+	}
+	if th > q {
+		t.Errorf("recommended threshold %v above quorum %v", th, q)
 	}
 }

@@ -144,6 +144,9 @@ type Method struct {
 	// AtBound names fitted latents that rest on an end of their range,
 	// where the fit is forced rather than found.
 	AtBound []string `json:"at_bound,omitempty"`
+	// TokenSymbol and TokenPriceUSD value token amounts (0: unknown).
+	TokenSymbol   string  `json:"token_symbol,omitempty"`
+	TokenPriceUSD float64 `json:"token_price_usd,omitempty"`
 	// Governor and Track name the rules votes were counted by.
 	Governor string `json:"governor,omitempty"`
 	Track    string `json:"track,omitempty"`

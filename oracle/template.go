@@ -530,6 +530,20 @@ func (d *draft) method() {
 	m := d.rec.Method
 	d.section("Method")
 	d.printf("- Model: %s\n", orUnknown(m.Model))
+	if m.Governor != "" {
+		track := ""
+		if m.Track != "" {
+			track = fmt.Sprintf(", %s track", m.Track)
+		}
+		d.printf("- Governor rules: %s%s\n", m.Governor, track)
+	}
+	if m.TokenSymbol != "" || m.TokenPriceUSD > 0 {
+		price := "no price given"
+		if m.TokenPriceUSD > 0 {
+			price = fmt.Sprintf("valued at %s USD", strconv.FormatFloat(m.TokenPriceUSD, 'g', 6, 64))
+		}
+		d.printf("- Token: %s, %s\n", orUnknown(m.TokenSymbol), price)
+	}
 	d.printf("- Data source: %s\n", orUnknown(m.DataSource))
 	d.printf("- Calibration window: %s\n", d.window())
 	d.printf("- Sampler: %s\n", orUnknown(m.Sampler))

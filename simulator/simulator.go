@@ -227,6 +227,14 @@ type Instance interface {
 	Run(ctx context.Context, p Params, seed uint64) (metrics.Values, error)
 }
 
+// Linked is implemented by models whose parameters must stay consistent
+// with one another (a proposal threshold no higher than the quorum).
+type Linked interface {
+	// Inconsistent lists, in a fixed order, each way p breaks the model's
+	// links between parameters; nil when it breaks none.
+	Inconsistent(p Params) []string
+}
+
 var (
 	regMu    sync.RWMutex
 	registry = map[string]Factory{}
@@ -246,6 +254,9 @@ type Setup struct {
 	Rules governor.Rules
 	// Track is the governor track being modelled, "" for the only one.
 	Track string
+	// TokenPrice is the governance token's price in USD, 0 if unknown;
+	// with it, rewards and budgets are valued in USD.
+	TokenPrice float64
 }
 
 // Factory builds a model from a Setup. It returns an error wrapping

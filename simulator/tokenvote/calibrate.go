@@ -20,6 +20,7 @@ import (
 type Instance struct {
 	opt     options
 	rules   governor.Rules
+	price   float64 // USD per token, 0 if unknown
 	supply  float64 // total supply S, tokens
 	base    float64 // quorum base, tokens: total, votable or fixed supply
 	adv     float64 // the coalition's voting power, tokens
@@ -446,7 +447,11 @@ func stratifiedEngagement(rng *rand.Rand, power []float64, sd float64) []float64
 
 // hazardLogit returns voter v's daily attention logit under reward r.
 func (in *Instance) hazardLogit(v int, reward float64) float64 {
-	l := in.engage[v] + in.opt.rewardSens*math.Log1p(reward/in.opt.rewardScale)
+	value := reward
+	if in.price > 0 {
+		value *= in.price // the incentive is felt in value, not in tokens
+	}
+	l := in.engage[v] + in.opt.rewardSens*math.Log1p(value/in.opt.rewardScale)
 	if in.observed {
 		return l
 	}

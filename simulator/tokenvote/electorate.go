@@ -14,7 +14,7 @@ import (
 // newInstance starts an Instance for obs with the model's options and
 // rules and the quorum base the rules call for.
 func (m *Model) newInstance(obs metrics.Observation, supply float64) *Instance {
-	in := &Instance{opt: m.opt, rules: m.rules, supply: supply, base: supply}
+	in := &Instance{opt: m.opt, rules: m.rules, supply: supply, base: supply, price: m.price}
 	if v, ok := obs.Get(metrics.VotableSupply); ok && v > 0 && m.rules.QuorumBase == governor.VotableSupply {
 		in.base = v
 	}

@@ -2,6 +2,7 @@ package tokenvote
 
 import (
 	"context"
+	"math"
 	"sync"
 	"testing"
 	"time"
@@ -159,5 +160,22 @@ func TestActiveSpans(t *testing.T) {
 		if got := in.active(c.v, c.tau, off); got != c.want {
 			t.Errorf("active(%d, %v) = %v", c.v, c.tau, got)
 		}
+	}
+}
+
+func TestRewardsAreValuedAtTheTokenPrice(t *testing.T) {
+	_, fitted, _ := lido(t)
+	cheap, dear := *fitted, *fitted
+	cheap.price, dear.price = 0.01, 100
+	p := lidoParams.Clone()
+	p[ParticipationReward] = 1
+	a, b := meanRuns(t, &cheap, p, 16), meanRuns(t, &dear, p, 16)
+	// One token per vote is worth more at a higher price, and draws more
+	// voters.
+	if b[Turnout] <= a[Turnout] {
+		t.Errorf("turnout with a 1-token reward at 100 USD %v, at 0.01 USD %v; want more when the reward is worth more", b[Turnout], a[Turnout])
+	}
+	if got, want := b[RewardSpendUSD], b[RewardSpendPerMonth]*100; math.Abs(got-want) > 1e-9*want {
+		t.Errorf("USD spend %v, want tokens x price %v", got, want)
 	}
 }

@@ -181,6 +181,7 @@ func (in *Instance) Run(ctx context.Context, p simulator.Params, seed uint64) (m
 		CaptureCostShare:           costSum / float64(max(samples, 1)) / S,
 		TimeToDecisionDays:         o.votingDelay + period + in.rules.ObjectionPhaseDays,
 		RewardSpendPerMonth:        reward * addrVotes / months,
+		RewardSpendUSD:             reward * addrVotes / months * in.price,
 		NakamotoCast:               float64(metrics.Nakamoto(cast)),
 		GiniCast:                   metrics.Gini(cast),
 		QuorumFailureRate:          ratio(float64(quorumFail), float64(submitted)),

@@ -78,6 +78,7 @@ const (
 	CaptureCost          = "capture_cost"
 	TimeToDecisionDays   = "time_to_decision_days"
 	RewardSpendPerMonth  = "reward_spend_per_month"
+	RewardSpendUSD       = "reward_spend_usd_per_month"
 	NakamotoCast         = "nakamoto"
 	GiniCast             = "gini_cast"
 	QuorumFailureRate    = "quorum_failure_rate"
@@ -105,6 +106,8 @@ var outcomes = []simulator.OutcomeSpec{
 		Description: "the same in tokens"},
 	{Name: TimeToDecisionDays, Unit: "days", Better: simulator.Minimize, Scale: 7,
 		Description: "days from submission to decision: voting delay plus voting period"},
+	{Name: RewardSpendUSD, Unit: "USD per month", Better: simulator.Minimize, Scale: 0, // no fixed magnitude: a constraint, not an objective
+		Description: "participation rewards paid per 30 days, valued at the token price (dao.token.price_usd); 0 when no price is known"},
 	{Name: RewardSpendPerMonth, Unit: "tokens per month", Better: simulator.Minimize, Scale: 10000,
 		Description: "participation rewards paid per 30 days"},
 	{Name: NakamotoCast, Unit: "voters", Better: simulator.Maximize, Scale: 5,
@@ -148,7 +151,7 @@ var optionDefaults = map[string]struct {
 	"electorate_agents":    {800, 20, 200000, "most agents an observed electorate is simulated with: half its largest voters one by one, the rest merged a few at a time"},
 	"voting_delay_days":    {-1, -1, 30, "days between submission and the start of voting; -1 takes the governor's"},
 	"reward_sensitivity":   {0.6, 0, 5, "logit increase in a voter's daily attention per log(1 + reward/reward_scale)"},
-	"reward_scale":         {1, 1e-9, 1e12, "reward, in tokens per vote, at which a voter notices the incentive"},
+	"reward_scale":         {1, 1e-9, 1e12, "reward per vote at which a voter notices the incentive: in USD when the token price is known (dao.token.price_usd), else in tokens"},
 	"engagement_sd":        {2.5, 0, 6, "spread (logit scale) of voters' fixed engagement: high values make a few reliable voters and many dormant ones"},
 	"salience_sd":          {0.4, 0, 3, "spread (log scale) of how much attention one proposal draws"},
 	"delegate_boost":       {2, -5, 10, "logit increase in a delegate's daily attention over a holder of equal power"},
@@ -182,6 +185,7 @@ type Model struct {
 	resolved map[string]float64 // every option's effective value
 	rules    governor.Rules
 	track    string
+	price    float64 // USD per token, 0 if unknown
 }
 
 // New returns the token-voting model with the given options; unknown
@@ -214,7 +218,10 @@ func New(s simulator.Setup) (simulator.Model, error) {
 	if get["voting_delay_days"] < 0 {
 		get["voting_delay_days"] = rules.VotingDelayDays
 	}
-	return &Model{resolved: get, rules: rules, track: s.Track, opt: options{
+	if math.IsNaN(s.TokenPrice) || math.IsInf(s.TokenPrice, 0) || s.TokenPrice < 0 {
+		return nil, fmt.Errorf("tokenvote: token price %v; want USD per token, 0 or more: %w", s.TokenPrice, simulator.ErrInvalidParams)
+	}
+	return &Model{resolved: get, rules: rules, track: s.Track, price: s.TokenPrice, opt: options{
 		adversaryShare:   get["adversary_share"],
 		attacksPerMonth:  get["attacks_per_month"],
 		horizonDays:      get["horizon_days"],
@@ -280,3 +287,19 @@ func (m *Model) Rules() governor.Rules { return m.rules }
 
 // Outcomes declares what Run reports.
 func (*Model) Outcomes() []simulator.OutcomeSpec { return slices.Clone(outcomes) }
+
+// Inconsistent reports the parameter sets a governor could not sensibly
+// enact: a proposal threshold above the quorum (one proposer could then
+// meet the quorum alone and still be refused a proposal) and a vote
+// differential above the quorum (the margin alone would exceed the
+// turnout the quorum asks for).
+func (m *Model) Inconsistent(p simulator.Params) []string {
+	var out []string
+	if p[ProposalThreshold] > p[Quorum] {
+		out = append(out, fmt.Sprintf("proposal_threshold %g is above quorum %g", p[ProposalThreshold], p[Quorum]))
+	}
+	if p[VoteDifferential] > p[Quorum] {
+		out = append(out, fmt.Sprintf("vote_differential %g is above quorum %g", p[VoteDifferential], p[Quorum]))
+	}
+	return out
+}
