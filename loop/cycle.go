@@ -248,8 +248,12 @@ func (e *Env) Recommend(ctx context.Context, id string, res *optimizer.Result, v
 	for _, k := range e.Fit.Observed.Names() {
 		obs, sim := e.Fit.Observed[k], e.Fit.Simulated[k]
 		miss, abs := simulator.MetricError(k, e.Fit.Observed, sim)
-		rec.Method.Fit = append(rec.Method.Fit, oracle.FitRow{Metric: k, Observed: obs, Simulated: sim,
-			Error: miss, Absolute: abs, Target: slices.Contains(e.Fit.Targets, k)})
+		row := oracle.FitRow{Metric: k, Observed: obs, Simulated: sim,
+			Error: miss, Absolute: abs, Target: slices.Contains(e.Fit.Targets, k)}
+		if row.Target {
+			row.Allowed = e.Fit.Allowed(k)
+		}
+		rec.Method.Fit = append(rec.Method.Fit, row)
 	}
 	rec.Method.Governor = e.Rules.Family
 	rec.Method.TokenSymbol, rec.Method.TokenPriceUSD = cfg.DAO.Token.Symbol, cfg.DAO.Token.PriceUSD

@@ -95,9 +95,10 @@ func Prepare(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Env
 	}
 	fit.Compare(metrics.MeanValues(runs), len(runs))
 	fit.Tolerance = cfg.Calibration.Tolerance
+	fit.SetUncertainty(obs.Uncertainty)
 	e.Fit = fit
-	name, worst := fit.MaxTargetError()
-	logger.Info("calibrated", "model", e.Model.Name(), "worst_metric", name, "error", worst, "tolerance", fit.Tolerance)
+	name, worst, allowed := fit.Worst()
+	logger.Info("calibrated", "model", e.Model.Name(), "worst_metric", name, "error", worst, "allowed", allowed)
 	return e, nil
 }
 
@@ -107,9 +108,18 @@ func (e *Env) CheckFit() error {
 	if e.Fit.OK() {
 		return nil
 	}
-	name, worst := e.Fit.MaxTargetError()
-	return fmt.Errorf("%w: simulated %s = %.4g against observed %.4g (error %.1f%%, tolerance %.1f%%); check the metrics of %s, or the model options in dao.options, or raise calibration.tolerance",
-		ErrPoorFit, name, e.Fit.Simulated[name], e.Fit.Observed[name], worst*100, e.Fit.Tolerance*100, e.Observation.Source)
+	name, worst, allowed := e.Fit.Worst()
+	return fmt.Errorf("%w: simulated %s = %.4g against observed %.4g (error %s, allowed %s: the tolerance %s or the data's own uncertainty, whichever is larger); check the metrics of %s, or the model options in dao.options, or raise calibration.tolerance",
+		ErrPoorFit, name, e.Fit.Simulated[name], e.Fit.Observed[name], fitUnits(name, worst), fitUnits(name, allowed), fitUnits(name, e.Fit.Tolerance), e.Observation.Source)
+}
+
+// fitUnits formats a fit error of metric name: percentage points for a
+// rate, a percentage for a size.
+func fitUnits(name string, x float64) string {
+	if metrics.IsRate(name) {
+		return fmt.Sprintf("%.1f pp", x*100)
+	}
+	return fmt.Sprintf("%.1f%%", x*100)
 }
 
 // setup builds the model and checks the config against it.

@@ -54,6 +54,7 @@ func FromHistory(h *history.History, w Window, rules governor.Rules, track strin
 		m[VotableSupply] = supply.Votable
 	}
 	var passed, quorumKnown, quorumFail, sided, passedSided int
+	failed := make([]float64, len(decided))
 	var forShare, abstainShare float64
 	turnouts := make([]float64, len(decided))
 	for i, p := range decided {
@@ -81,6 +82,7 @@ func FromHistory(h *history.History, w Window, rules governor.Rules, track strin
 				governor.Settings{Quorum: q, Base: base})
 			if !d.QuorumReached {
 				quorumFail++
+				failed[i] = 1
 			}
 		}
 	}
@@ -99,6 +101,7 @@ func FromHistory(h *history.History, w Window, rules governor.Rules, track strin
 	if quorumKnown == len(decided) {
 		m[QuorumFailureRate] = float64(quorumFail) / float64(len(decided))
 	}
+	o.Uncertainty = uncertainty(decided, turnouts, failed, quorumKnown == len(decided))
 	if hd := h.Holders; hd != nil {
 		m[Holders] = float64(hd.Count)
 		m[GiniName] = hd.Gini
@@ -254,4 +257,44 @@ func quantile8(s []float64, p float64) float64 {
 	lo := math.Floor(h)
 	i := int(lo) - 1
 	return s[i] + (h-lo)*(s[i+1]-s[i])
+}
+
+// uncertaintyLevel and uncertaintyResamples shape the bootstrap behind
+// Observation.Uncertainty; uncertaintySeed fixes it, so an observation is
+// reproducible.
+const (
+	uncertaintyLevel     = 0.9
+	uncertaintyResamples = 1000
+	uncertaintySeed      = 0x756e63
+)
+
+// uncertainty returns the half-width of the bootstrap interval of each
+// per-proposal metric: pass rate, quorum-failure rate, mean turnout and its
+// percentiles.
+func uncertainty(decided []history.Proposal, turnouts, failed []float64, quorumKnown bool) Values {
+	passed := make([]float64, len(decided))
+	for i, p := range decided {
+		if p.State.Passed() {
+			passed[i] = 1
+		}
+	}
+	mean := func(xs []float64) float64 { return stat.Mean(xs, nil) }
+	q := func(p float64) func([]float64) float64 {
+		return func(xs []float64) float64 { return quantile8(slices.Sorted(slices.Values(xs)), p) }
+	}
+	half := func(xs []float64, f func([]float64) float64) float64 {
+		_, lo, hi := Bootstrap(xs, f, uncertaintyLevel, uncertaintyResamples, uncertaintySeed)
+		return (hi - lo) / 2
+	}
+	u := Values{
+		PassRateName: half(passed, mean),
+		TurnoutPower: half(turnouts, mean),
+		TurnoutP10:   half(turnouts, q(0.1)),
+		TurnoutP50:   half(turnouts, q(0.5)),
+		TurnoutP90:   half(turnouts, q(0.9)),
+	}
+	if quorumKnown {
+		u[QuorumFailureRate] = half(failed, mean)
+	}
+	return u
 }

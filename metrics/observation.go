@@ -46,6 +46,10 @@ type Observation struct {
 	// Electorate, when individual votes are known, lists every address that
 	// voted in the window with its voting power and how often it voted.
 	Electorate []Voter `json:"electorate,omitempty"`
+	// Uncertainty holds, for metrics measured over the window's proposals,
+	// the half-width of their 90% bootstrap interval (proposals resampled):
+	// how precisely the data pin each one down.
+	Uncertainty Values `json:"uncertainty,omitempty"`
 }
 
 // Voter is one address of an observed electorate.

@@ -109,6 +109,9 @@ type FitRow struct {
 	Error    float64 `json:"error"`
 	Absolute bool    `json:"absolute,omitempty"`
 	Target   bool    `json:"target"`
+	// Allowed is the largest |Error| accepted on a target: the tolerance,
+	// or the observed value's own uncertainty when that is larger.
+	Allowed float64 `json:"allowed,omitempty"`
 }
 
 // Assumption is one model setting in force, e.g. the share of supply an

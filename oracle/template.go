@@ -146,6 +146,15 @@ func (d *draft) summary() {
 				line += "; " + joinAnd(held) + " " + pluralVerb(len(held), "stays", "stay") + " as " + pluralVerb(len(held), "it is", "they are")
 			}
 			s = append(s, line+".")
+			var upgrade []string
+			for _, p := range ch {
+				if p.Enactment == "upgrade" {
+					upgrade = append(upgrade, paramLabel(p))
+				}
+			}
+			if len(upgrade) > 0 {
+				s = append(s, "An ordinary governance vote cannot enact "+joinAnd(upgrade)+": "+pluralVerb(len(upgrade), "it needs", "they need")+" a contract upgrade or a separate programme (see Proposed changes).")
+			}
 		} else {
 			s = append(s, "This proposal keeps every parameter at its value in force.")
 		}
@@ -278,6 +287,20 @@ func (d *draft) params() {
 	}
 	if anyHeld {
 		d.printf("\nParameters marked held were not searched and stay at their value in force.\n")
+	}
+	var upgrade []string
+	for _, p := range rec.Params {
+		if p.Enactment == "upgrade" && d.recommended(p) != p.Current {
+			upgrade = append(upgrade, code(p.Name))
+		}
+	}
+	if len(upgrade) > 0 {
+		gov := "this governor"
+		if m := rec.Method.Governor; m != "" {
+			gov = "the " + m + " governor"
+		}
+		d.printf("\n**Not enactable by an ordinary vote:** %s %s of %s (or, for a reward, a separate programme). Changing %s needs a contract upgrade or a new executor, approved by governance, and rolling back needs another.\n",
+			joinAnd(upgrade), pluralVerb(len(upgrade), "is a constant", "are constants"), gov, pluralVerb(len(upgrade), "it", "them"))
 	}
 	var desc []string
 	for _, p := range rec.Params {
@@ -566,18 +589,24 @@ func (d *draft) method() {
 		d.printf("No calibration metrics were recorded.\n")
 		return
 	}
-	d.printf("| Metric | Observed | Simulated | Error |\n|---|---:|---:|---:|\n")
+	d.printf("| Metric | Observed | Simulated | Error | Allowed |\n|---|---:|---:|---:|---:|\n")
 	for _, r := range m.Fit {
 		name := code(r.Metric)
 		if r.Target {
 			name += " (target)"
 		}
-		miss := formatRel(r.Error)
+		miss, allowed := formatRel(r.Error), ""
 		if r.Absolute {
 			miss = formatPoints(r.Error)
 		}
-		d.printf("| %s | %s | %s | %s |\n", name, FormatValue(r.Observed, "", false),
-			FormatValue(r.Simulated, "", false), miss)
+		if r.Target && r.Allowed > 0 {
+			allowed = "±" + strings.TrimPrefix(formatRel(r.Allowed), "+")
+			if r.Absolute {
+				allowed = "±" + strings.TrimPrefix(formatPoints(r.Allowed), "+")
+			}
+		}
+		d.printf("| %s | %s | %s | %s | %s |\n", name, FormatValue(r.Observed, "", false),
+			FormatValue(r.Simulated, "", false), miss, allowed)
 	}
 	targets, outside := 0, []string(nil)
 	for _, r := range m.Fit {
@@ -585,12 +614,12 @@ func (d *draft) method() {
 			continue
 		}
 		targets++
-		if m.FitTolerance > 0 && math.Abs(r.Error) > m.FitTolerance {
+		if m.FitTolerance > 0 && math.Abs(r.Error) > max(m.FitTolerance, r.Allowed) {
 			outside = append(outside, code(r.Metric))
 		}
 	}
 	if slices.ContainsFunc(m.Fit, func(r FitRow) bool { return r.Absolute }) {
-		d.printf("\nErrors are relative ((simulated − observed) / observed) for sizes, and absolute differences in percentage points (pp) for rates. ")
+		d.printf("\nErrors are relative ((simulated − observed) / observed) for sizes, and absolute differences in percentage points (pp) for rates; a target is allowed the tolerance, or the data's own 90%% uncertainty about it when that is larger. ")
 	} else {
 		d.printf("\nErrors are relative ((simulated − observed) / observed). ")
 	}

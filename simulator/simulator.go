@@ -113,9 +113,15 @@ type Fit struct {
 	// Targets names the metrics the calibration fitted; the others are shown
 	// for information.
 	Targets []string `json:"targets"`
-	// Tolerance is the largest relative error accepted on a target.
-	Tolerance    float64 `json:"tolerance"`
-	Replications int     `json:"replications"`
+	// Tolerance is the largest error accepted on a target (absolute for
+	// rates, relative for sizes: see MetricError).
+	Tolerance float64 `json:"tolerance"`
+	// Slack holds, per metric, the observed value's own uncertainty in
+	// the same units as Error (see SetUncertainty): a target is within
+	// bounds when its error is at most the larger of Tolerance and its
+	// Slack, since a fit cannot be asked to be more precise than the data.
+	Slack        metrics.Values `json:"slack,omitempty"`
+	Replications int            `json:"replications"`
 	// Latent holds the fitted population parameters by name.
 	Latent map[string]float64 `json:"latent"`
 	// Bounds holds the search range of each fitted latent that has one;
@@ -183,6 +189,39 @@ func (f *Fit) Compare(sim metrics.Values, replications int) {
 	f.Replications = replications
 }
 
+// SetUncertainty sets Slack from the half-widths u of the observed
+// metrics' intervals (metrics.Observation.Uncertainty), in Error's units.
+func (f *Fit) SetUncertainty(u metrics.Values) {
+	f.Slack = metrics.Values{}
+	for k, h := range u {
+		if _, ok := f.Observed[k]; !ok {
+			continue
+		}
+		miss, _ := MetricError(k, f.Observed, f.Observed[k]+h)
+		f.Slack[k] = math.Abs(miss)
+	}
+}
+
+// Allowed returns the largest error accepted on metric k: the tolerance,
+// or the data's own uncertainty about it when that is larger.
+func (f Fit) Allowed(k string) float64 {
+	return max(f.Tolerance, f.Slack[k])
+}
+
+// Worst returns the target that misses by the most for what it is
+// allowed, its error and its allowance.
+func (f Fit) Worst() (name string, err, allowed float64) {
+	ratio := -1.0
+	for _, t := range f.Targets {
+		a := f.Allowed(t)
+		r := f.Error[t] / math.Max(a, 1e-12)
+		if r > ratio {
+			name, err, allowed, ratio = t, f.Error[t], a, r
+		}
+	}
+	return name, err, allowed
+}
+
 // MaxTargetError returns the largest error among the fitted targets and the
 // metric it belongs to.
 func (f Fit) MaxTargetError() (string, float64) {
@@ -195,10 +234,14 @@ func (f Fit) MaxTargetError() (string, float64) {
 	return name, worst
 }
 
-// OK reports whether every target is within tolerance.
+// OK reports whether every target is within what it is allowed.
 func (f Fit) OK() bool {
-	_, e := f.MaxTargetError()
-	return e <= f.Tolerance
+	for _, t := range f.Targets {
+		if f.Error[t] > f.Allowed(t) {
+			return false
+		}
+	}
+	return true
 }
 
 // Model is a mechanism: its parameters, its outcomes and how to calibrate a

@@ -233,24 +233,32 @@ tolerance.`,
 			fmt.Fprintf(a.stdout, "%s calibrated to %s (%s to %s), %d replications\n\n", env.Model.Name(), env.Observation.Source,
 				env.Observation.Window.Start.Format("2006-01-02"), env.Observation.Window.End.Format("2006-01-02"), f.Replications)
 			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "metric\tobserved\tsimulated\terror\t")
+			fmt.Fprintln(tw, "metric\tobserved\tsimulated\terror\tallowed\t")
+			units := func(k string, x float64) string {
+				if metrics.IsRate(k) {
+					return fmt.Sprintf("%.1f pp", x*100)
+				}
+				return fmt.Sprintf("%.1f%%", x*100)
+			}
 			for _, k := range f.Observed.Names() {
-				mark := ""
-				for _, t := range f.Targets {
-					if t == k {
-						mark = "target"
-						if f.Error[k] > f.Tolerance {
-							mark = "target, OUTSIDE TOLERANCE"
-						}
+				mark, allowed := "", ""
+				if slices.Contains(f.Targets, k) {
+					mark, allowed = "target", units(k, f.Allowed(k))
+					if f.Error[k] > f.Allowed(k) {
+						mark = "target, OUTSIDE"
 					}
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%.1f%%\t%s\n", k, num(f.Observed[k]), num(f.Simulated[k]), f.Error[k]*100, mark)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", k, num(f.Observed[k]), num(f.Simulated[k]), units(k, f.Error[k]), allowed, mark)
 			}
 			if err := tw.Flush(); err != nil {
 				return err
 			}
-			name, worst := f.MaxTargetError()
-			fmt.Fprintf(a.stdout, "\nfit: worst target %s at %.1f%% (tolerance %.1f%%)\nlatent:", name, worst*100, f.Tolerance*100)
+			name, worst, allowed := f.Worst()
+			fmt.Fprintf(a.stdout, "\nfit: worst target %s, error %s, allowed %s (tolerance %s, or the data's own 90%% uncertainty when larger)\n", name, units(name, worst), units(name, allowed), units(name, f.Tolerance))
+			if len(f.AtBound) > 0 {
+				fmt.Fprintf(a.stdout, "at the end of their range (forced, not found): %s\n", strings.Join(f.AtBound, ", "))
+			}
+			fmt.Fprint(a.stdout, "latent:")
 			for _, k := range slices.Sorted(maps.Keys(f.Latent)) {
 				fmt.Fprintf(a.stdout, " %s=%s", k, num(f.Latent[k]))
 			}

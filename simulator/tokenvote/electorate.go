@@ -89,7 +89,7 @@ func (m *Model) calibrateElectorate(ctx context.Context, obs metrics.Observation
 		}
 		return out, nil
 	}
-	in.fitHazards(target, cur[VotingPeriodDays])
+	in.fitHazards(target, forDays(cur[VotingPeriodDays], in.rules))
 	obsVals := obs.Values()
 	// Campaigns for quorum add votes the observed frequencies already
 	// include, so every voter's chance is scaled by one level, fitted so
@@ -101,7 +101,7 @@ func (m *Model) calibrateElectorate(ctx context.Context, obs metrics.Observation
 			for v, p := range target {
 				scaled[v] = min(p*l, 1-1e-9)
 			}
-			in.fitHazards(scaled, cur[VotingPeriodDays])
+			in.fitHazards(scaled, forDays(cur[VotingPeriodDays], in.rules))
 			rs, err := runs(in.goodShare)
 			if err != nil {
 				return 0, err
@@ -112,7 +112,7 @@ func (m *Model) calibrateElectorate(ctx context.Context, obs metrics.Observation
 		for v, p := range target {
 			scaled[v] = min(p*l, 1-1e-9)
 		}
-		in.fitHazards(scaled, cur[VotingPeriodDays])
+		in.fitHazards(scaled, forDays(cur[VotingPeriodDays], in.rules))
 		return err
 	}
 	// Abstentions are taken as observed; they count towards some quorums.
@@ -128,6 +128,17 @@ func (m *Model) calibrateElectorate(ctx context.Context, obs metrics.Observation
 	quantiles := []string{metrics.TurnoutP10, metrics.TurnoutP50, metrics.TurnoutP90}
 	_, hasSpread := obsVals[metrics.TurnoutP90]
 	const rhoMax = 0.95
+	// Each percentile's miss is weighed against how precisely the data pin
+	// it down, so a percentile resting on a few proposals does not pull
+	// the fit away from the well-measured ones.
+	slack := map[string]float64{}
+	for _, q := range quantiles {
+		slack[q] = 1
+		if u, ok := obs.Uncertainty[q]; ok && u > 0 {
+			miss, _ := simulator.MetricError(q, obsVals, obsVals[q]+u)
+			slack[q] = max(math.Abs(miss), 1e-3)
+		}
+	}
 	fitRho := func() error {
 		if !hasSpread {
 			return nil
@@ -142,7 +153,7 @@ func (m *Model) calibrateElectorate(ctx context.Context, obs metrics.Observation
 			worst := 0.0
 			for _, q := range quantiles {
 				miss, _ := simulator.MetricError(q, obsVals, sim[q])
-				worst = max(worst, math.Abs(miss))
+				worst = max(worst, math.Abs(miss)/slack[q])
 			}
 			return worst, nil
 		}, 0, rhoMax, 0.01)
@@ -208,7 +219,7 @@ func (m *Model) calibrateElectorate(ctx context.Context, obs metrics.Observation
 	// share of good proposals moves quorum failures), so they are fitted
 	// in turn, twice.
 	for range calibrationRounds {
-		for _, step := range []func() error{fitRho, fitMobilisation, fitLevel, fitJudgement} {
+		for _, step := range []func() error{fitMobilisation, fitLevel, fitJudgement, fitRho} {
 			if err := step(); err != nil {
 				return nil, simulator.Fit{}, err
 			}
@@ -243,6 +254,7 @@ func (m *Model) calibrateElectorate(ctx context.Context, obs metrics.Observation
 	fit.Bounds = map[string][2]float64{"good_share": {0, 1}}
 	if _, ok := obsVals[metrics.ForShare]; ok {
 		fit.Bounds["accuracy_delegate"] = [2]float64{accuracyMin, 1}
+		fit.Bounds["accuracy_holder"] = [2]float64{accuracyMin, 1}
 	}
 	if hasSpread {
 		fit.Bounds["turnout_correlation"] = [2]float64{0, rhoMax}
@@ -333,6 +345,14 @@ func (in *Instance) buildElectorate(el []metrics.Voter) []float64 {
 	in.holdGini = metrics.Gini(in.power)
 	in.holdTop10 = metrics.TopKShare(in.power, 10) * sum(in.power) / in.supply
 	return target
+}
+
+// forDays is how many days of a voting period take votes For: all of them,
+// less the objection phase where there is one. An observed voter's chance
+// of voting is its chance of noticing a proposal in those days, since its
+// observed votes were cast under the rules in force.
+func forDays(period float64, r governor.Rules) float64 {
+	return max(period-r.ObjectionPhaseDays, period*0.05)
 }
 
 // fitHazards sets each voter's attention so that its chance of voting in

@@ -45,11 +45,23 @@ func (in *Instance) Run(ctx context.Context, p simulator.Params, seed uint64) (m
 	// an observed electorate, the probit of the chance of voting in the
 	// period.
 	lv := make([]float64, len(in.power))
+	// late[v] is the share of voter v's notices that fall in an objection
+	// phase, when only Against may be cast.
+	var late []float64
+	if in.rules.ObjectionPhaseDays > 0 {
+		late = make([]float64, len(in.power))
+	}
 	for v := range lv {
 		h := 1 / (1 + math.Exp(-in.hazardLogit(v, reward)))
 		lv[v] = math.Log1p(-min(h, 1-1e-12))
 		if in.observed {
-			lv[v] = probit(-math.Expm1(period * lv[v]))
+			full := -math.Expm1(period * lv[v])
+			if late != nil {
+				// Of those who notice in the period, the share who do so
+				// only in the objection phase.
+				late[v] = 1 - -math.Expm1(forDays(period, in.rules)*lv[v])/full
+			}
+			lv[v] = probit(full)
 		}
 	}
 	cast := make([]float64, len(in.power))
@@ -113,7 +125,7 @@ func (in *Instance) Run(ctx context.Context, p simulator.Params, seed uint64) (m
 			continue
 		}
 		submitted++
-		tl := in.vote(seed, streamVoteBit+uint64(k), s, isGood, period, lv, cast, seen, t/o.horizonDays, off, voted)
+		tl := in.vote(seed, streamVoteBit+uint64(k), s, isGood, period, lv, late, cast, seen, t/o.horizonDays, off, voted)
 		in.mobilise(seed, streamVoteBit+uint64(k), isGood, &tl, settings, voted, cast, seen, t/o.horizonDays, off)
 		d := in.rules.Decide(governor.Tally{For: tl.forV, Against: tl.against, Abstain: tl.abstain}, settings)
 		if !d.QuorumReached {
@@ -151,7 +163,7 @@ func (in *Instance) Run(ctx context.Context, p simulator.Params, seed uint64) (m
 	}
 	for m := range samples {
 		s := sal(at)
-		tl := in.vote(seed, streamAttkBit+uint64(m), s, false, period, lv, nil, nil, at.Float64(), off, nil)
+		tl := in.vote(seed, streamAttkBit+uint64(m), s, false, period, lv, late, nil, nil, at.Float64(), off, nil)
 		need := in.captureNeed(tl, settings, th*S)
 		costSum += need
 		if adv >= need {
@@ -203,13 +215,23 @@ func (in *Instance) Run(ctx context.Context, p simulator.Params, seed uint64) (m
 // is active.
 //
 // When voted is non-nil, it is cleared and marks who voted.
-func (in *Instance) vote(seed, stream uint64, s float64, isGood bool, period float64, lv, cast []float64, seen []int, tau float64, off []float64, voted []bool) tally {
+func (in *Instance) vote(seed, stream uint64, s float64, isGood bool, period float64, lv, late, cast []float64, seen []int, tau float64, off []float64, voted []bool) tally {
 	var src rand.PCG
 	src.Seed(seed, stream)
 	clear(voted)
 	ps := period * s
 	rho := in.rho
 	shift, scale := rho*s, 1/math.Sqrt(1-rho*rho)
+	// With an objection phase (Lido), only Against may be cast in the last
+	// ObjectionPhaseDays of the period. A voter's notice uniform, given
+	// that it noticed, stands for when in the period it did: in the last
+	// share late of the period it may only object.
+	// Without per-voter shares (a synthetic population), notices are taken
+	// as spread evenly over the period.
+	even := 0.0
+	if op := in.rules.ObjectionPhaseDays; op > 0 && period > 0 && late == nil {
+		even = min(op/period, 1)
+	}
 	var t tally
 	for v, l := range lv {
 		x := src.Uint64()
@@ -230,6 +252,13 @@ func (in *Instance) vote(seed, stream uint64, s float64, isGood bool, period flo
 		if !in.active(v, tau, off) {
 			continue
 		}
+		share := even
+		if late != nil {
+			share = late[v]
+		}
+		if share > 0 && float64(x>>40) >= (1-share)*pv*(1<<24) && !in.objects(v, x, isGood) {
+			continue // noticed in the objection phase, and would not object
+		}
 		in.cast(v, x, isGood, &t, cast, seen)
 		if voted != nil {
 			voted[v] = true
@@ -247,6 +276,17 @@ func (in *Instance) active(v int, tau float64, off []float64) bool {
 	f := in.presence[v]
 	d := tau - off[v]
 	return f >= 1 || d-math.Floor(d) < f
+}
+
+// objects reports whether voter v's vote, with the 64-bit draw x, is
+// Against (as cast would record it).
+func (in *Instance) objects(v int, x uint64, isGood bool) bool {
+	o := in.opt
+	acc := o.accHolder
+	if in.isDelegate[v] {
+		acc = o.accDelegate
+	}
+	return x&0xffff >= uint64(o.abstain*(1<<16)) && ((x>>16)&0xffffff < uint64(acc*(1<<24))) != isGood
 }
 
 // cast adds voter v's vote to t: with the 64-bit draw x, 24 bits (from
