@@ -396,11 +396,9 @@ func minimize(f func(float64) (float64, error), lo, hi, tol float64) (float64, e
 			}
 		}
 	}
-	x, fx := (a+b)/2, min(fc, fd)
-	if fc <= fd {
-		x = c
-	} else {
-		x = d
+	x, fx := c, fc
+	if fd < fc {
+		x, fx = d, fd
 	}
 	flo, err := f(lo)
 	if err != nil {
