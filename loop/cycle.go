@@ -124,6 +124,9 @@ func Run(ctx context.Context, cfg *config.Config, drafter oracle.Drafter, opt Op
 
 // Cycle runs search, verification and drafting on a prepared Env.
 func (e *Env) Cycle(ctx context.Context, drafter oracle.Drafter, opt Options) (*Cycle, error) {
+	if e.spaceErr != nil {
+		return nil, e.spaceErr
+	}
 	if err := e.CheckFit(); err != nil && !opt.AcceptPoorFit {
 		return nil, err
 	}

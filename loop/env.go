@@ -154,7 +154,18 @@ func (e *Env) setup() error {
 		return cfg.Problem("current", err.Error())
 	}
 	e.Current = cur
+	// Calibration needs only the DAO, its rules, the parameters in force
+	// and a source: a problem with the objectives, constraints or search
+	// is reported by the steps that search.
+	e.spaceErr = e.setupSearch(m, specs, cur)
+	return nil
+}
 
+// setupSearch checks the objectives, constraints and search section
+// against the model and builds the search space.
+func (e *Env) setupSearch(m simulator.Model, specs []simulator.ParamSpec, cur simulator.Params) error {
+	cfg := e.Config
+	rules := e.Rules
 	outcomes := m.Outcomes()
 	known := func(name string) bool {
 		return slices.ContainsFunc(outcomes, func(o simulator.OutcomeSpec) bool { return o.Name == name })
@@ -238,12 +249,15 @@ func (e *Env) setup() error {
 	})
 	space, clamps, err := optimizer.BuildSpace(declared, hard, cur)
 	if err != nil {
-		e.spaceErr = cfg.Problem("search", err.Error())
-		return nil
+		return cfg.Problem("search", err.Error())
 	}
 	e.Space, e.Clamps = space, append(held, clamps...)
 	return nil
 }
+
+// SearchErr reports a problem with the objectives, constraints or search
+// section, which calibration does not need but every search does.
+func (e *Env) SearchErr() error { return e.spaceErr }
 
 // rulesOf builds the governor's rules: the family's, with dao.rules
 // overriding them one by one.

@@ -150,7 +150,10 @@ func TestConfigMistakesAreUserErrors(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			cfg := small(t, nil)
 			c.mutate(cfg)
-			_, err := Prepare(ctx, cfg, nil)
+			env, err := Prepare(ctx, cfg, nil)
+			if err == nil {
+				err = env.SearchErr() // objectives and search: reported when searching
+			}
 			if !errors.Is(err, config.ErrInvalid) || !strings.Contains(err.Error(), c.want) {
 				t.Errorf("error = %v; want config.ErrInvalid naming %s", err, c.want)
 			}

@@ -76,7 +76,10 @@ func TestBadGovernorSettingsAreNamed(t *testing.T) {
 		{map[string]any{"dao.allow_upgrades": "[quorm]"}, "dao.allow_upgrades[0]"},
 		{map[string]any{"dao.token.price_usd": 0.0}, "set dao.token.price_usd"},
 	} {
-		_, err := Prepare(context.Background(), small(t, c.over), nil)
+		env, err := Prepare(context.Background(), small(t, c.over), nil)
+		if err == nil {
+			err = env.SearchErr() // a search problem does not stop calibration
+		}
 		if !errors.Is(err, config.ErrInvalid) || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: error %v; want it to name %s", c.over, err, c.want)
 		}
@@ -86,7 +89,7 @@ func TestBadGovernorSettingsAreNamed(t *testing.T) {
 func TestCalibrateNeedsNoSearch(t *testing.T) {
 	// A search section the search would refuse does not stop calibration;
 	// the search then reports it.
-	cfg := small(t, map[string]any{"search": "{voting_period_days: {type: float, min: 2, max: 5}}"})
+	cfg := small(t, map[string]any{"search": "{quorm: {min: 0.01, max: 0.1}}"})
 	env, err := Prepare(context.Background(), cfg, nil)
 	if err != nil {
 		t.Fatalf("calibration refused for a bad search section: %v", err)
@@ -94,7 +97,7 @@ func TestCalibrateNeedsNoSearch(t *testing.T) {
 	if len(env.Fit.Targets) == 0 {
 		t.Error("no fit")
 	}
-	if _, err := env.Optimize(context.Background(), Options{}); !errors.Is(err, config.ErrInvalid) || !strings.Contains(err.Error(), "search") {
+	if _, err := env.Optimize(context.Background(), Options{}); !errors.Is(err, config.ErrInvalid) || !strings.Contains(err.Error(), "search.quorm") {
 		t.Errorf("Optimize error %v; want the search section named", err)
 	}
 }

@@ -59,7 +59,7 @@ var params = []simulator.ParamSpec{
 		Description: "share of For + Against that For must exceed (0.5 is a simple majority)"},
 	{Name: ProposalThreshold, Unit: "fraction of supply", Min: 0, Max: 0.1, Default: 0.001,
 		Description: "voting power needed to submit a proposal, as a share of total supply"},
-	{Name: VotingPeriodDays, Unit: "days", Min: 1, Max: 30, Default: 7, Integer: true,
+	{Name: VotingPeriodDays, Unit: "days", Min: 1, Max: 30, Default: 7,
 		Description: "days a proposal is open for voting"},
 	{Name: VoteDifferential, Unit: "fraction of supply", Min: 0, Max: 0.2, Default: 0,
 		Description: "margin by which For must exceed Against, as a share of total supply"},
