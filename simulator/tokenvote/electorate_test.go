@@ -179,3 +179,38 @@ func TestRewardsAreValuedAtTheTokenPrice(t *testing.T) {
 		t.Errorf("USD spend %v, want tokens x price %v", got, want)
 	}
 }
+
+// BenchmarkRunElectorate measures one replication of Compound's observed
+// electorate (2,512 voters as 752 agents, 180 days) under Bravo's rules;
+// agent-decisions/s counts voters considering proposals, attack samples
+// included.
+func BenchmarkRunElectorate(b *testing.B) {
+	h, err := history.Load(context.Background(), "../../configs/examples/compound/history.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	rules, _ := governor.Family("bravo")
+	_, last := h.Span()
+	obs, err := metrics.FromHistory(h, metrics.Window{Start: last.AddDate(-1, 0, 0), End: last.Add(time.Second)}, rules, "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, _ := New(simulator.Setup{Rules: rules})
+	p := simulator.Params{Quorum: 0.04, ProposalThreshold: 0.0025, VotingPeriodDays: 3.04}
+	in, _, err := m.Calibrate(context.Background(), obs, p, 42)
+	if err != nil {
+		b.Fatal(err)
+	}
+	agents := float64(len(in.(*Instance).power))
+	var decisions float64
+	r := 0
+	for b.Loop() {
+		v, err := in.Run(context.Background(), p, simulator.SeedFor(1, r))
+		if err != nil {
+			b.Fatal(err)
+		}
+		decisions += agents * (v[ProposalsPerMonth]*6 + attackSamplesDefault)
+		r++
+	}
+	b.ReportMetric(decisions/b.Elapsed().Seconds(), "decisions/s")
+}
