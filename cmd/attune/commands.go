@@ -313,6 +313,9 @@ func printRecommendation(w io.Writer, rec oracle.Recommendation, took time.Durat
 	m := rec.Method
 	fmt.Fprintf(w, "cycle %s: %s (%s), %d trials x %d replications, %s, seed %d, %.1fs\n\n",
 		rec.CycleID, rec.DAO, m.Model, m.Trials, m.Replications, m.Sampler, m.Seed, took.Seconds())
+	if rec.PoorFit != "" {
+		fmt.Fprintf(w, "WARNING: the model does not reproduce this DAO's data (%s); every figure below rests on it.\n\n", rec.PoorFit)
+	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "parameter\tcurrent\t->\trecommended\tchange\t")
 	for _, p := range rec.Params {
@@ -320,6 +323,8 @@ func printRecommendation(w io.Writer, rec oracle.Recommendation, took time.Durat
 		switch {
 		case !p.Searched:
 			change = "held"
+		case p.Changed() && p.Enactment == "upgrade" && p.Current != 0:
+			change = fmt.Sprintf("%+.1f%% (needs an upgrade)", p.RelChange*100)
 		case p.Changed() && p.Current != 0:
 			change = fmt.Sprintf("%+.1f%%", p.RelChange*100)
 		case p.Changed():

@@ -175,3 +175,43 @@ func TestInterruptedRunWritesNothing(t *testing.T) {
 		t.Errorf("interrupted run wrote %d entries", len(entries))
 	}
 }
+
+func TestPoorFitStopsRunUnlessAccepted(t *testing.T) {
+	fast(t)
+	dir := t.TempDir()
+	b, err := os.ReadFile("../../configs/examples/metrics.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A pass rate this turnout cannot produce under a 4% quorum.
+	b = bytes.Replace(b, []byte(`"turnout_power": 0.082`), []byte(`"turnout_power": 0.01`), 1)
+	b = bytes.Replace(b, []byte(`"proposals_passed": 28`), []byte(`"proposals_passed": 34`), 1)
+	metricsPath := filepath.Join(dir, "m.json")
+	os.WriteFile(metricsPath, b, 0o644)
+	cfg := filepath.Join(dir, "c.yaml")
+	os.WriteFile(cfg, []byte("dao: {governor: oz}\ncurrent: {quorum: 0.04, proposal_threshold: 0.001, voting_period_days: 7}\nsearch: {quorum: {max_change: 0.25}}\nconstraints: []\nsources: [{type: file, path: "+metricsPath+"}]\n"), 0o644)
+	out := filepath.Join(dir, "out")
+	code, stdout, stderr := run(t, "run", "--config", cfg, "--out", out)
+	if code != 1 || !strings.Contains(stderr, "calibration outside tolerance") {
+		t.Fatalf("exit %d; want 1 with the miss named\nstderr: %s", code, stderr)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("a poor fit wrote %s", out)
+	}
+	code, stdout, stderr = run(t, "run", "--config", cfg, "--out", out, "--accept-poor-fit")
+	if code != 0 {
+		t.Fatalf("exit %d with --accept-poor-fit\nstderr: %s", code, stderr)
+	}
+	if !strings.HasPrefix(strings.SplitN(stdout, "\n\n", 2)[1], "WARNING: the model does not reproduce") {
+		t.Errorf("summary does not open with the miss:\n%s", stdout)
+	}
+	mds, _ := filepath.Glob(filepath.Join(out, "*", "proposal.md"))
+	if len(mds) != 1 {
+		t.Fatalf("proposals %v", mds)
+	}
+	md, _ := os.ReadFile(mds[0])
+	summary := strings.SplitN(string(md), "## Summary", 2)
+	if len(summary) != 2 || !strings.HasPrefix(strings.TrimSpace(summary[1]), "**Warning: the model does not reproduce") {
+		t.Errorf("proposal's summary does not open with the miss")
+	}
+}
