@@ -214,3 +214,21 @@ func BenchmarkRunElectorate(b *testing.B) {
 	}
 	b.ReportMetric(decisions/b.Elapsed().Seconds(), "decisions/s")
 }
+
+func TestLateQuorumExtendsTheVote(t *testing.T) {
+	_, fitted, _ := lido(t)
+	ext := *fitted
+	ext.rules.LateQuorumExtensionDays = 2
+	a, b := meanRuns(t, fitted, lidoParams, 16), meanRuns(t, &ext, lidoParams, 16)
+	// Lido's quorum is often reached by a campaign: with an extension, the
+	// mean time to decision rises, by at most the extension.
+	if d := b[TimeToDecisionDays] - a[TimeToDecisionDays]; d <= 0 || d > 2 {
+		t.Errorf("time to decision moved by %v days with a 2-day extension", d)
+	}
+	// The objection phase lies inside the period: it adds no time.
+	obj := *fitted
+	obj.rules.ObjectionPhaseDays = 1
+	if c := meanRuns(t, &obj, lidoParams, 4); c[TimeToDecisionDays] != fitted.opt.votingDelay+lidoParams[VotingPeriodDays] {
+		t.Errorf("time to decision %v, want delay %v + period %v", c[TimeToDecisionDays], fitted.opt.votingDelay, lidoParams[VotingPeriodDays])
+	}
+}

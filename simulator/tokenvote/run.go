@@ -73,6 +73,7 @@ func (in *Instance) Run(ctx context.Context, p simulator.Params, seed uint64) (m
 	var turnouts []float64
 	var forShare, abstainShare float64
 	var sided, passedSided int
+	var extended int // proposals whose quorum a campaign reached late
 
 	ev := rand.New(rand.NewPCG(seed, streamEvents))
 	sal := func(r *rand.Rand) float64 {
@@ -126,7 +127,9 @@ func (in *Instance) Run(ctx context.Context, p simulator.Params, seed uint64) (m
 		}
 		submitted++
 		tl := in.vote(seed, streamVoteBit+uint64(k), s, isGood, period, lv, late, cast, seen, t/o.horizonDays, off, voted)
-		in.mobilise(seed, streamVoteBit+uint64(k), isGood, &tl, settings, voted, cast, seen, t/o.horizonDays, off)
+		if in.mobilise(seed, streamVoteBit+uint64(k), isGood, &tl, settings, voted, cast, seen, t/o.horizonDays, off) {
+			extended++ // a quorum reached late extends the vote
+		}
 		d := in.rules.Decide(governor.Tally{For: tl.forV, Against: tl.against, Abstain: tl.abstain}, settings)
 		if !d.QuorumReached {
 			quorumFail++
@@ -191,7 +194,7 @@ func (in *Instance) Run(ctx context.Context, p simulator.Params, seed uint64) (m
 		AttackSuccessRate:          ratio(float64(captured), float64(max(samples, 1))),
 		CaptureCost:                costSum / float64(max(samples, 1)),
 		CaptureCostShare:           costSum / float64(max(samples, 1)) / S,
-		TimeToDecisionDays:         o.votingDelay + period + in.rules.ObjectionPhaseDays,
+		TimeToDecisionDays:         o.votingDelay + period + in.rules.LateQuorumExtensionDays*ratio(float64(extended), float64(submitted)),
 		RewardSpendPerMonth:        reward * addrVotes / months,
 		RewardSpendUSD:             reward * addrVotes / months * in.price,
 		NakamotoCast:               float64(metrics.Nakamoto(cast)),
@@ -328,12 +331,16 @@ const streamMobiliseBit = 1 << 42
 // usual) with the chance mobilisation, until the quorum is reached or the
 // voters run out. Its draws come from the proposal's own stream, so they
 // never shift other draws.
-func (in *Instance) mobilise(seed, stream uint64, isGood bool, t *tally, s governor.Settings, voted []bool, cast []float64, seen []int, tau float64, off []float64) {
+//
+// It reports whether the campaign reached the quorum: a quorum reached
+// late, which a governor with a late-quorum extension (OpenZeppelin
+// GovernorPreventLateQuorum) answers by extending the vote.
+func (in *Instance) mobilise(seed, stream uint64, isGood bool, t *tally, s governor.Settings, voted []bool, cast []float64, seen []int, tau float64, off []float64) bool {
 	reached := func() bool {
 		return in.rules.Decide(governor.Tally{For: t.forV, Against: t.against, Abstain: t.abstain}, s).QuorumReached
 	}
 	if in.mobilisation <= 0 || t.forV <= t.against || reached() {
-		return
+		return false
 	}
 	var src rand.PCG
 	src.Seed(seed, stream|streamMobiliseBit)
@@ -348,9 +355,10 @@ func (in *Instance) mobilise(seed, stream uint64, isGood bool, t *tally, s gover
 		}
 		in.cast(v, x, isGood, t, cast, seen)
 		if reached() {
-			return
+			return true
 		}
 	}
+	return false
 }
 
 // captureNeed is the voting power a coalition needs, voting For alone,

@@ -105,7 +105,7 @@ var outcomes = []simulator.OutcomeSpec{
 	{Name: CaptureCost, Unit: "tokens", Better: simulator.Maximize, Scale: 0, // no fixed magnitude: not an objective
 		Description: "the same in tokens"},
 	{Name: TimeToDecisionDays, Unit: "days", Better: simulator.Minimize, Scale: 7,
-		Description: "days from submission to decision: voting delay plus voting period"},
+		Description: "days from submission to decision: voting delay plus voting period, plus the late-quorum extension on proposals whose quorum a campaign reached late"},
 	{Name: RewardSpendUSD, Unit: "USD per month", Better: simulator.Minimize, Scale: 0, // no fixed magnitude: a constraint, not an objective
 		Description: "participation rewards paid per 30 days, valued at the token price (dao.token.price_usd); 0 when no price is known"},
 	{Name: RewardSpendPerMonth, Unit: "tokens per month", Better: simulator.Minimize, Scale: 10000,
