@@ -123,7 +123,12 @@ type Risk struct {
 type Optimizer struct {
 	// Sampler is "tpe" or "random".
 	Sampler string `yaml:"sampler" json:"sampler" mapstructure:"sampler"`
-	// Trials is the number of parameter sets evaluated, baseline included.
+	// Searches is how many independent searches (on seeds derived from
+	// Seed) share the trials; a parameter whose recommended direction
+	// differs across them is left unchanged.
+	Searches int `yaml:"searches" json:"searches" mapstructure:"searches"`
+	// Trials is the number of parameter sets evaluated by all searches
+	// together, each search's baseline included.
 	Trials int `yaml:"trials" json:"trials" mapstructure:"trials"`
 	// Replications is the number of seeded runs per trial, shared by all
 	// trials (common random numbers).

@@ -232,14 +232,14 @@ func TestEnvMappingForStructMerges(t *testing.T) {
 		t.Fatal(err)
 	}
 	c, err := Load(LoadOptions{Env: []string{
-		"ATTUNE_OPTIMIZER={trials: 5, batch: 1}",
+		"ATTUNE_OPTIMIZER={trials: 6, batch: 1}",
 		"ATTUNE_SEARCH_QUORUM={min: 0.02, max: 0.1}",
 		"ATTUNE_DAO={name: Env DAO, options: {x: 1}}",
 	}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Optimizer.Trials != 5 || c.Optimizer.Batch != 1 || c.Optimizer.Sampler != def.Optimizer.Sampler {
+	if c.Optimizer.Trials != 6 || c.Optimizer.Batch != 1 || c.Optimizer.Sampler != def.Optimizer.Sampler {
 		t.Errorf("optimizer = %+v; want trials and batch set, the rest default", c.Optimizer)
 	}
 	if q := c.Search["quorum"]; *q.Min != 0.02 || q.MaxChange != 0 || len(c.Search) != len(def.Search) {
@@ -290,7 +290,7 @@ func TestBadOverrides(t *testing.T) {
 		"objectives":       "not a list",
 	}})
 	e := asError(t, err)
-	if p := problemFor(t, e, "optimizer.tirals"); !strings.Contains(p.Msg, "allowed in optimizer: sampler, trials") {
+	if p := problemFor(t, e, "optimizer.tirals"); !strings.Contains(p.Msg, "allowed in optimizer: sampler, searches, trials") {
 		t.Errorf("unknown override: %q", p.Msg)
 	}
 	if p := problemFor(t, e, "optimizer.seed"); !strings.Contains(p.Msg, "want a whole number >= 0") || p.File != CommandLine {
@@ -302,7 +302,7 @@ func TestBadOverrides(t *testing.T) {
 func TestUnknownKeyReportsLineAndAllowed(t *testing.T) {
 	_, p, err := loadFile(t, "dao:\n  name: X\noptimizer:\n  sampler: tpe\n  tirals: 5\n")
 	e := asError(t, err)
-	want := `config ` + p + `:5: unknown key "tirals" in optimizer; allowed: sampler, trials, replications, validation, batch, seed, confidence, storage`
+	want := `config ` + p + `:5: unknown key "tirals" in optimizer; allowed: sampler, searches, trials, replications, validation, batch, seed, confidence, storage`
 	if !strings.HasPrefix(err.Error(), want) {
 		t.Errorf("error\n%v\nwant prefix\n%s", err, want)
 	}

@@ -205,6 +205,11 @@ func (k *checker) optimizer() {
 	if o.Trials < 1 || o.Trials > MaxTrials {
 		k.add("optimizer.trials", "%d; want between 1 and %d", o.Trials, MaxTrials)
 	}
+	if o.Searches < 1 || o.Searches > 20 {
+		k.add("optimizer.searches", "%d; want between 1 and 20 independent searches (3 is the default)", o.Searches)
+	} else if o.Trials >= 1 && o.Trials/o.Searches < 2 {
+		k.add("optimizer.trials", "%d shared by %d searches leaves fewer than 2 each; raise trials or lower optimizer.searches", o.Trials, o.Searches)
+	}
 	if o.Replications < 2 {
 		k.add("optimizer.replications", "%d; want at least 2 (a spread needs two runs)", o.Replications)
 	}

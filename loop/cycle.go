@@ -43,7 +43,7 @@ type Options struct {
 type Cycle struct {
 	ID             string
 	Env            *Env
-	Search         *optimizer.Result
+	Search         Searches
 	Recommendation oracle.Recommendation
 	Proposal       oracle.Proposal
 	Chart          []byte
@@ -94,23 +94,45 @@ func (e *Env) inconsistent(p map[string]float64) []string {
 	return nil
 }
 
-// Optimize searches the space from the parameters in force.
-func (e *Env) Optimize(ctx context.Context, opt Options) (*optimizer.Result, error) {
+// Optimize searches the space from the parameters in force:
+// optimizer.searches independent searches share optimizer.trials, the
+// primary one on optimizer.seed (the remainder of the trials goes to it).
+func (e *Env) Optimize(ctx context.Context, opt Options) (Searches, error) {
 	if e.spaceErr != nil {
 		return nil, e.spaceErr
 	}
 	o := e.Config.Optimizer
-	e.Logger.Info("search started", "sampler", o.Sampler, "trials", o.Trials, "replications", o.Replications, "params", len(e.Space))
-	res, err := optimizer.Search(ctx, e.Space, e.Current, e.Objective(), optimizer.Options{
-		Sampler: o.Sampler, Trials: o.Trials, Batch: o.Batch, Workers: opt.Workers,
-		Seed: o.Seed, Progress: opt.Progress,
-	})
-	if err != nil {
-		return res, fmt.Errorf("search: %w", err)
+	n := max(o.Searches, 1)
+	e.Logger.Info("search started", "sampler", o.Sampler, "searches", n, "trials", o.Trials, "replications", o.Replications, "params", len(e.Space))
+	var out Searches
+	done := 0
+	for i := range n {
+		trials := o.Trials / n
+		if i == 0 {
+			trials += o.Trials % n
+		}
+		progress := opt.Progress
+		if progress != nil {
+			offset := done
+			progress = func(p optimizer.Progress) {
+				p.Done += offset
+				p.Total = o.Trials
+				opt.Progress(p)
+			}
+		}
+		res, err := optimizer.Search(ctx, e.Space, e.Current, e.Objective(), optimizer.Options{
+			Sampler: o.Sampler, Trials: trials, Batch: o.Batch, Workers: opt.Workers,
+			Seed: e.searchSeed(i), Progress: progress,
+		})
+		if err != nil {
+			return out, fmt.Errorf("search %d of %d: %w", i+1, n, err)
+		}
+		done += len(res.Trials)
+		best := res.Trials[res.Best]
+		e.Logger.Info("search done", "search", i+1, "best_trial", best.Number, "score", best.Eval.Value, "feasible", best.Eval.Feasible())
+		out = append(out, res)
 	}
-	best := res.Trials[res.Best]
-	e.Logger.Info("search done", "best_trial", best.Number, "score", best.Eval.Value, "feasible", best.Eval.Feasible())
-	return res, nil
+	return out, nil
 }
 
 // Run executes one whole cycle: prepare, search, verify, draft.
@@ -152,10 +174,21 @@ func (e *Env) Cycle(ctx context.Context, drafter oracle.Drafter, opt Options) (*
 
 // Recommend verifies the search's best candidate against the parameters in
 // force on fresh paired replications and builds the Recommendation.
-func (e *Env) Recommend(ctx context.Context, id string, res *optimizer.Result, version string) (oracle.Recommendation, error) {
+//
+// The candidate is the searches' consensus (a parameter moves only when
+// they agree on its direction), reduced to the minimal change set (a change
+// stays only when putting it back makes the score significantly worse).
+func (e *Env) Recommend(ctx context.Context, id string, ss Searches, version string) (oracle.Recommendation, error) {
 	cfg := e.Config
 	level := cfg.Optimizer.Confidence
-	cand := e.round(res.Trials[res.Best].Params)
+	if len(ss) == 0 {
+		return oracle.Recommendation{}, fmt.Errorf("recommend: no search")
+	}
+	agreed, held, ranges := e.consensus(ss)
+	cand, err := e.minimal(ctx, agreed.Clone(), held)
+	if err != nil {
+		return oracle.Recommendation{}, fmt.Errorf("minimal change set: %w", err)
+	}
 	n := cfg.Optimizer.Validation
 	vseed := cfg.Optimizer.Seed ^ validationSalt
 	baseReps, err := e.Replicate(ctx, e.Current, vseed, n)
@@ -168,18 +201,24 @@ func (e *Env) Recommend(ctx context.Context, id string, res *optimizer.Result, v
 	}
 	baseEv, candEv := e.Objectives.Evaluate(baseReps), e.Objectives.Evaluate(candReps)
 
-	rec := oracle.Recommendation{CycleID: id, DAO: cfg.DAO.Name, Candidate: map[string]float64(cand)}
+	rec := oracle.Recommendation{CycleID: id, DAO: cfg.DAO.Name, Candidate: map[string]float64(agreed)}
 	if err := e.CheckFit(); err != nil {
 		rec.PoorFit = strings.TrimPrefix(err.Error(), ErrPoorFit.Error()+": ")
 	}
 	rec.Score = e.scoreEffect(baseEv.Scores, candEv.Scores, level)
 	d := rec.Score.Difference
 	risk := e.Objectives.Risk.String()
-	sameParams := res.Best == 0 || equalParams(cand, e.Current)
+	allKept := true
+	for _, s := range ss {
+		allKept = allKept && s.Best == 0
+	}
 	switch {
-	case sameParams:
+	case allKept:
 		rec.Basis = oracle.BasisCurrentBest
-		rec.Reason = fmt.Sprintf("the parameters in force scored best among %d trials", len(res.Trials))
+		rec.Reason = fmt.Sprintf("the parameters in force scored best in every search (%d trials)", ss.Trials())
+	case equalParams(cand, e.Current):
+		rec.Basis = oracle.BasisNotSignificant
+		rec.Reason = "no change is supported: " + describeHeld(held)
 	case len(e.inconsistent(cand)) > 0:
 		rec.Basis = oracle.BasisCandidateInfeasible
 		rec.Reason = "the best candidate's parameters are inconsistent: " + strings.Join(e.inconsistent(cand), "; ")
@@ -208,6 +247,19 @@ func (e *Env) Recommend(ctx context.Context, id string, res *optimizer.Result, v
 	for _, s := range e.Model.Params() {
 		pc := oracle.ParamChange{Name: s.Name, Unit: s.Unit, Description: s.Description, Current: e.Current[s.Name],
 			Recommended: recommended[s.Name], Integer: s.Integer, Searched: searched[s.Name], Enactment: e.Enactment[s.Name]}
+		if r, ok := ranges[s.Name]; ok {
+			pc.Range = &r
+		}
+		if pc.Recommended == pc.Current {
+			switch {
+			case !searched[s.Name]:
+				pc.Held = e.heldReason(s.Name)
+			case held[s.Name] != "":
+				pc.Held = held[s.Name]
+			case !rec.Change:
+				pc.Held = oracle.HeldNotSignificant
+			}
+		}
 		if pc.Current != 0 {
 			pc.RelChange = (pc.Recommended - pc.Current) / math.Abs(pc.Current)
 		}
@@ -243,7 +295,7 @@ func (e *Env) Recommend(ctx context.Context, id string, res *optimizer.Result, v
 	rec.Method = oracle.Method{
 		Model: e.Model.Name(), DataSource: e.Observation.Source,
 		WindowStart: e.Observation.Window.Start, WindowEnd: e.Observation.Window.End,
-		Sampler: cfg.Optimizer.Sampler, Trials: len(res.Trials), Replications: cfg.Optimizer.Replications,
+		Sampler: cfg.Optimizer.Sampler, Trials: ss.Trials(), Searches: len(ss), Replications: cfg.Optimizer.Replications,
 		Validation: n, Seed: cfg.Optimizer.Seed, Risk: risk, Supply: e.Observation.Metrics[metrics.TotalSupply],
 		Command: "attune run --config " + filepath.ToSlash(filepath.Join(cfg.Out, id, "config.yaml")),
 		Version: version, FitTolerance: e.Fit.Tolerance,

@@ -132,7 +132,7 @@ func TestInconsistentParametersNeverReachAProposal(t *testing.T) {
 		t.Fatal(err)
 	}
 	bad := 0
-	for _, tr := range res.Trials {
+	for _, tr := range res[0].Trials {
 		if tr.Params["proposal_threshold"] > tr.Params["quorum"] {
 			bad++
 			if tr.Eval.Feasible() {

@@ -227,7 +227,7 @@ func TestVerdictInertCannotMove(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec, res := c.Recommendation, c.Search
+	rec, res := c.Recommendation, c.Search[0]
 	for _, tr := range res.Trials {
 		if tr.Eval != res.Trials[0].Eval {
 			t.Fatalf("trial %d (inert %v) scored %+v, the baseline %+v; inert should move nothing", tr.Number, tr.Params[simtest.FakeInert], tr.Eval, res.Trials[0].Eval)
@@ -257,7 +257,7 @@ func TestVerdictInertCannotMove(t *testing.T) {
 	}
 	tied := *res
 	tied.Best = k
-	rec, err = e.Recommend(ctx, c.ID, &tied, "test")
+	rec, err = e.Recommend(ctx, c.ID, Searches{&tied}, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -323,7 +323,7 @@ func TestVerdictCandidateInfeasible(t *testing.T) {
 			objectives:  "[{name: gain, weight: 1}]",
 			constraints: `["cost <= 0.5"]`,
 		}.cycle(t)
-		rec, res := c.Recommendation, c.Search
+		rec, res := c.Recommendation, c.Search[0]
 		if best := res.Trials[res.Best]; res.Best == 0 || !best.Eval.Feasible() {
 			t.Fatalf("best trial %d %+v; the test needs a feasible search candidate other than the baseline (seed changed?)", res.Best, best.Eval)
 		}

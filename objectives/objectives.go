@@ -108,6 +108,9 @@ func NewSet(outcomes []simulator.OutcomeSpec, specs []Spec, constraints []Constr
 		default:
 			return nil, fmt.Errorf("objectives[%d] (%s): direction %q; want maximize or minimize: %w", i, sp.Name, sp.Direction, ErrInvalid)
 		}
+		if dir == simulator.Neutral {
+			return nil, fmt.Errorf("objectives[%d] (%s): more is not better or worse in itself; give direction: maximize or minimize to make it an objective: %w", i, sp.Name, ErrInvalid)
+		}
 		if !(o.Scale > 0) || math.IsInf(o.Scale, 0) {
 			return nil, fmt.Errorf("objectives[%d] (%s): the outcome, in %s, has no typical magnitude to weigh it against others, so it cannot be an objective; use a constraint on it, or an outcome measured as a share: %w", i, sp.Name, o.Unit, ErrInvalid)
 		}

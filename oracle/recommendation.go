@@ -38,11 +38,37 @@ type ParamChange struct {
 	Integer   bool    `json:"integer,omitempty"`
 	// Searched is false for a parameter held at its value in force.
 	Searched bool `json:"searched"`
+	// Held, when the recommendation leaves the parameter at its value in
+	// force, says why: one of the Held* constants.
+	Held string `json:"held,omitempty"`
+	// Range is the lowest and highest value the independent searches' best
+	// candidates took, for a searched parameter.
+	Range *[2]float64 `json:"range,omitempty"`
 	// Enactment says how the governor changes the parameter: "vote" (an
 	// ordinary proposal calls a setter), "upgrade" (a contract upgrade or
 	// a separate programme) or "" when it cannot be changed.
 	Enactment string `json:"enactment,omitempty"`
 }
+
+// Reasons a parameter is left at its value in force.
+const (
+	// HeldNotSearched: the config's search section does not name it.
+	HeldNotSearched = "not_searched"
+	// HeldFrozen: the config froze it, or guardrails left one value.
+	HeldFrozen = "frozen"
+	// HeldNotEnactable: the governor has no way to change it.
+	HeldNotEnactable = "not_enactable"
+	// HeldNeedsUpgrade: only a contract upgrade or a separate programme
+	// changes it, and the config did not opt in.
+	HeldNeedsUpgrade = "needs_upgrade"
+	// HeldUnstable: independent searches moved it in opposite directions.
+	HeldUnstable = "direction_unstable"
+	// HeldUnmoved: most searches left it where it is.
+	HeldUnmoved = "searches_kept_it"
+	// HeldNotSignificant: putting it back does not make the combined score
+	// significantly worse (the minimal change set).
+	HeldNotSignificant = "not_significant"
+)
 
 // Changed reports whether the recommendation moves the parameter.
 func (p ParamChange) Changed() bool { return p.Current != p.Recommended }
@@ -75,9 +101,21 @@ type Effect struct {
 	Difference Estimate `json:"difference"`
 }
 
-// Verdict says how an Effect's paired difference reads.
+// Verdict says how an Effect's paired difference reads: "better", "worse" or
+// "no clear change"; for a neutral outcome, "higher", "lower" or "no clear
+// change".
 func (e Effect) Verdict() string {
 	lo, hi := e.Difference.CI.Lo, e.Difference.CI.Hi
+	if e.Better == "neutral" {
+		// Neither direction is better: say which way it moves.
+		switch {
+		case lo > 0:
+			return "higher"
+		case hi < 0:
+			return "lower"
+		}
+		return "no clear change"
+	}
 	if e.Better == "minimize" {
 		lo, hi = -hi, -lo
 	}
@@ -124,13 +162,15 @@ type Assumption struct {
 
 // Method records how the recommendation was produced, enough to reproduce it.
 type Method struct {
-	Model        string    `json:"model"`
-	DataSource   string    `json:"data_source"`
-	WindowStart  time.Time `json:"window_start"`
-	WindowEnd    time.Time `json:"window_end"`
-	Sampler      string    `json:"sampler"`
-	Trials       int       `json:"trials"`
-	Replications int       `json:"replications"`
+	Model       string    `json:"model"`
+	DataSource  string    `json:"data_source"`
+	WindowStart time.Time `json:"window_start"`
+	WindowEnd   time.Time `json:"window_end"`
+	Sampler     string    `json:"sampler"`
+	Trials      int       `json:"trials"`
+	// Searches is how many independent searches shared the trials.
+	Searches     int `json:"searches,omitempty"`
+	Replications int `json:"replications"`
 	// Validation is the number of fresh replications, on seeds the search
 	// never saw, behind every effect and interval.
 	Validation int    `json:"validation_replications"`

@@ -288,6 +288,15 @@ func (d *draft) params() {
 	if anyHeld {
 		d.printf("\nParameters marked held were not searched and stay at their value in force.\n")
 	}
+	var left []string
+	for _, p := range rec.Params {
+		if p.Held != "" && p.Searched {
+			left = append(left, fmt.Sprintf("%s (%s)", code(p.Name), heldText(p.Held)))
+		}
+	}
+	if len(left) > 0 {
+		d.printf("\nSearched but left alone: %s.\n", joinAnd(left))
+	}
 	var upgrade []string
 	for _, p := range rec.Params {
 		if p.Enactment == "upgrade" && d.recommended(p) != p.Current {
@@ -493,21 +502,34 @@ func (d *draft) tradeOffs() {
 			d.printf("- %s improves: %s.\n", code(e.Name), effectLine(e))
 		}
 	}
-	if len(unclear) > 0 {
-		names := make([]string, len(unclear))
-		for i, e := range unclear {
-			names[i] = code(e.Name)
+	var moves []string
+	var names []string
+	for _, e := range unclear {
+		switch e.Verdict() {
+		case "higher", "lower":
+			moves = append(moves, fmt.Sprintf("- %s is %s: %s.", code(e.Name), e.Verdict(), effectLine(e)))
+		default:
+			names = append(names, code(e.Name))
 		}
+	}
+	if len(moves) > 0 {
+		d.printf("\nWhat moves, neither better nor worse in itself (whether a higher pass rate is good depends on which proposals pass):\n\n%s\n", strings.Join(moves, "\n"))
+	}
+	if len(names) > 0 {
 		d.printf("\nNo clear change in %s.\n", joinAnd(names))
 	}
 }
 
 // clampKinds explains each kind of guardrail.
 var clampKinds = map[string]string{
-	"bounds":     "range cut to the model's hard bounds",
-	"max_change": "range cut to the allowed relative change per cycle",
-	"max_step":   "range cut to the allowed absolute change per cycle",
-	"frozen":     "held at its value in force",
+	"bounds":        "range cut to the model's hard bounds",
+	"max_change":    "range cut to the allowed relative change per cycle",
+	"max_step":      "range cut to the allowed absolute change per cycle",
+	"frozen":        "held at its value in force",
+	"widened":       "config range widened to include the value in force",
+	"linear":        "searched on a linear scale",
+	"needs_upgrade": "held: only a contract upgrade or a separate programme changes it",
+	"not_enactable": "held: the governor cannot change it",
 }
 
 func (d *draft) guardrails() {
@@ -645,6 +667,25 @@ func (d *draft) method() {
 		}
 		d.printf("\nFitted at an end of its allowed range, so forced rather than found: %s.\n", joinAnd(names))
 	}
+}
+
+// heldText says in words why a parameter was left alone.
+func heldText(reason string) string {
+	switch reason {
+	case HeldUnstable:
+		return "the independent searches moved it in opposite directions"
+	case HeldUnmoved:
+		return "most searches left it where it is"
+	case HeldNotSignificant:
+		return "putting it back does not make the outcome significantly worse"
+	case HeldNeedsUpgrade:
+		return "only a contract upgrade or a separate programme could change it"
+	case HeldNotEnactable:
+		return "the governor cannot change it"
+	case HeldFrozen:
+		return "frozen by the config"
+	}
+	return strings.ReplaceAll(reason, "_", " ")
 }
 
 // formatPoints formats an absolute difference of two shares in

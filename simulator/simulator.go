@@ -71,11 +71,18 @@ const (
 	Maximize Direction = 1
 	// Minimize means less is better.
 	Minimize Direction = -1
+	// Neutral means neither is better in itself (a pass rate: rejecting
+	// bad proposals is as right as passing good ones); such an outcome is
+	// an objective only with a direction given in the config.
+	Neutral Direction = 0
 )
 
 func (d Direction) String() string {
-	if d == Minimize {
+	switch d {
+	case Minimize:
 		return "minimize"
+	case Neutral:
+		return "neutral"
 	}
 	return "maximize"
 }

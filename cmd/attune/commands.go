@@ -317,10 +317,12 @@ func printRecommendation(w io.Writer, rec oracle.Recommendation, took time.Durat
 		fmt.Fprintf(w, "WARNING: the model does not reproduce this DAO's data (%s); every figure below rests on it.\n\n", rec.PoorFit)
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "parameter\tcurrent\t->\trecommended\tchange\t")
+	fmt.Fprintln(tw, "parameter\tcurrent\t->\trecommended\tchange\tsearches' range\t")
 	for _, p := range rec.Params {
 		change := "="
 		switch {
+		case p.Held != "":
+			change = "held: " + strings.ReplaceAll(p.Held, "_", " ")
 		case !p.Searched:
 			change = "held"
 		case p.Changed() && p.Enactment == "upgrade" && p.Current != 0:
@@ -330,7 +332,11 @@ func printRecommendation(w io.Writer, rec oracle.Recommendation, took time.Durat
 		case p.Changed():
 			change = "from 0"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t->\t%s\t%s\t%s\n", p.Name, num(p.Current), num(p.Recommended), change, p.Unit)
+		span := ""
+		if p.Range != nil {
+			span = num(p.Range[0]) + " to " + num(p.Range[1])
+		}
+		fmt.Fprintf(tw, "%s\t%s\t->\t%s\t%s\t%s\t%s\n", p.Name, num(p.Current), num(p.Recommended), change, span, p.Unit)
 	}
 	tw.Flush()
 	level := rec.Score.Difference.CI.Level * 100

@@ -329,8 +329,8 @@ func (s *Suite) Declarations(tb TB) {
 			tb.Errorf("Outcomes() declares %q twice", o.Name)
 		}
 		seen[o.Name] = true
-		if o.Better != simulator.Maximize && o.Better != simulator.Minimize {
-			tb.Errorf("outcome %s: Better = %d; want Maximize (1) or Minimize (-1)", o.Name, o.Better)
+		if o.Better != simulator.Maximize && o.Better != simulator.Minimize && o.Better != simulator.Neutral {
+			tb.Errorf("outcome %s: Better = %d; want Maximize (1), Minimize (-1) or Neutral (0)", o.Name, o.Better)
 		}
 		if !finite(o.Scale) || o.Scale < 0 {
 			tb.Errorf("outcome %s: Scale = %v; want a finite number >= 0", o.Name, o.Scale)

@@ -251,7 +251,7 @@ func TestBadParamsAndOptions(t *testing.T) {
 	for _, p := range []simulator.Params{
 		with(current, "quorom", 0.1),
 		with(current, Quorum, 0.9),
-		with(current, VotingPeriodDays, 7.5),
+		with(current, VotingPeriodDays, 0.5),
 	} {
 		if _, err := in.Run(ctx, p, 1); !errors.Is(err, simulator.ErrInvalidParams) {
 			t.Errorf("Run(%v) error = %v, want ErrInvalidParams", p, err)
