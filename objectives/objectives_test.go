@@ -16,6 +16,7 @@ var outs = []simulator.OutcomeSpec{
 	{Name: "turnout", Better: simulator.Maximize, Scale: 0.1},
 	{Name: "spend", Better: simulator.Minimize, Scale: 2},
 	{Name: "cost", Unit: "tokens", Better: simulator.Maximize, Scale: 0},
+	{Name: "pass", Better: simulator.Neutral, Scale: 1},
 }
 
 // le is a test constraint: metric <= bound.
@@ -90,7 +91,8 @@ func TestNewSetErrors(t *testing.T) {
 		want  string
 	}{
 		{nil, nil, Risk{Measure: "mean"}, "no objectives"},
-		{[]Spec{{Name: "qualiy", Weight: 1}}, nil, Risk{Measure: "mean"}, `unknown outcome "qualiy"; the model reports quality, turnout, spend, cost`},
+		{[]Spec{{Name: "qualiy", Weight: 1}}, nil, Risk{Measure: "mean"}, `unknown outcome "qualiy"; the model reports quality, turnout, spend, cost, pass`},
+		{[]Spec{{Name: "pass", Weight: 1}}, nil, Risk{Measure: "mean"}, "give direction: maximize or minimize"},
 		{[]Spec{{Name: "cost", Weight: 1}}, nil, Risk{Measure: "mean"}, "no typical magnitude"},
 		{[]Spec{{Name: "quality", Weight: 0}}, nil, Risk{Measure: "mean"}, "weight 0"},
 		{[]Spec{{Name: "quality", Weight: math.NaN()}}, nil, Risk{Measure: "mean"}, "weight NaN"},
@@ -104,5 +106,15 @@ func TestNewSetErrors(t *testing.T) {
 		if err == nil || !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("NewSet(%v, %v, %v) = %v, want error containing %q", c.specs, c.cons, c.risk, err, c.want)
 		}
+	}
+}
+
+func TestNeutralOutcomeNeedsADirection(t *testing.T) {
+	set, err := NewSet(outs, []Spec{{Name: "pass", Weight: 1, Direction: "minimize"}}, nil, Risk{Measure: "mean"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := set.Objectives[0].Better; got != simulator.Minimize {
+		t.Errorf("direction %v; want the config's minimize", got)
 	}
 }

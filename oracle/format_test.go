@@ -143,3 +143,23 @@ func FuzzFormatValue(f *testing.F) {
 		}
 	})
 }
+
+func TestVerdictOfANeutralOutcome(t *testing.T) {
+	eff := func(better string, lo, hi float64) Effect {
+		return Effect{Better: better, Difference: Estimate{CI: Interval{Lo: lo, Hi: hi}}}
+	}
+	for _, c := range []struct {
+		e    Effect
+		want string
+	}{
+		{eff("neutral", 0.1, 0.2), "higher"},
+		{eff("neutral", -0.2, -0.1), "lower"},
+		{eff("neutral", -0.1, 0.1), "no clear change"},
+		{eff("maximize", 0.1, 0.2), "better"},
+		{eff("minimize", 0.1, 0.2), "worse"},
+	} {
+		if got := c.e.Verdict(); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.e, got, c.want)
+		}
+	}
+}
