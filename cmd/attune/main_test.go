@@ -191,14 +191,14 @@ func TestPoorFitStopsRunUnlessAccepted(t *testing.T) {
 	cfg := filepath.Join(dir, "c.yaml")
 	os.WriteFile(cfg, []byte("dao: {governor: oz}\ncurrent: {quorum: 0.04, proposal_threshold: 0.001, voting_period_days: 7}\nsearch: {quorum: {max_change: 0.25}}\nconstraints: []\nsources: [{type: file, path: "+metricsPath+"}]\n"), 0o644)
 	out := filepath.Join(dir, "out")
-	code, stdout, stderr := run(t, "run", "--config", cfg, "--out", out)
+	code, _, stderr := run(t, "run", "--config", cfg, "--out", out)
 	if code != 1 || !strings.Contains(stderr, "calibration outside tolerance") {
 		t.Fatalf("exit %d; want 1 with the miss named\nstderr: %s", code, stderr)
 	}
 	if _, err := os.Stat(out); !os.IsNotExist(err) {
 		t.Errorf("a poor fit wrote %s", out)
 	}
-	code, stdout, stderr = run(t, "run", "--config", cfg, "--out", out, "--accept-poor-fit")
+	code, stdout, stderr := run(t, "run", "--config", cfg, "--out", out, "--accept-poor-fit")
 	if code != 0 {
 		t.Fatalf("exit %d with --accept-poor-fit\nstderr: %s", code, stderr)
 	}
