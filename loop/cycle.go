@@ -190,7 +190,7 @@ func (e *Env) Recommend(ctx context.Context, id string, ss Searches, version str
 		return oracle.Recommendation{}, fmt.Errorf("minimal change set: %w", err)
 	}
 	n := cfg.Optimizer.Validation
-	vseed := cfg.Optimizer.Seed ^ validationSalt
+	vseed := e.ValidationSeed()
 	baseReps, err := e.Replicate(ctx, e.Current, vseed, n)
 	if err != nil {
 		return oracle.Recommendation{}, fmt.Errorf("validate parameters in force: %w", err)

@@ -38,8 +38,6 @@ import (
 // would recommend from a simulator that does not describe the DAO.
 var ErrPoorFit = errors.New("calibration outside tolerance")
 
-// fitSalt separates the seeds of the calibration check from the search's.
-const fitSalt = 0x666974636865636b
 
 // Env is a configured, calibrated model ready to simulate and search.
 type Env struct {
@@ -89,7 +87,9 @@ func Prepare(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Env
 	e.Instance = inst
 	// The fit is judged on calibration.replications fresh runs of the
 	// parameters in force, whatever the model used to fit.
-	runs, err := e.Replicate(ctx, e.Current, cfg.Optimizer.Seed^fitSalt, cfg.Calibration.Replications)
+	// On the validation seeds, so that calibrate, simulate and the
+	// proposal report the same figures for the parameters in force.
+	runs, err := e.Replicate(ctx, e.Current, e.ValidationSeed(), cfg.Calibration.Replications)
 	if err != nil {
 		return nil, fmt.Errorf("check calibration: %w", err)
 	}
@@ -101,6 +101,13 @@ func Prepare(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Env
 	logger.Info("calibrated", "model", e.Model.Name(), "worst_metric", name, "error", worst, "allowed", allowed)
 	return e, nil
 }
+
+// ValidationSeed is the base seed of the fresh replications behind every
+// figure reported for a parameter set: the calibration check, `attune
+// simulate` and the proposal's effects, which therefore agree on the
+// parameters in force (replication r is the same run in all three). The
+// search never sees these seeds.
+func (e *Env) ValidationSeed() uint64 { return e.Config.Optimizer.Seed ^ validationSalt }
 
 // CheckFit returns an error wrapping ErrPoorFit when a fitted metric misses
 // its observed value by more than the tolerance.

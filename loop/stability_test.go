@@ -2,6 +2,7 @@ package loop
 
 import (
 	"context"
+	"math"
 	"testing"
 
 	"github.com/attune-dao/attune/optimizer"
@@ -126,5 +127,38 @@ func TestMinimalChangeSetDropsAnAgreedChangeWithNoEffect(t *testing.T) {
 	}
 	if rec.Candidate[simtest.FakeInert] != 0.9 {
 		t.Errorf("candidate %v; want the searches' agreed inert 0.9 shown", rec.Candidate)
+	}
+}
+
+func TestOneSetOfFiguresForTheParametersInForce(t *testing.T) {
+	// calibrate, simulate and the proposal report the parameters in force
+	// on the same seeds: with as many replications, the same means.
+	e := fakeSpec{search: "{a: {min: 0, max: 1}}", objectives: "[{name: gain, weight: 1}]"}.env(t)
+	n := e.Config.Optimizer.Validation
+	runs, err := e.Replicate(context.Background(), e.Current, e.ValidationSeed(), n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := e.Recommend(context.Background(), "id", searchesMoving(e, 0.7, 0.7, 0.7), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum float64
+	for _, r := range runs {
+		sum += r[simtest.FakeGain]
+	}
+	if got, want := rec.Effects[0].Current.Mean, sum/float64(n); got != want {
+		t.Errorf("proposal's current gain %v, simulate's %v; want the same figure", got, want)
+	}
+	// The calibration check ran calibration.replications (16) of the same
+	// seeds as the proposal's 16 validation replications.
+	if e.Config.Calibration.Replications == n {
+		var turnout float64
+		for _, r := range runs {
+			turnout += r["turnout"]
+		}
+		if got := e.Fit.Simulated["turnout"]; math.Abs(got-turnout/float64(n)) > 1e-12 {
+			t.Errorf("calibrate's simulated turnout %v, simulate's %v", got, turnout/float64(n))
+		}
 	}
 }

@@ -161,7 +161,9 @@ func (a *app) simulateCmd() *cobra.Command {
 			if reps <= 0 {
 				reps = cfg.Optimizer.Validation
 			}
-			runs, err := env.Replicate(cmd.Context(), params, cfg.Optimizer.Seed, reps)
+			// The proposal's validation seeds: replication r here is
+			// replication r behind its figures.
+			runs, err := env.Replicate(cmd.Context(), params, env.ValidationSeed(), reps)
 			if err != nil {
 				return err
 			}
@@ -190,7 +192,7 @@ func (a *app) simulateCmd() *cobra.Command {
 					Outcomes     []row            `json:"outcomes"`
 				}{env.Model.Name(), params, reps, level, rows})
 			}
-			fmt.Fprintf(a.stdout, "%s under %s, %d replications, %.0f%% intervals\n\n", env.Model.Name(), formatParams(params), reps, level*100)
+			fmt.Fprintf(a.stdout, "%s under %s, %d replications on the proposal's validation seeds (its figures for the same parameters agree), %.0f%% intervals\n\n", env.Model.Name(), formatParams(params), reps, level*100)
 			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "outcome\tmean\tinterval\tunit")
 			for _, r := range rows {
