@@ -38,7 +38,6 @@ import (
 // would recommend from a simulator that does not describe the DAO.
 var ErrPoorFit = errors.New("calibration outside tolerance")
 
-
 // Env is a configured, calibrated model ready to simulate and search.
 type Env struct {
 	Config      *config.Config
