@@ -239,6 +239,12 @@ func (e *Env) Recommend(ctx context.Context, id string, ss Searches, version str
 	if rec.Change {
 		recommended = cand
 	}
+	if rec.Basis == oracle.BasisSignificant || rec.Basis == oracle.BasisNotSignificant {
+		if rec.Sensitivity, err = e.sensitivity(ctx, cand, rec.Change); err != nil {
+			return oracle.Recommendation{}, fmt.Errorf("assumption sweep: %w", err)
+		}
+		rec.MostSensitive = mostSensitive(rec.Sensitivity)
+	}
 
 	searched := map[string]bool{}
 	for _, p := range e.Space {

@@ -399,9 +399,14 @@ func (c constraint) String() string              { return c.c.String() }
 // Replicate runs params n times on the seeds derived from base, in parallel,
 // and returns the outcomes in replication order.
 func (e *Env) Replicate(ctx context.Context, params simulator.Params, base uint64, n int) ([]metrics.Values, error) {
+	return e.replicateOn(ctx, e.Instance, params, base, n)
+}
+
+// replicateOn is Replicate on another instance of the model.
+func (e *Env) replicateOn(ctx context.Context, in simulator.Instance, params simulator.Params, base uint64, n int) ([]metrics.Values, error) {
 	out := make([]metrics.Values, n)
 	err := e.parallel(ctx, n, func(ctx context.Context, r int) error {
-		v, err := e.Instance.Run(ctx, params, simulator.SeedFor(base, r))
+		v, err := in.Run(ctx, params, simulator.SeedFor(base, r))
 		if err != nil {
 			return fmt.Errorf("replication %d: %w", r, err)
 		}

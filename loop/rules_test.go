@@ -8,6 +8,7 @@ import (
 
 	"github.com/attune-dao/attune/config"
 	"github.com/attune-dao/attune/optimizer"
+	"github.com/attune-dao/attune/oracle"
 )
 
 func clampOf(cs []optimizer.Clamp, param string) (optimizer.Clamp, bool) {
@@ -158,5 +159,39 @@ func TestInconsistentParametersNeverReachAProposal(t *testing.T) {
 	}
 	if th > q {
 		t.Errorf("recommended threshold %v above quorum %v", th, q)
+	}
+}
+
+func TestAssumptionSweepFindsWhereTheVerdictTurns(t *testing.T) {
+	// A higher quorum lowers attack success only if there is an attacker:
+	// the verdict on it must turn when the coalition shrinks to nothing.
+	env, err := Prepare(context.Background(), small(t, map[string]any{
+		"dao.allow_upgrades": "[quorum]",
+		"objectives":         "[{name: attack_success_rate, weight: 1}]",
+	}), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cand := env.Current.Clone()
+	cand["quorum"] = 0.08
+	ss, err := env.sensitivity(context.Background(), cand, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var adv *oracle.Sensitivity
+	for i := range ss {
+		if ss[i].Name == "adversary_share" {
+			adv = &ss[i]
+		}
+	}
+	if adv == nil || adv.FlipsBelow == nil || *adv.FlipsBelow >= adv.Value {
+		t.Fatalf("adversary sweep %+v; want the verdict to turn below the assumed coalition", adv)
+	}
+	if mostSensitive(ss) == "" {
+		t.Error("no assumption named as the one the verdict rests on")
+	}
+	// The parameters in force against themselves: nothing to sweep.
+	if ss, _ := env.sensitivity(context.Background(), env.Current, true); ss != nil {
+		t.Errorf("sweep of no change: %+v", ss)
 	}
 }

@@ -50,6 +50,23 @@ type ParamChange struct {
 	Enactment string `json:"enactment,omitempty"`
 }
 
+// Sensitivity is how far one assumption can move, others held, before the
+// verdict changes.
+type Sensitivity struct {
+	Name  string  `json:"name"`
+	Value float64 `json:"value"`
+	// HoldsFrom and HoldsTo are the farthest values tried on each side at
+	// which the verdict still holds.
+	HoldsFrom float64 `json:"holds_from"`
+	HoldsTo   float64 `json:"holds_to"`
+	// FlipsBelow and FlipsAbove are the nearest values tried at which it
+	// changes; nil when it held at every value tried on that side.
+	FlipsBelow *float64 `json:"flips_below,omitempty"`
+	FlipsAbove *float64 `json:"flips_above,omitempty"`
+	// Relative says the assumption is a size, swept by factors.
+	Relative bool `json:"relative,omitempty"`
+}
+
 // Reasons a parameter is left at its value in force.
 const (
 	// HeldNotSearched: the config's search section does not name it.
@@ -237,6 +254,11 @@ type Recommendation struct {
 	// Candidate holds the best parameters the search found, even when
 	// Change is false, for stewards who want to see what was tried.
 	Candidate map[string]float64 `json:"candidate"`
+	// Sensitivity is the one-at-a-time sweep of the model's assumptions:
+	// how far each can move before the verdict changes.
+	Sensitivity []Sensitivity `json:"sensitivity,omitempty"`
+	// MostSensitive names the assumption the verdict rests on most.
+	MostSensitive string `json:"most_sensitive,omitempty"`
 	// PoorFit, when set, says which calibration target the model missed:
 	// the cycle ran only because it was told to accept a poor fit, and
 	// every figure rests on a model that does not reproduce the DAO.

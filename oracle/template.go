@@ -669,6 +669,9 @@ func (d *draft) method() {
 	}
 }
 
+// num3 formats x with three significant digits.
+func num3(x float64) string { return strconv.FormatFloat(x, 'g', 3, 64) }
+
 // heldText says in words why a parameter was left alone.
 func heldText(reason string) string {
 	switch reason {
@@ -725,6 +728,30 @@ func (d *draft) risks() {
 		model += fmt.Sprintf(" The model does not reproduce %s, which it was not fitted to (error %s).", code(other.Metric), formatRel(other.Error))
 	}
 	d.printf("%s\n", model)
+	if len(rec.Sensitivity) > 0 {
+		var parts []string
+		for _, sv := range rec.Sensitivity {
+			part := fmt.Sprintf("%s from %s to %s (assumed %s)", code(sv.Name), num3(sv.HoldsFrom), num3(sv.HoldsTo), num3(sv.Value))
+			parts = append(parts, part)
+		}
+		verdict := "The verdict holds"
+		line := fmt.Sprintf("- **Assumptions.** %s, each varied alone on fresh replications, for %s.", verdict, joinAnd(parts))
+		if ms := rec.MostSensitive; ms != "" {
+			for _, sv := range rec.Sensitivity {
+				if sv.Name != ms {
+					continue
+				}
+				at := sv.FlipsAbove
+				if at == nil || (sv.FlipsBelow != nil && math.Abs(*sv.FlipsBelow-sv.Value) < math.Abs(*at-sv.Value)) {
+					at = sv.FlipsBelow
+				}
+				line += fmt.Sprintf(" It rests most on %s: at %s it changes.", code(ms), num3(*at))
+			}
+		} else {
+			line += " No value tried changes it."
+		}
+		d.printf("%s\n", line)
+	}
 	if rec.Change {
 		var far []string
 		for _, p := range d.changed() {

@@ -277,6 +277,28 @@ type Instance interface {
 	Run(ctx context.Context, p Params, seed uint64) (metrics.Values, error)
 }
 
+// Assumption is one of a calibrated instance's assumptions that the data
+// do not pin down, with the range it may be varied over.
+type Assumption struct {
+	Name     string  `json:"name"`
+	Value    float64 `json:"value"`
+	Min, Max float64 `json:"-"`
+	// Relative says the assumption is swept by factors of its value (a
+	// size), rather than by steps (a probability).
+	Relative bool `json:"-"`
+}
+
+// Assumer is implemented by instances whose assumptions can be varied one
+// at a time after calibration, to find how far each can move before a
+// verdict changes.
+type Assumer interface {
+	// Assumptions lists the instance's assumptions, in a fixed order.
+	Assumptions() []Assumption
+	// WithAssumption returns a copy of the instance with one assumption set
+	// to value; the receiver is unchanged.
+	WithAssumption(name string, value float64) (Instance, error)
+}
+
 // Linked is implemented by models whose parameters must stay consistent
 // with one another (a proposal threshold no higher than the quorum).
 type Linked interface {

@@ -409,3 +409,41 @@ func minimize(f func(float64) (float64, error), lo, hi, tol float64) (float64, e
 	}
 	return x, nil
 }
+
+// Assumptions lists what the data do not pin down and a verdict may rest
+// on: the coalition's size, how voters respond to rewards, how rightly
+// they judge, and the share of good proposals.
+func (in *Instance) Assumptions() []simulator.Assumption {
+	return []simulator.Assumption{
+		{Name: "adversary_share", Value: in.adv / in.supply, Min: 0, Max: 0.5, Relative: true},
+		{Name: "reward_sensitivity", Value: in.opt.rewardSens, Min: 0, Max: 5, Relative: true},
+		{Name: "accuracy", Value: in.opt.accDelegate, Min: accuracyMin, Max: 1},
+		{Name: "good_share", Value: in.goodShare, Min: 0, Max: 1},
+	}
+}
+
+// WithAssumption returns a copy of the instance with one assumption
+// changed. Accuracy sets holders' and delegates' alike.
+func (in *Instance) WithAssumption(name string, value float64) (simulator.Instance, error) {
+	c := *in
+	for _, a := range in.Assumptions() {
+		if a.Name != name {
+			continue
+		}
+		if math.IsNaN(value) || value < a.Min || value > a.Max {
+			return nil, fmt.Errorf("tokenvote: assumption %s = %v outside [%g, %g]: %w", name, value, a.Min, a.Max, simulator.ErrInvalidParams)
+		}
+		switch name {
+		case "adversary_share":
+			c.adv = value * in.supply
+		case "reward_sensitivity":
+			c.opt.rewardSens = value
+		case "accuracy":
+			c.opt.accHolder, c.opt.accDelegate = value, value
+		case "good_share":
+			c.goodShare = value
+		}
+		return &c, nil
+	}
+	return nil, fmt.Errorf("tokenvote: no assumption %q: %w", name, simulator.ErrInvalidParams)
+}
