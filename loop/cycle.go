@@ -189,6 +189,7 @@ func (e *Env) Recommend(ctx context.Context, id string, ss Searches, version str
 	if err != nil {
 		return oracle.Recommendation{}, fmt.Errorf("minimal change set: %w", err)
 	}
+	e.Logger.Info("minimal change set", "agreed", strings.Join(changedNames(agreed, e.Current), ","), "kept", strings.Join(changedNames(cand, e.Current), ","))
 	n := cfg.Optimizer.Validation
 	vseed := e.ValidationSeed()
 	baseReps, err := e.Replicate(ctx, e.Current, vseed, n)
@@ -244,6 +245,7 @@ func (e *Env) Recommend(ctx context.Context, id string, ss Searches, version str
 			return oracle.Recommendation{}, fmt.Errorf("assumption sweep: %w", err)
 		}
 		rec.MostSensitive = mostSensitive(rec.Sensitivity)
+		e.Logger.Info("assumption sweep", "assumptions", len(rec.Sensitivity), "most_sensitive", rec.MostSensitive)
 	}
 
 	searched := map[string]bool{}
