@@ -45,6 +45,8 @@ type Instance struct {
 	byPower      []int
 	// noAttacks skips the coalition's proposals while calibrating.
 	noAttacks bool
+	// period0 is the voting period attention was fitted under (days).
+	period0 float64
 
 	// Voters: delegates and holders who did not delegate, in a fixed order.
 	power      []float64 // voting power, tokens
@@ -183,6 +185,7 @@ func (m *Model) calibrateDraw(ctx context.Context, obs metrics.Observation, agg 
 	// The observed top-10 share is of total supply, coalition included.
 	in.holdTop10 = metrics.TopKShare(bal, 10) * honest / agg.TotalSupply
 
+	in.period0 = cur[VotingPeriodDays]
 	in.buildVoters(rng, bal, agg)
 	in.setAdversary()
 	in.rankTop10()
@@ -648,4 +651,15 @@ func (in *Instance) rankTop10() {
 	for r, v := range order[:in.top10] {
 		in.rank[v] = r
 	}
+}
+
+// attentionDays turns a voting period into the days of attention voters
+// give it: the period the model was calibrated under counts as itself,
+// and another period p as period0·(p/period0)^period_elasticity.
+func (in *Instance) attentionDays(period float64) float64 {
+	e := in.opt.periodElasticity
+	if in.period0 <= 0 || e == 1 {
+		return period
+	}
+	return in.period0 * math.Pow(period/in.period0, e)
 }

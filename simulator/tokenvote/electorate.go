@@ -68,6 +68,7 @@ func (m *Model) calibrateElectorate(ctx context.Context, obs metrics.Observation
 	}
 	in.setAdversary()
 	in.observed = true
+	in.period0 = cur[VotingPeriodDays]
 	// Attacks say nothing about the observed targets: calibration runs
 	// without them.
 	in.noAttacks = true
@@ -419,6 +420,7 @@ func (in *Instance) Assumptions() []simulator.Assumption {
 		{Name: "reward_sensitivity", Value: in.opt.rewardSens, Min: 0, Max: 5, Relative: true},
 		{Name: "accuracy", Value: in.opt.accDelegate, Min: accuracyMin, Max: 1},
 		{Name: "good_share", Value: in.goodShare, Min: 0, Max: 1},
+		{Name: "period_elasticity", Value: in.opt.periodElasticity, Min: 0, Max: 1},
 	}
 }
 
@@ -442,6 +444,8 @@ func (in *Instance) WithAssumption(name string, value float64) (simulator.Instan
 			c.opt.accHolder, c.opt.accDelegate = value, value
 		case "good_share":
 			c.goodShare = value
+		case "period_elasticity":
+			c.opt.periodElasticity = value
 		}
 		return &c, nil
 	}

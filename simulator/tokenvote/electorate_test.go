@@ -232,3 +232,26 @@ func TestLateQuorumExtendsTheVote(t *testing.T) {
 		t.Errorf("time to decision %v, want delay %v + period %v", c[TimeToDecisionDays], fitted.opt.votingDelay, lidoParams[VotingPeriodDays])
 	}
 }
+
+func TestPeriodElasticity(t *testing.T) {
+	_, fitted, _ := lido(t)
+	longer := lidoParams.Clone()
+	longer[VotingPeriodDays] = 7
+	flat := *fitted
+	flat.opt.periodElasticity = 0
+	flat.mobilisation = 0
+	full := flat
+	full.opt.periodElasticity = 1
+	// With elasticity 0 a longer period changes nobody's attention; with
+	// 1 it raises turnout.
+	if a, b := meanRuns(t, &flat, lidoParams, 8), meanRuns(t, &flat, longer, 8); a[Turnout] != b[Turnout] {
+		t.Errorf("elasticity 0: turnout %v at 3 days, %v at 7", a[Turnout], b[Turnout])
+	}
+	if a, b := meanRuns(t, &full, lidoParams, 8), meanRuns(t, &full, longer, 8); b[Turnout] <= a[Turnout] {
+		t.Errorf("elasticity 1: turnout %v at 3 days, %v at 7; want more", a[Turnout], b[Turnout])
+	}
+	// The period the model was calibrated under is unaffected by it.
+	if got := flat.attentionDays(3); got != 3 {
+		t.Errorf("attention days at the calibrated period %v", got)
+	}
+}

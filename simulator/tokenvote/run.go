@@ -39,6 +39,7 @@ func (in *Instance) Run(ctx context.Context, p simulator.Params, seed uint64) (m
 	S := in.supply
 	q, th := p[Quorum], p[ProposalThreshold]
 	period, diff, reward := p[VotingPeriodDays], p[VoteDifferential], p[ParticipationReward]
+	attn := in.attentionDays(period) // days voters have to notice a proposal
 	settings := governor.Settings{Quorum: q, VoteDifferential: diff, SupportRequired: p[SupportRequired], Base: in.base}
 
 	// Per-voter log of the daily chance of not noticing a proposal; for
@@ -55,11 +56,11 @@ func (in *Instance) Run(ctx context.Context, p simulator.Params, seed uint64) (m
 		h := 1 / (1 + math.Exp(-in.hazardLogit(v, reward)))
 		lv[v] = math.Log1p(-min(h, 1-1e-12))
 		if in.observed {
-			full := -math.Expm1(period * lv[v])
+			full := -math.Expm1(attn * lv[v])
 			if late != nil {
 				// Of those who notice in the period, the share who do so
 				// only in the objection phase.
-				late[v] = 1 - -math.Expm1(forDays(period, in.rules)*lv[v])/full
+				late[v] = 1 - -math.Expm1(forDays(attn, in.rules)*lv[v])/full
 			}
 			lv[v] = probit(full)
 		}
@@ -126,7 +127,7 @@ func (in *Instance) Run(ctx context.Context, p simulator.Params, seed uint64) (m
 			continue
 		}
 		submitted++
-		tl := in.vote(seed, streamVoteBit+uint64(k), s, isGood, period, lv, late, cast, seen, t/o.horizonDays, off, voted)
+		tl := in.vote(seed, streamVoteBit+uint64(k), s, isGood, attn, lv, late, cast, seen, t/o.horizonDays, off, voted)
 		if in.mobilise(seed, streamVoteBit+uint64(k), isGood, &tl, settings, voted, cast, seen, t/o.horizonDays, off) {
 			extended++ // a quorum reached late extends the vote
 		}
@@ -166,7 +167,7 @@ func (in *Instance) Run(ctx context.Context, p simulator.Params, seed uint64) (m
 	}
 	for m := range samples {
 		s := sal(at)
-		tl := in.vote(seed, streamAttkBit+uint64(m), s, false, period, lv, late, nil, nil, at.Float64(), off, nil)
+		tl := in.vote(seed, streamAttkBit+uint64(m), s, false, attn, lv, late, nil, nil, at.Float64(), off, nil)
 		need := in.captureNeed(tl, settings, th*S)
 		costSum += need
 		if adv >= need {

@@ -154,6 +154,7 @@ var optionDefaults = map[string]struct {
 	"reward_scale":         {1, 1e-9, 1e12, "reward per vote at which a voter notices the incentive: in USD when the token price is known (dao.token.price_usd), else in tokens"},
 	"engagement_sd":        {2.5, 0, 6, "spread (logit scale) of voters' fixed engagement: high values make a few reliable voters and many dormant ones"},
 	"salience_sd":          {0.4, 0, 3, "spread (log scale) of how much attention one proposal draws"},
+	"period_elasticity":    {1, 0, 1, "how a longer voting period turns into attention: 1, each extra day as noticeable as the others; 0, the period makes no difference to who votes"},
 	"delegate_boost":       {2, -5, 10, "logit increase in a delegate's daily attention over a holder of equal power"},
 	"accuracy_holder":      {0.7, 0.5, 1, "chance a holder judges a proposal's quality rightly"},
 	"accuracy_delegate":    {0.85, 0.5, 1, "chance a delegate judges a proposal's quality rightly"},
@@ -177,6 +178,7 @@ type options struct {
 	delegationSkew                               float64
 	inactiveTop                                  int
 	engagementSD                                 float64
+	periodElasticity                             float64
 }
 
 // Model is the token-voting mechanism. Build it with New.
