@@ -241,7 +241,7 @@ func BenchmarkCycle(b *testing.B) {
 }
 
 func TestCVaRVerdictJudgesTheTail(t *testing.T) {
-	cfg := small(t, map[string]any{"risk.measure": "cvar", "risk.alpha": 0.5})
+	cfg := small(t, map[string]any{"risk.measure": "cvar", "risk.alpha": 0.5, "dao.options.period_elasticity": 1.0})
 	c, err := Run(context.Background(), cfg, oracle.Template{}, Options{})
 	if err != nil {
 		t.Fatal(err)

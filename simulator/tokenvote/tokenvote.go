@@ -243,6 +243,7 @@ func New(s simulator.Setup) (simulator.Model, error) {
 		delegationSkew:   get["delegation_skew"],
 		inactiveTop:      int(get["inactive_top_holders"]),
 		engagementSD:     get["engagement_sd"],
+		periodElasticity: get["period_elasticity"],
 	}}, nil
 }
 
