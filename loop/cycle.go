@@ -36,6 +36,10 @@ type Options struct {
 	// AcceptPoorFit runs the cycle although calibration missed a target;
 	// the recommendation records the miss and the draft states it first.
 	AcceptPoorFit bool
+	// TrackRecord, when set, backtests the model on the DAO's history; the
+	// proposal quotes the result. (The backtest package, above loop,
+	// provides it.)
+	TrackRecord func(ctx context.Context, e *Env) (*oracle.TrackRecord, error)
 }
 
 // Cycle is one finished cycle: what it read, what it concluded and the
@@ -161,6 +165,11 @@ func (e *Env) Cycle(ctx context.Context, drafter oracle.Drafter, opt Options) (*
 	rec, err := e.Recommend(ctx, c.ID, res, opt.Version)
 	if err != nil {
 		return nil, err
+	}
+	if opt.TrackRecord != nil {
+		if rec.TrackRecord, err = opt.TrackRecord(ctx, e); err != nil {
+			return nil, fmt.Errorf("track record: %w", err)
+		}
 	}
 	c.Recommendation = rec
 	if c.Proposal, err = drafter.Draft(ctx, rec); err != nil {

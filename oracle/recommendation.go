@@ -50,6 +50,32 @@ type ParamChange struct {
 	Enactment string `json:"enactment,omitempty"`
 }
 
+// TrackRecord is the model's backtest on the DAO's own history, quoted in
+// the proposal: how well it predicted what happened next.
+type TrackRecord struct {
+	// WindowDays is the length of each window; Level the intervals' level
+	// and ExpectedCoverage what a perfect model would reach with these
+	// replications.
+	WindowDays       int     `json:"window_days"`
+	Level            float64 `json:"level"`
+	ExpectedCoverage float64 `json:"expected_coverage"`
+	// Metrics sums up the rolling windows, one entry per metric.
+	Metrics []TrackMetric `json:"metrics,omitempty"`
+	// Events describes each parameter-change event evaluated, one line
+	// each.
+	Events []string `json:"events,omitempty"`
+	// Note says why there is no track record, or what limits it.
+	Note string `json:"note,omitempty"`
+}
+
+// TrackMetric is one metric's record over the rolling windows.
+type TrackMetric struct {
+	Name         string  `json:"name"`
+	Windows      int     `json:"windows"`
+	Inside       int     `json:"inside"`
+	MeanAbsError float64 `json:"mean_abs_error"`
+}
+
 // Sensitivity is how far one assumption can move, others held, before the
 // verdict changes.
 type Sensitivity struct {
@@ -259,6 +285,9 @@ type Recommendation struct {
 	Sensitivity []Sensitivity `json:"sensitivity,omitempty"`
 	// MostSensitive names the assumption the verdict rests on most.
 	MostSensitive string `json:"most_sensitive,omitempty"`
+	// TrackRecord is the model's backtest on this DAO's history, when one
+	// was run.
+	TrackRecord *TrackRecord `json:"track_record,omitempty"`
 	// PoorFit, when set, says which calibration target the model missed:
 	// the cycle ran only because it was told to accept a poor fit, and
 	// every figure rests on a model that does not reproduce the DAO.

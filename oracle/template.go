@@ -660,12 +660,38 @@ func (d *draft) method() {
 		d.printf("Tolerance: ±%s; %d of %d targets are outside it: %s.\n", tolerance(m.FitTolerance),
 			len(outside), targets, joinAnd(outside))
 	}
+	d.trackRecord()
 	if len(m.AtBound) > 0 {
 		names := make([]string, len(m.AtBound))
 		for i, n := range m.AtBound {
 			names[i] = code(n)
 		}
 		d.printf("\nFitted at an end of its allowed range, so forced rather than found: %s.\n", joinAnd(names))
+	}
+}
+
+// trackRecord quotes the model's backtest on this DAO's own history.
+func (d *draft) trackRecord() {
+	tr := d.rec.TrackRecord
+	if tr == nil {
+		return
+	}
+	d.printf("\n### Track record on this DAO's history\n\n")
+	if tr.Note != "" {
+		d.printf("%s.\n", strings.TrimSuffix(tr.Note, "."))
+	}
+	if len(tr.Metrics) > 0 {
+		d.printf("Calibrated on one %d-day window and asked to predict the next, the model's %.0f%% intervals held the realised value in:\n\n", tr.WindowDays, tr.Level*100)
+		for _, m := range tr.Metrics {
+			d.printf("- %s: %d of %d windows (mean error %.2f pp)\n", code(m.Name), m.Inside, m.Windows, m.MeanAbsError*100)
+		}
+		d.printf("\nA perfect model would hold about %.0f%% of them; with this few windows the record is an indication.\n", tr.ExpectedCoverage*100)
+	}
+	if len(tr.Events) > 0 {
+		d.printf("\nParameter changes in the history, predicted against realised:\n\n")
+		for _, e := range tr.Events {
+			d.printf("- %s\n", e)
+		}
 	}
 }
 

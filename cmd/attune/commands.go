@@ -24,7 +24,7 @@ import (
 
 func (a *app) runCmd() *cobra.Command {
 	var out string
-	var acceptPoorFit bool
+	var acceptPoorFit, noTrack bool
 	var trials int
 	cmd := &cobra.Command{
 		Use:   "run",
@@ -52,7 +52,11 @@ rewrites the same files.`,
 				return err
 			}
 			p := a.progress()
-			c, err := env.Cycle(cmd.Context(), oracle.Template{}, loop.Options{Version: buildVersion(), Progress: p.update, AcceptPoorFit: acceptPoorFit})
+			opts := loop.Options{Version: buildVersion(), Progress: p.update, AcceptPoorFit: acceptPoorFit}
+			if !noTrack {
+				opts.TrackRecord = trackRecord
+			}
+			c, err := env.Cycle(cmd.Context(), oracle.Template{}, opts)
 			p.done()
 			if err != nil {
 				return err
@@ -75,6 +79,7 @@ rewrites the same files.`,
 	}
 	cmd.Flags().StringVar(&out, "out", "attune-out", "directory to write the cycle under (overrides out)")
 	cmd.Flags().BoolVar(&acceptPoorFit, "accept-poor-fit", false, "write a recommendation although calibration missed a target; its summary states the miss first")
+	cmd.Flags().BoolVar(&noTrack, "no-track-record", false, "skip the short backtest (2 windows of 180 days) whose result the proposal quotes")
 	cmd.Flags().IntVar(&trials, "trials", 0, "number of trials (overrides optimizer.trials)")
 	return cmd
 }

@@ -215,3 +215,31 @@ func TestPoorFitStopsRunUnlessAccepted(t *testing.T) {
 		t.Errorf("proposal's summary does not open with the miss")
 	}
 }
+
+func TestRunQuotesTheTrackRecord(t *testing.T) {
+	fast(t)
+	for _, c := range []struct {
+		args []string
+		want bool
+	}{
+		{nil, true},
+		{[]string{"--no-track-record"}, false},
+	} {
+		out := t.TempDir()
+		args := append([]string{"run", "--config", "../../configs/examples/lido/attune.yaml", "--out", out}, c.args...)
+		code, _, stderr := run(t, args...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d\n%s", c.args, code, stderr)
+		}
+		mds, _ := filepath.Glob(filepath.Join(out, "*", "proposal.md"))
+		if len(mds) != 1 {
+			t.Fatalf("proposals %v", mds)
+		}
+		md, _ := os.ReadFile(mds[0])
+		has := strings.Contains(string(md), "### Track record on this DAO's history") &&
+			strings.Contains(string(md), "`quorum_failure_rate`: ")
+		if has != c.want {
+			t.Errorf("%v: track record quoted %v, want %v", c.args, has, c.want)
+		}
+	}
+}
