@@ -33,7 +33,6 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/attune-dao/attune/config"
@@ -694,7 +693,7 @@ func Run(ctx context.Context, h *history.History, spec Spec, opt Options) (*Repo
 		Horizon:          r.horizon, Metrics: slices.Clone(Metrics),
 		Windows: make([]WindowResult, len(pairs)), Events: make([]EventResult, len(events)),
 	}
-	err = parallel(ctx, len(pairs)+len(events), opt.Workers, func(ctx context.Context, i int) error {
+	err = loop.Parallel(ctx, len(pairs)+len(events), opt.Workers, func(ctx context.Context, i int) error {
 		if i < len(pairs) {
 			w, err := r.window(ctx, pairs[i])
 			rep.Windows[i] = w
@@ -826,7 +825,7 @@ func (r *runner) calibrate(ctx context.Context, w Span, s *Setting, seed uint64)
 // and returns the outcomes in replication order.
 func (r *runner) replicate(ctx context.Context, in simulator.Instance, p simulator.Params, base uint64) ([]metrics.Values, error) {
 	out := make([]metrics.Values, r.opt.Replications)
-	err := parallel(ctx, len(out), r.opt.Workers, func(ctx context.Context, i int) error {
+	err := loop.Parallel(ctx, len(out), r.opt.Workers, func(ctx context.Context, i int) error {
 		v, err := in.Run(ctx, p, simulator.SeedFor(base, i))
 		if err != nil {
 			return fmt.Errorf("replication %d: %w", i, err)
@@ -1153,42 +1152,3 @@ func paramNames(specs []simulator.ParamSpec) string {
 	return strings.Join(names, ", ")
 }
 
-// parallel calls f(i) for i in [0, n) on up to workers goroutines and
-// returns the first error (by index, a cancellation it caused aside).
-func parallel(ctx context.Context, n, workers int, f func(context.Context, int) error) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for range min(workers, n) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				if errs[i] = f(ctx, i); errs[i] != nil {
-					cancel()
-				}
-			}
-		}()
-	}
-	for i := range n {
-		if ctx.Err() != nil {
-			break
-		}
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil && !errors.Is(err, context.Canceled) {
-			return err
-		}
-	}
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return ctx.Err()
-}

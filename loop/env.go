@@ -419,10 +419,17 @@ func (e *Env) replicateOn(ctx context.Context, in simulator.Instance, params sim
 	return out, err
 }
 
-// parallel calls f(i) for i in [0, n) on up to Workers goroutines and
-// returns the first error.
+// parallel calls f(i) for i in [0, n) on up to Workers goroutines (0:
+// GOMAXPROCS); see Parallel.
 func (e *Env) parallel(ctx context.Context, n int, f func(context.Context, int) error) error {
-	workers := e.Workers
+	return Parallel(ctx, n, e.Workers, f)
+}
+
+// Parallel calls f(i) for i in [0, n) on up to workers goroutines (0 or
+// less: GOMAXPROCS) and returns the first error by index, not the
+// cancellations it caused in the others. The first failure cancels the
+// context the rest see.
+func Parallel(ctx context.Context, n, workers int, f func(context.Context, int) error) error {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
@@ -450,7 +457,6 @@ func (e *Env) parallel(ctx context.Context, n int, f func(context.Context, int) 
 	}
 	close(next)
 	wg.Wait()
-	// The first failure, not the cancellations it caused in the others.
 	for _, err := range errs {
 		if err != nil && !errors.Is(err, context.Canceled) {
 			return err
