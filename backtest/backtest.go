@@ -1151,4 +1151,3 @@ func paramNames(specs []simulator.ParamSpec) string {
 	}
 	return strings.Join(names, ", ")
 }
-
