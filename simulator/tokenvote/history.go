@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"strconv"
 	"time"
 
@@ -15,19 +14,12 @@ import (
 
 var _ simulator.Historian = (*Instance)(nil)
 
-// ballot is one agent's vote on a proposal.
-type ballot struct {
-	voter   int
-	support history.Support
-}
-
 // History simulates one replication under p with the randomness of seed,
 // as Run does, and writes its honest proposals as a governance history
 // starting at start (see simulator.Historian).
 //
-// It mirrors Run's loop over honest proposals: the same streams, drawn in
-// the same order, so that for the same p and seed it submits the same
-// proposals with the same tallies; metrics.FromHistory over the result,
+// It is Run, recording: for the same p and seed it submits the same
+// proposals with the same tallies, so metrics.FromHistory over the result,
 // under the instance's governor rules, gives back Run's pass rate, mean
 // turnout, turnout percentiles and quorum-failure rate. Each submitted
 // proposal k (the k-th generated, counting those blocked by the
@@ -46,48 +38,12 @@ func (in *Instance) History(ctx context.Context, p simulator.Params, seed uint64
 	if err != nil {
 		return nil, fmt.Errorf("tokenvote: %w", err)
 	}
+	rec := &recorder{}
+	if _, err := in.run(ctx, p, seed, rec); err != nil {
+		return nil, err
+	}
 	o := in.opt
 	S := in.supply
-	q, th := p[Quorum], p[ProposalThreshold]
-	period, diff, reward := p[VotingPeriodDays], p[VoteDifferential], p[ParticipationReward]
-	attn := in.attentionDays(period)
-	settings := governor.Settings{Quorum: q, VoteDifferential: diff, SupportRequired: p[SupportRequired], Base: in.base}
-
-	// As in Run.
-	lv := make([]float64, len(in.power))
-	var late []float64
-	if in.rules.ObjectionPhaseDays > 0 {
-		late = make([]float64, len(in.power))
-	}
-	for v := range lv {
-		h := 1 / (1 + math.Exp(-in.hazardLogit(v, reward)))
-		lv[v] = math.Log1p(-min(h, 1-1e-12))
-		if in.observed {
-			full := -math.Expm1(attn * lv[v])
-			if late != nil {
-				late[v] = 1 - -math.Expm1(forDays(attn, in.rules)*lv[v])/full
-			}
-			lv[v] = probit(full)
-		}
-	}
-	voted := make([]bool, len(in.power))
-	var off []float64
-	if in.presence != nil {
-		pr := rand.New(rand.NewPCG(seed, streamPresence))
-		off = make([]float64, len(in.presence))
-		for v := range off {
-			off[v] = pr.Float64()
-		}
-	}
-	ev := rand.New(rand.NewPCG(seed, streamEvents))
-	sal := func(r *rand.Rand) float64 {
-		z := r.NormFloat64()
-		if in.observed {
-			return z
-		}
-		return in.salience(z)
-	}
-
 	h := &history.History{
 		DAO:        "synthetic " + Name,
 		Source:     fmt.Sprintf("%s simulation, seed %d", Name, seed),
@@ -103,50 +59,23 @@ func (in *Instance) History(ctx context.Context, p simulator.Params, seed uint64
 		h.Params = append(h.Params, history.ParamChange{Time: start, Name: name, Value: p[name], Event: "initial"})
 	}
 	day := func(d float64) time.Duration { return time.Duration(math.Round(d * float64(24*time.Hour))) }
-
-	var ballots []ballot
-	rate := in.lambda
-	for t, k := ev.ExpFloat64()/rate, 0; t < o.horizonDays; t, k = t+ev.ExpFloat64()/rate, k+1 {
-		if k%8 == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-		}
-		// The draws for proposal k, in Run's order.
-		isGood := ev.Float64() < in.goodShare
-		author := pick(in.authorCum, ev.Float64())
-		uSponsor := ev.Float64()
-		s := sal(ev)
-		sponsorP := o.sponsorBad
-		if isGood {
-			sponsorP = o.sponsorGood
-		}
-		if !(in.power[author] >= th*S || (uSponsor < sponsorP && in.maxDelegatePower >= th*S)) {
-			continue
-		}
-		stream := streamVoteBit + uint64(k)
-		tau := t / o.horizonDays
-		ballots = ballots[:0]
-		tl := in.voteBallots(seed, stream, s, isGood, attn, lv, late, tau, off, voted, &ballots)
-		extended := in.mobiliseBallots(seed, stream, isGood, &tl, settings, voted, tau, off, &ballots)
-		d := in.rules.Decide(governor.Tally{For: tl.forV, Against: tl.against, Abstain: tl.abstain}, settings)
-
-		id := strconv.Itoa(k)
-		created := start.Add(day(t))
+	for _, r := range rec.props {
+		id := strconv.Itoa(r.k)
+		created := start.Add(day(r.day))
 		begin := created.Add(day(o.votingDelay))
-		length := period
-		if extended {
+		length := p[VotingPeriodDays]
+		if r.extended {
 			length += in.rules.LateQuorumExtensionDays
 		}
 		state := history.Defeated
-		if d.Passed {
+		if r.passed {
 			state = history.Executed
 		}
 		h.Proposals = append(h.Proposals, history.Proposal{
-			ID: id, Proposer: agentName(author), Created: created, Start: begin, End: begin.Add(day(length)),
-			For: tl.forV, Against: tl.against, Abstain: tl.abstain, Voters: len(ballots), State: state,
+			ID: id, Proposer: agentName(r.author), Created: created, Start: begin, End: begin.Add(day(length)),
+			For: r.tally.forV, Against: r.tally.against, Abstain: r.tally.abstain, Voters: len(r.ballots), State: state,
 		})
-		for _, b := range ballots {
+		for _, b := range r.ballots {
 			h.Votes = append(h.Votes, history.Vote{Proposal: id, Voter: agentName(b.voter), Support: b.support, Weight: in.power[b.voter]})
 		}
 	}
@@ -155,93 +84,3 @@ func (in *Instance) History(ctx context.Context, p simulator.Params, seed uint64
 
 // agentName is the voter name of agent v in a synthetic history.
 func agentName(v int) string { return "agent-" + strconv.Itoa(v) }
-
-// support is the choice cast records for voter v's vote with the 64-bit
-// draw x.
-func (in *Instance) support(v int, x uint64, isGood bool) history.Support {
-	o := in.opt
-	acc := o.accHolder
-	if in.isDelegate[v] {
-		acc = o.accDelegate
-	}
-	switch {
-	case x&0xffff < uint64(o.abstain*(1<<16)):
-		return history.Abstain
-	case ((x>>16)&0xffffff < uint64(acc*(1<<24))) == isGood:
-		return history.For
-	}
-	return history.Against
-}
-
-// voteBallots is vote, for one proposal of the history: the same draws
-// and the same tally, with each vote appended to ballots. voted is
-// cleared and marks who voted.
-func (in *Instance) voteBallots(seed, stream uint64, s float64, isGood bool, period float64, lv, late []float64, tau float64, off []float64, voted []bool, ballots *[]ballot) tally {
-	var src rand.PCG
-	src.Seed(seed, stream)
-	clear(voted)
-	ps := period * s
-	rho := in.rho
-	shift, scale := rho*s, 1/math.Sqrt(1-rho*rho)
-	even := 0.0
-	if op := in.rules.ObjectionPhaseDays; op > 0 && period > 0 && late == nil {
-		even = min(op/period, 1)
-	}
-	var t tally
-	for v, l := range lv {
-		x := src.Uint64()
-		var pv float64
-		if in.observed {
-			pv = 0.5 * math.Erfc(-(l+shift)*scale/math.Sqrt2)
-		} else {
-			pv = -math.Expm1(ps * l)
-		}
-		if float64(x>>40) >= pv*(1<<24) {
-			continue
-		}
-		if !in.active(v, tau, off) {
-			continue
-		}
-		share := even
-		if late != nil {
-			share = late[v]
-		}
-		if share > 0 && float64(x>>40) >= (1-share)*pv*(1<<24) && !in.objects(v, x, isGood) {
-			continue
-		}
-		in.cast(v, x, isGood, &t, nil, nil)
-		voted[v] = true
-		*ballots = append(*ballots, ballot{voter: v, support: in.support(v, x, isGood)})
-	}
-	return t
-}
-
-// mobiliseBallots is mobilise, for one proposal of the history: the same
-// campaign on the same stream, with each vote it brings appended to
-// ballots. It reports whether the campaign reached the quorum.
-func (in *Instance) mobiliseBallots(seed, stream uint64, isGood bool, t *tally, s governor.Settings, voted []bool, tau float64, off []float64, ballots *[]ballot) bool {
-	reached := func() bool {
-		return in.rules.Decide(governor.Tally{For: t.forV, Against: t.against, Abstain: t.abstain}, s).QuorumReached
-	}
-	if in.mobilisation <= 0 || t.forV <= t.against || reached() {
-		return false
-	}
-	var src rand.PCG
-	src.Seed(seed, stream|streamMobiliseBit)
-	m := uint64(in.mobilisation * (1 << 24))
-	for _, v := range in.byPower {
-		if voted[v] {
-			continue
-		}
-		x := src.Uint64()
-		if x>>40 >= m || !in.active(v, tau, off) {
-			continue
-		}
-		in.cast(v, x, isGood, t, nil, nil)
-		*ballots = append(*ballots, ballot{voter: v, support: in.support(v, x, isGood)})
-		if reached() {
-			return true
-		}
-	}
-	return false
-}

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/attune-dao/attune/governor"
+	"github.com/attune-dao/attune/history"
 	"github.com/attune-dao/attune/metrics"
 	"github.com/attune-dao/attune/simulator"
 )
@@ -25,12 +27,42 @@ const (
 type tally struct {
 	forV, against, abstain float64 // power
 	addresses              float64 // addresses that voted
+	// ballots, when set, receives each vote cast (see recorder).
+	ballots *[]ballot
+}
+
+// ballot is one agent's vote on a proposal.
+type ballot struct {
+	voter   int
+	support history.Support
+}
+
+// recorder collects, when Run is asked to, each submitted honest proposal
+// and its ballots, for History.
+type recorder struct {
+	ballots []ballot // the proposal being voted
+	props   []recorded
+}
+
+// recorded is one submitted honest proposal of a replication.
+type recorded struct {
+	k                int     // index among the generated proposals
+	day              float64 // submission, days from the start
+	author           int
+	tally            tally
+	passed, extended bool
+	ballots          []ballot
 }
 
 // Run simulates horizon_days of governance under p. It reports every
 // outcome in Outcomes. The error is non-nil only for bad parameters or a
 // cancelled context.
 func (in *Instance) Run(ctx context.Context, p simulator.Params, seed uint64) (metrics.Values, error) {
+	return in.run(ctx, p, seed, nil)
+}
+
+// run is Run, recording the honest proposals into rec when it is not nil.
+func (in *Instance) run(ctx context.Context, p simulator.Params, seed uint64, rec *recorder) (metrics.Values, error) {
 	p, err := simulator.Complete(params, p)
 	if err != nil {
 		return nil, fmt.Errorf("tokenvote: %w", err)
@@ -127,11 +159,22 @@ func (in *Instance) Run(ctx context.Context, p simulator.Params, seed uint64) (m
 			continue
 		}
 		submitted++
-		tl := in.vote(seed, streamVoteBit+uint64(k), s, isGood, attn, lv, late, cast, seen, t/o.horizonDays, off, voted)
-		if in.mobilise(seed, streamVoteBit+uint64(k), isGood, &tl, settings, voted, cast, seen, t/o.horizonDays, off) {
+		var ballots *[]ballot
+		if rec != nil {
+			rec.ballots = rec.ballots[:0]
+			ballots = &rec.ballots
+		}
+		tl := in.vote(seed, streamVoteBit+uint64(k), s, isGood, attn, lv, late, cast, seen, t/o.horizonDays, off, voted, ballots)
+		late := in.mobilise(seed, streamVoteBit+uint64(k), isGood, &tl, settings, voted, cast, seen, t/o.horizonDays, off)
+		if late {
 			extended++ // a quorum reached late extends the vote
 		}
 		d := in.rules.Decide(governor.Tally{For: tl.forV, Against: tl.against, Abstain: tl.abstain}, settings)
+		if rec != nil {
+			tl.ballots = nil
+			rec.props = append(rec.props, recorded{k: k, day: t, author: author, tally: tl,
+				passed: d.Passed, extended: late, ballots: slices.Clone(rec.ballots)})
+		}
 		if !d.QuorumReached {
 			quorumFail++
 		}
@@ -167,7 +210,7 @@ func (in *Instance) Run(ctx context.Context, p simulator.Params, seed uint64) (m
 	}
 	for m := range samples {
 		s := sal(at)
-		tl := in.vote(seed, streamAttkBit+uint64(m), s, false, attn, lv, late, nil, nil, at.Float64(), off, nil)
+		tl := in.vote(seed, streamAttkBit+uint64(m), s, false, attn, lv, late, nil, nil, at.Float64(), off, nil, nil)
 		need := in.captureNeed(tl, settings, th*S)
 		costSum += need
 		if adv >= need {
@@ -219,7 +262,7 @@ func (in *Instance) Run(ctx context.Context, p simulator.Params, seed uint64) (m
 // is active.
 //
 // When voted is non-nil, it is cleared and marks who voted.
-func (in *Instance) vote(seed, stream uint64, s float64, isGood bool, period float64, lv, late, cast []float64, seen []int, tau float64, off []float64, voted []bool) tally {
+func (in *Instance) vote(seed, stream uint64, s float64, isGood bool, period float64, lv, late, cast []float64, seen []int, tau float64, off []float64, voted []bool, ballots *[]ballot) tally {
 	var src rand.PCG
 	src.Seed(seed, stream)
 	clear(voted)
@@ -236,7 +279,7 @@ func (in *Instance) vote(seed, stream uint64, s float64, isGood bool, period flo
 	if op := in.rules.ObjectionPhaseDays; op > 0 && period > 0 && late == nil {
 		even = min(op/period, 1)
 	}
-	var t tally
+	t := tally{ballots: ballots}
 	for v, l := range lv {
 		x := src.Uint64()
 		// Three independent uniforms from one draw: 24 bits to notice,
@@ -303,13 +346,19 @@ func (in *Instance) cast(v int, x uint64, isGood bool, t *tally, cast []float64,
 		acc = o.accDelegate
 	}
 	w := in.power[v]
+	support := history.Against
 	switch {
 	case x&0xffff < uint64(o.abstain*(1<<16)):
 		t.abstain += w
+		support = history.Abstain
 	case ((x>>16)&0xffffff < uint64(acc*(1<<24))) == isGood:
 		t.forV += w
+		support = history.For
 	default:
 		t.against += w
+	}
+	if t.ballots != nil {
+		*t.ballots = append(*t.ballots, ballot{voter: v, support: support})
 	}
 	t.addresses += in.addrWeight[v]
 	if cast != nil {
