@@ -30,6 +30,7 @@ import (
 	"log/slog"
 	"maps"
 	"math"
+	"math/rand/v2"
 	"runtime"
 	"slices"
 	"strings"
@@ -82,6 +83,8 @@ const (
 	saltWindowRun       = 0x6277_7275_6e73_0002
 	saltEventCalibrate  = 0x6265_6361_6c69_6203
 	saltEventRun        = 0x6265_7275_6e73_0004
+	saltResample        = 0x6272_6573_616d_7005
+	saltBootCalibrate   = 0x6262_6361_6c69_6206
 )
 
 // Spec is the model a backtest runs and the DAO it stands for, as a cycle
@@ -122,6 +125,19 @@ type Options struct {
 	// Seed is the base seed (optimizer.seed); every calibration and run
 	// seed is derived from it with simulator.SeedFor.
 	Seed uint64
+	// Bootstraps is how many bootstrap calibrations carry the
+	// calibration's own uncertainty into the predictive intervals; 0
+	// (the default) turns them off, and each prediction's replications
+	// all run on the one model calibrated on the window. With B > 0 the
+	// calibration window's decided proposals are resampled with
+	// replacement B times (each copy with its votes), the model is
+	// calibrated on each resample, and the Replications runs are spread
+	// over the B calibrated models (Replications/B each, the remainder to
+	// the first) and pooled. The window's own calibration still gives
+	// the reported fit. Applies to the rolling windows and to the level
+	// an event's new values predict for the window after it (Effect.After),
+	// not to the paired predicted change. At most Replications.
+	Bootstraps int
 	// Workers bounds parallel calibrations and runs; 0 means GOMAXPROCS.
 	// It does not change the result.
 	Workers int
@@ -588,7 +604,9 @@ type Effect struct {
 	Agrees   bool `json:"agrees"`
 	Resolved bool `json:"resolved"`
 	// After predicts the after window's level under the new values from
-	// the runs of the new values, against RealisedAfter.
+	// the runs of the new values, against RealisedAfter: with
+	// Options.Bootstraps, from runs of the new values spread over the
+	// bootstrap calibrations, as a window's prediction.
 	After Prediction `json:"after"`
 }
 
@@ -629,8 +647,11 @@ type Report struct {
 	HistoryEnd   time.Time `json:"history_end"`
 	WindowDays   int       `json:"window_days"`
 	Replications int       `json:"replications"`
-	Seed         uint64    `json:"seed"`
-	Level        float64   `json:"level"`
+	// Bootstraps is Options.Bootstraps: the calibrated models the
+	// replications are spread over (absent: one, the window's own).
+	Bootstraps int     `json:"bootstraps,omitempty"`
+	Seed       uint64  `json:"seed"`
+	Level      float64 `json:"level"`
 	// ExpectedCoverage is the coverage a perfect model would reach on
 	// average with this many replications and a continuous metric:
 	// Level·(R−1)/(R+1), since the interval is estimated from R runs.
@@ -688,7 +709,7 @@ func Run(ctx context.Context, h *history.History, spec Spec, opt Options) (*Repo
 	first, end, _ := bounds(h, spec.Track)
 	rep := &Report{
 		DAO: h.DAO, Source: h.Source, Model: r.model0, Track: spec.Track, HistoryStart: first, HistoryEnd: end,
-		WindowDays: opt.WindowDays, Replications: opt.Replications, Seed: opt.Seed, Level: Level,
+		WindowDays: opt.WindowDays, Replications: opt.Replications, Bootstraps: opt.Bootstraps, Seed: opt.Seed, Level: Level,
 		ExpectedCoverage: Level * float64(opt.Replications-1) / float64(opt.Replications+1),
 		Horizon:          r.horizon, Metrics: slices.Clone(Metrics),
 		Windows: make([]WindowResult, len(pairs)), Events: make([]EventResult, len(events)),
@@ -717,6 +738,9 @@ func newRunner(h *history.History, spec Spec, opt Options) (*runner, error) {
 	opt = opt.withDefaults()
 	if opt.Windows < 1 || opt.WindowDays < 1 || opt.Replications < 2 {
 		return nil, fmt.Errorf("backtest: windows %d, window days %d, replications %d; want at least 1, 1 and 2", opt.Windows, opt.WindowDays, opt.Replications)
+	}
+	if opt.Bootstraps < 0 || opt.Bootstraps > opt.Replications {
+		return nil, fmt.Errorf("backtest: bootstraps %d; want 0 to the replications, %d", opt.Bootstraps, opt.Replications)
 	}
 	m, err := simulator.New(spec.Model, simulator.Setup{Options: spec.Options, Rules: spec.Rules, Track: spec.Track, TokenPrice: spec.TokenPrice})
 	if err != nil {
@@ -797,10 +821,15 @@ func (r *runner) model(rules governor.Rules) (simulator.Model, error) {
 
 // calibrate fits the model to the window w of the history under s.
 func (r *runner) calibrate(ctx context.Context, w Span, s *Setting, seed uint64) (simulator.Instance, *FitSummary, string, error) {
+	return r.calibrateOn(ctx, r.h, w, s, seed)
+}
+
+// calibrateOn fits the model to the window w of h under s.
+func (r *runner) calibrateOn(ctx context.Context, h *history.History, w Span, s *Setting, seed uint64) (simulator.Instance, *FitSummary, string, error) {
 	if _, err := simulator.Complete(r.specs, s.values); err != nil {
 		return nil, nil, fmt.Sprintf("the parameters in force at %s are outside the model's range: %v", s.At.Format(time.DateOnly), err), nil
 	}
-	obs, err := metrics.FromHistory(r.h, w.window(), s.rules, r.spec.Track)
+	obs, err := metrics.FromHistory(h, w.window(), s.rules, r.spec.Track)
 	if err != nil {
 		return nil, nil, fmt.Sprintf("no observation of the calibration window: %v", err), nil
 	}
@@ -821,12 +850,13 @@ func (r *runner) calibrate(ctx context.Context, w Span, s *Setting, seed uint64)
 	return inst, &FitSummary{OK: fit.OK(), Worst: name, Error: e, Allowed: allowed, AtBound: fit.AtBound}, "", nil
 }
 
-// replicate runs p n times on the seeds derived from base, in parallel,
-// and returns the outcomes in replication order.
-func (r *runner) replicate(ctx context.Context, in simulator.Instance, p simulator.Params, base uint64) ([]metrics.Values, error) {
+// replicate runs p Replications times on the seeds derived from base, in
+// parallel, and returns the outcomes in replication order. The runs are
+// spread over ins in order (see owner).
+func (r *runner) replicate(ctx context.Context, ins []simulator.Instance, p simulator.Params, base uint64) ([]metrics.Values, error) {
 	out := make([]metrics.Values, r.opt.Replications)
 	err := loop.Parallel(ctx, len(out), r.opt.Workers, func(ctx context.Context, i int) error {
-		v, err := in.Run(ctx, p, simulator.SeedFor(base, i))
+		v, err := ins[owner(i, len(out), len(ins))].Run(ctx, p, simulator.SeedFor(base, i))
 		if err != nil {
 			return fmt.Errorf("replication %d: %w", i, err)
 		}
@@ -837,6 +867,90 @@ func (r *runner) replicate(ctx context.Context, in simulator.Instance, p simulat
 		return nil
 	})
 	return out, err
+}
+
+// owner returns which of b instances runs replication i of n: the first
+// n/b + n%b replications run on the first, the next n/b on the second,
+// and so on.
+func owner(i, n, b int) int {
+	each := n / b
+	first := each + n%b
+	if i < first || each == 0 {
+		return 0
+	}
+	return 1 + (i-first)/each
+}
+
+// resample returns a bootstrap resample of the window w of h: its
+// decided proposals on track drawn with replacement, as many as it has,
+// on the seed, each copy under an id of its own ("bootstrap-k") with the
+// votes of the proposal it copies, in the order of the originals. Supply,
+// parameters and holders are h's.
+func resample(h *history.History, w Span, track string, seed uint64) *history.History {
+	var picks []int
+	for i, p := range h.Proposals {
+		if p.State.Decided() && onTrack(p, track) && !p.End.Before(w.Start) && p.End.Before(w.End) {
+			picks = append(picks, i)
+		}
+	}
+	rng := rand.New(rand.NewPCG(seed, seed^0x9e37_79b9_7f4a_7c15))
+	draws := make([]int, len(picks))
+	for k := range draws {
+		draws[k] = picks[rng.IntN(len(picks))]
+	}
+	slices.Sort(draws)
+	votes := make(map[string][]history.Vote, len(picks))
+	for _, i := range picks {
+		votes[h.Proposals[i].ID] = nil
+	}
+	for _, v := range h.Votes {
+		if vs, ok := votes[v.Proposal]; ok {
+			votes[v.Proposal] = append(vs, v)
+		}
+	}
+	out := &history.History{
+		DAO: h.DAO, Source: h.Source, Governor: h.Governor, Token: h.Token,
+		Supply: h.Supply, Params: h.Params, Holders: h.Holders,
+		Proposals: make([]history.Proposal, 0, len(draws)),
+	}
+	for k, i := range draws {
+		p := h.Proposals[i]
+		id := fmt.Sprintf("bootstrap-%d", k)
+		for _, v := range votes[p.ID] {
+			v.Proposal = id
+			out.Votes = append(out.Votes, v)
+		}
+		p.ID = id
+		out.Proposals = append(out.Proposals, p)
+	}
+	return out
+}
+
+// bootstraps calibrates the model under s on Options.Bootstraps resamples
+// of the window w, resample b on a seed derived from seed; nil with
+// bootstraps off. A reason is returned when one cannot be calibrated.
+func (r *runner) bootstraps(ctx context.Context, w Span, s *Setting, seed uint64) ([]simulator.Instance, string, error) {
+	b := r.opt.Bootstraps
+	if b == 0 {
+		return nil, "", nil
+	}
+	ins := make([]simulator.Instance, b)
+	whys := make([]string, b)
+	err := loop.Parallel(ctx, b, r.opt.Workers, func(ctx context.Context, k int) error {
+		h := resample(r.h, w, r.spec.Track, simulator.SeedFor(seed^saltResample, k))
+		in, _, why, err := r.calibrateOn(ctx, h, w, s, simulator.SeedFor(seed^saltBootCalibrate, k))
+		ins[k], whys[k] = in, why
+		return err
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	for k, why := range whys {
+		if why != "" {
+			return nil, fmt.Sprintf("bootstrap calibration %d of %d: %s", k+1, b, why), nil
+		}
+	}
+	return ins, "", nil
 }
 
 // empty reports whether a run submitted no proposal, so that its rates
@@ -863,7 +977,8 @@ func (r *runner) window(ctx context.Context, p Pair) (WindowResult, error) {
 	res.Notes = append(res.Notes, r.changesIn(p.Calibration, "calibration window", "calibrated at the values in force at its end")...)
 	res.Notes = append(res.Notes, r.changesIn(p.Next, "predicted window", "simulated at the values in force at its start")...)
 	log := r.opt.Logger.With("pair", p.Index)
-	inst, fit, why, err := r.calibrate(ctx, p.Calibration, cal, simulator.SeedFor(r.opt.Seed^saltWindowCalibrate, p.Index))
+	calSeed := simulator.SeedFor(r.opt.Seed^saltWindowCalibrate, p.Index)
+	inst, fit, why, err := r.calibrate(ctx, p.Calibration, cal, calSeed)
 	if err != nil {
 		return res, err
 	}
@@ -873,11 +988,21 @@ func (r *runner) window(ctx context.Context, p Pair) (WindowResult, error) {
 		return res, nil
 	}
 	res.Fit = fit
+	ins := []simulator.Instance{inst}
+	if boot, why, err := r.bootstraps(ctx, p.Calibration, cal, calSeed); err != nil {
+		return res, err
+	} else if why != "" {
+		res.Skipped = why
+		log.Warn("backtest window skipped", "reason", why)
+		return res, nil
+	} else if boot != nil {
+		ins = boot
+	}
 	if _, err := simulator.Complete(r.specs, sim.values); err != nil {
 		res.Skipped = fmt.Sprintf("the parameters in force at %s are outside the model's range: %v", sim.At.Format(time.DateOnly), err)
 		return res, nil
 	}
-	runs, err := r.replicate(ctx, inst, sim.values, simulator.SeedFor(r.opt.Seed^saltWindowRun, p.Index))
+	runs, err := r.replicate(ctx, ins, sim.values, simulator.SeedFor(r.opt.Seed^saltWindowRun, p.Index))
 	if err != nil {
 		return res, fmt.Errorf("backtest pair %d: %w", p.Index, err)
 	}
@@ -1001,7 +1126,8 @@ func (r *runner) event(ctx context.Context, ev Event, j int) (EventResult, error
 		}
 	}
 	log := r.opt.Logger.With("event", ev.Time.Format(time.DateOnly))
-	inst, fit, why, err := r.calibrate(ctx, ev.Before, old, simulator.SeedFor(r.opt.Seed^saltEventCalibrate, j))
+	calSeed := simulator.SeedFor(r.opt.Seed^saltEventCalibrate, j)
+	inst, fit, why, err := r.calibrate(ctx, ev.Before, old, calSeed)
 	if err != nil {
 		return res, err
 	}
@@ -1016,13 +1142,36 @@ func (r *runner) event(ctx context.Context, ev Event, j int) (EventResult, error
 		return res, nil
 	}
 	base := simulator.SeedFor(r.opt.Seed^saltEventRun, j)
-	oldRuns, err := r.replicate(ctx, inst, old.values, base)
+	oldRuns, err := r.replicate(ctx, []simulator.Instance{inst}, old.values, base)
 	if err != nil {
 		return res, fmt.Errorf("backtest event %s: %w", ev.Time.Format(time.DateOnly), err)
 	}
-	newRuns, err := r.replicate(ctx, inst, nv, base)
+	newRuns, err := r.replicate(ctx, []simulator.Instance{inst}, nv, base)
 	if err != nil {
 		return res, fmt.Errorf("backtest event %s: %w", ev.Time.Format(time.DateOnly), err)
+	}
+	// The level after the event, from the new values' runs: on the
+	// bootstrap models when there are any.
+	var afterRuns []metrics.Values
+	boot, why, err := r.bootstraps(ctx, ev.Before, old, calSeed)
+	if err != nil {
+		return res, err
+	}
+	if why != "" {
+		res.Skipped = why
+		log.Warn("backtest event skipped", "reason", why)
+		return res, nil
+	}
+	if boot != nil {
+		runs, err := r.replicate(ctx, boot, nv, base)
+		if err != nil {
+			return res, fmt.Errorf("backtest event %s: %w", ev.Time.Format(time.DateOnly), err)
+		}
+		for _, v := range runs {
+			if !empty(v) {
+				afterRuns = append(afterRuns, v)
+			}
+		}
 	}
 	before, err := metrics.FromHistory(r.h, ev.Before.window(), r.spec.Rules, r.spec.Track)
 	if err != nil {
@@ -1054,7 +1203,11 @@ func (r *runner) event(ctx context.Context, ev Event, j int) (EventResult, error
 			res.Notes = append(res.Notes, fmt.Sprintf("%s: fewer than two replications submitted a proposal under both", name))
 			continue
 		}
-		res.Effects = append(res.Effects, effect(name, column(a, name), column(b, name), rb, ra))
+		f := effect(name, column(a, name), column(b, name), rb, ra)
+		if len(afterRuns) > 0 {
+			f.After = predict(name, column(afterRuns, name), ra)
+		}
+		res.Effects = append(res.Effects, f)
 	}
 	log.Info("backtest event", "changes", changeNames(ev.Changes), "fit_ok", fit.OK)
 	return res, nil

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -241,7 +243,13 @@ func TestEventEffectsOnTheFakeModel(t *testing.T) {
 	simtest.RegisterFake()
 	rules, _ := governor.Family("oz")
 	spec := Spec{Model: simtest.FakeName, Rules: rules, Current: simulator.Params{simtest.FakeN: 5}, Tolerance: 0.1}
-	rep, err := Run(context.Background(), eventHistory(t), spec, Options{WindowDays: 100, Replications: 8, Seed: 3})
+	for _, boots := range []int{0, 3} {
+		t.Run(fmt.Sprintf("bootstraps %d", boots), func(t *testing.T) { testEventEffects(t, spec, boots) })
+	}
+}
+
+func testEventEffects(t *testing.T, spec Spec, boots int) {
+	rep, err := Run(context.Background(), eventHistory(t), spec, Options{WindowDays: 100, Replications: 8, Bootstraps: boots, Seed: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -513,5 +521,132 @@ func BenchmarkBacktestWindow(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// The replications are spread over the bootstrap models in order, the
+// remainder to the first.
+func TestOwner(t *testing.T) {
+	for _, c := range []struct {
+		n, b int
+		want []int // replications per instance
+	}{{64, 8, []int{8, 8, 8, 8, 8, 8, 8, 8}}, {10, 3, []int{4, 3, 3}}, {5, 1, []int{5}}, {4, 4, []int{1, 1, 1, 1}}} {
+		got := make([]int, c.b)
+		last := 0
+		for i := range c.n {
+			o := owner(i, c.n, c.b)
+			if o < last {
+				t.Fatalf("n %d b %d: replication %d on %d after %d", c.n, c.b, i, o, last)
+			}
+			last = o
+			got[o]++
+		}
+		if !slices.Equal(got, c.want) {
+			t.Errorf("n %d b %d: %v, want %v", c.n, c.b, got, c.want)
+		}
+	}
+}
+
+// A resample draws the window's decided proposals on the track with
+// replacement, each copy under an id of its own with its votes, and
+// leaves the history alone.
+func TestResample(t *testing.T) {
+	h := build(t, "2024-01-01", []prop{passed("2024-02-01"), defeated("2024-02-10"), passed("2024-03-01"),
+		{end: "2024-03-05", state: history.Executed, cast: 50, track: "x"}, passed("2024-06-01")}, nil)
+	for _, p := range h.Proposals {
+		h.Votes = append(h.Votes, history.Vote{Proposal: p.ID, Voter: "v1", Support: history.For, Weight: 1},
+			history.Vote{Proposal: p.ID, Voter: "v2", Support: history.Against, Weight: 2})
+	}
+	before := slices.Clone(h.Votes)
+	w := Span{Start: day(t, "2024-01-15"), End: day(t, "2024-04-01")}
+	orig := map[string]history.Proposal{}
+	for _, p := range h.Proposals {
+		orig[p.ID] = p
+	}
+	a := resample(h, w, "", 7)
+	if len(a.Proposals) != 4 || len(a.Votes) != 8 || a.Supply[0] != h.Supply[0] {
+		t.Fatalf("resample: %d proposals, %d votes", len(a.Proposals), len(a.Votes))
+	}
+	ids := map[string]bool{}
+	for _, p := range a.Proposals {
+		if ids[p.ID] || orig[p.ID].ID != "" {
+			t.Errorf("id %q not unique", p.ID)
+		}
+		ids[p.ID] = true
+		if !p.State.Decided() || p.End.Before(w.Start) || !p.End.Before(w.End) {
+			t.Errorf("drew %+v", p)
+		}
+	}
+	per := map[string]int{}
+	for _, v := range a.Votes {
+		per[v.Proposal]++
+	}
+	for id := range ids {
+		if per[id] != 2 {
+			t.Errorf("%s has %d votes", id, per[id])
+		}
+	}
+	if x := resample(h, w, "x", 7); len(x.Proposals) != 1 || x.Proposals[0].For != 50 {
+		t.Errorf("track x: %+v", x.Proposals)
+	}
+	b := resample(h, w, "", 7)
+	if !slices.Equal(a.Proposals, b.Proposals) || !slices.Equal(a.Votes, b.Votes) {
+		t.Error("the same seed gave another resample")
+	}
+	differs := false
+	for s := range uint64(20) {
+		c := resample(h, w, "", 100+s)
+		differs = differs || !slices.Equal(a.Proposals, c.Proposals)
+	}
+	if !differs {
+		t.Error("twenty seeds gave one resample")
+	}
+	if !slices.Equal(h.Votes, before) || len(h.Proposals) != 6 || h.Proposals[1].ID != "a" {
+		t.Error("the history changed")
+	}
+}
+
+// With bootstraps: the report says so, is the same on any number of
+// workers, and differs from the one without; bootstraps beyond the
+// replications are refused.
+func TestBootstrapsDeterministic(t *testing.T) {
+	in, hs := selfCheck(t)
+	opt := Options{Windows: 2, WindowDays: selfCheckDays, Replications: 10, Bootstraps: 3, Seed: 5, Workers: 1}
+	rep, err := Run(context.Background(), hs[0], in.Spec, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Bootstraps != 3 {
+		t.Errorf("bootstraps %d", rep.Bootstraps)
+	}
+	for _, w := range rep.Windows {
+		if w.Skipped != "" || len(w.Predictions) != len(Metrics) || w.Fit == nil {
+			t.Errorf("pair %d: %+v", w.Pair, w)
+		}
+	}
+	js, _ := rep.JSON()
+	opt.Workers = 4
+	again, err := Run(context.Background(), hs[0], in.Spec, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if js2, _ := again.JSON(); !bytes.Equal(js, js2) {
+		t.Error("JSON differs between 1 and 4 workers")
+	}
+	opt.Bootstraps = 0
+	plain, err := Run(context.Background(), hs[0], in.Spec, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	js0, _ := plain.JSON()
+	if bytes.Equal(js, js0) || bytes.Contains(js0, []byte(`"bootstraps"`)) {
+		t.Error("without bootstraps: the same report, or a bootstraps field")
+	}
+	if plain.Windows[0].Fit.Error != rep.Windows[0].Fit.Error {
+		t.Error("the window's own fit changed with bootstraps")
+	}
+	opt.Bootstraps = 11
+	if _, err := Run(context.Background(), hs[0], in.Spec, opt); err == nil {
+		t.Error("11 bootstraps of 10 replications accepted")
 	}
 }

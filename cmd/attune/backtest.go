@@ -18,7 +18,7 @@ import (
 )
 
 func (a *app) backtestCmd() *cobra.Command {
-	var windows, windowDays, reps int
+	var windows, windowDays, reps, boots int
 	var out string
 	cmd := &cobra.Command{
 		Use:   "backtest",
@@ -34,6 +34,16 @@ parameters in force in the newer one. Its turnout, quorum-failure rate and
 pass rate are predicted with a 90% predictive interval (5th to 95th
 percentile of the runs) and compared with what the history records;
 coverage is the share of windows whose realised value lies in its interval.
+
+Calibration uncertainty: with --bootstraps B (default 8), the calibration
+window's decided proposals are resampled with replacement B times, the model
+is calibrated on each resample, and the replications are spread over the B
+calibrated models, so that the interval carries the error of calibrating on
+one noisy window as well as the next window's own noise. --bootstraps 0
+runs every replication on the one model calibrated on the window (narrower
+intervals that undercover). Each bootstrap costs one more calibration per
+window. The level an event's new values predict for the window after it is
+bootstrapped too; the predicted change is not.
 
 Parameter changes: for each change the history records, with a window of
 history on each side, the model is calibrated on the window before under the
@@ -52,6 +62,9 @@ result is deterministic for optimizer.seed (--seed).`,
 			}
 			if reps < 2 {
 				return usageError{fmt.Errorf("--replications %d: want 2 or more", reps)}
+			}
+			if boots < 0 || boots > reps {
+				return usageError{fmt.Errorf("--bootstraps %d: want 0 to --replications (%d)", boots, reps)}
 			}
 			cfg, err := a.loadConfig(cmd, nil)
 			if err != nil {
@@ -73,7 +86,7 @@ result is deterministic for optimizer.seed (--seed).`,
 			}
 			start := time.Now()
 			rep, err := backtest.Run(cmd.Context(), in.History, in.Spec, backtest.Options{
-				Windows: windows, WindowDays: days, Replications: reps, Seed: cfg.Optimizer.Seed, Logger: a.logger(),
+				Windows: windows, WindowDays: days, Replications: reps, Bootstraps: boots, Seed: cfg.Optimizer.Seed, Logger: a.logger(),
 			})
 			if errors.Is(err, backtest.ErrTooShort) {
 				if from == "sources[0].window_days" {
@@ -109,6 +122,7 @@ result is deterministic for optimizer.seed (--seed).`,
 	f.IntVar(&windows, "windows", backtest.DefaultWindows, "most window pairs (calibration window, next window) to evaluate")
 	f.IntVar(&windowDays, "window-days", 0, fmt.Sprintf("window length in days (default: the source's window_days, else %d)", backtest.DefaultWindowDays))
 	f.IntVar(&reps, "replications", backtest.DefaultReplications, "runs per prediction")
+	f.IntVar(&boots, "bootstraps", 8, "bootstrap calibrations per prediction, the runs spread over them (0: none, one calibration)")
 	f.StringVar(&out, "out", "", "directory to write backtest.json and backtest.png in (default: print only)")
 	return cmd
 }
@@ -171,8 +185,12 @@ func printBacktest(w io.Writer, r *backtest.Report, took time.Duration) {
 	if r.Track != "" {
 		track = ", track " + r.Track
 	}
-	fmt.Fprintf(w, "%s backtest: %s on %s%s, %d-day windows, %d replications per prediction, seed %d, %.1fs\n",
-		r.DAO, r.Model, r.Source, track, r.WindowDays, r.Replications, r.Seed, took.Seconds())
+	boots := ""
+	if r.Bootstraps > 0 {
+		boots = fmt.Sprintf(" over %d bootstrap calibrations", r.Bootstraps)
+	}
+	fmt.Fprintf(w, "%s backtest: %s on %s%s, %d-day windows, %d replications per prediction%s, seed %d, %.1fs\n",
+		r.DAO, r.Model, r.Source, track, r.WindowDays, r.Replications, boots, r.Seed, took.Seconds())
 	fmt.Fprintf(w, "history %s to %s; %.0f%% predictive intervals (5th-95th percentile of the runs): a perfect model covers %.1f%% on average\n",
 		day(r.HistoryStart), day(r.HistoryEnd), r.Level*100, r.ExpectedCoverage*100)
 	if !r.Horizon {
