@@ -48,7 +48,7 @@ func FromHistory(h *history.History, w Window, rules governor.Rules, track strin
 			h.Source, what, w.Start.Format(time.DateOnly), w.End.Format(time.DateOnly), ErrInvalid)
 	}
 	m := o.Metrics
-	supply := supplyAt(h, w.End)
+	supply := h.SupplyAt(w.End)
 	m[TotalSupply] = supply.Total
 	if supply.Votable > 0 {
 		m[VotableSupply] = supply.Votable
@@ -61,7 +61,7 @@ func FromHistory(h *history.History, w Window, rules governor.Rules, track strin
 		if p.State.Passed() {
 			passed++
 		}
-		s := supplyAt(h, p.Start)
+		s := h.SupplyAt(p.Start)
 		turnouts[i] = Turnout(p.For+p.Against+p.Abstain, s.Total)
 		if p.For+p.Against > 0 {
 			abstainShare += p.Abstain / (p.For + p.Against + p.Abstain)
@@ -71,7 +71,7 @@ func FromHistory(h *history.History, w Window, rules governor.Rules, track strin
 				passedSided++
 			}
 		}
-		params := paramsAt(h, p.Start, p.Track)
+		params := h.ParamsAt(p.Start, p.Track)
 		if q, ok := params[governor.Quorum]; ok {
 			quorumKnown++
 			base := s.Total
@@ -196,38 +196,6 @@ func electorate(h *history.History, decided []history.Proposal, o *Observation) 
 	m[GiniCast] = Gini(castPower)
 	m[Top10CastShare] = TopKShare(castPower, 10)
 	m[NakamotoName] = float64(Nakamoto(castPower))
-}
-
-// supplyAt returns the supply in force at t: the last point at or before
-// it, or the first point when t precedes them all.
-func supplyAt(h *history.History, t time.Time) history.SupplyPoint {
-	if len(h.Supply) == 0 {
-		return history.SupplyPoint{Total: math.NaN()}
-	}
-	s := h.Supply[0]
-	for _, p := range h.Supply {
-		if p.Time.After(t) {
-			break
-		}
-		s = p
-	}
-	return s
-}
-
-// paramsAt returns the parameters in force at t on track: the last value
-// of each at or before t, a track's own change overriding one for all
-// tracks made earlier.
-func paramsAt(h *history.History, t time.Time, track string) map[string]float64 {
-	out := map[string]float64{}
-	for _, c := range h.Params {
-		if c.Time.After(t) {
-			break
-		}
-		if c.Track == "" || c.Track == track {
-			out[c.Name] = c.Value
-		}
-	}
-	return out
 }
 
 // TurnoutQuantiles returns the 10th, 50th and 90th percentiles of the
