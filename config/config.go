@@ -119,9 +119,13 @@ type Risk struct {
 	Alpha   float64 `yaml:"alpha" json:"alpha" mapstructure:"alpha"`
 }
 
+// Samplers are the optimizer's samplers (optimizer/sampling's registry
+// holds the same names; a test keeps the two in step).
+var Samplers = []string{"auto", "cmaes", "gp", "qmc", "random", "tpe"}
+
 // Optimizer configures the search.
 type Optimizer struct {
-	// Sampler is "tpe" or "random".
+	// Sampler names the search's sampler: one of Samplers.
 	Sampler string `yaml:"sampler" json:"sampler" mapstructure:"sampler"`
 	// Searches is how many independent searches (on seeds derived from
 	// Seed) share the trials; a parameter whose recommended direction
@@ -136,6 +140,17 @@ type Optimizer struct {
 	// Validation is the number of fresh replications on which the best
 	// candidate is compared with the baseline.
 	Validation int `yaml:"validation" json:"validation" mapstructure:"validation"`
+	// Finalists is how many of each search's best trials are re-evaluated
+	// on twice Replications fresh replications once the search is done;
+	// the best by that estimate wins. 0 makes the best search evaluation
+	// the winner.
+	Finalists int `yaml:"finalists" json:"finalists" mapstructure:"finalists"`
+	// Preset chooses each search's winner when objectives pull apart:
+	// "balanced" (the best combined score; default), "conservative" (the
+	// smallest change no worse on any objective and better on one) or
+	// "aggressive" (of the Pareto set, the best on the most heavily
+	// weighted objective).
+	Preset string `yaml:"preset" json:"preset" mapstructure:"preset"`
 	// Batch is how many trials are proposed at once and evaluated in
 	// parallel. It is part of the result's identity: changing it changes
 	// the search, while the number of cores does not.

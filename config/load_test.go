@@ -302,7 +302,7 @@ func TestBadOverrides(t *testing.T) {
 func TestUnknownKeyReportsLineAndAllowed(t *testing.T) {
 	_, p, err := loadFile(t, "dao:\n  name: X\noptimizer:\n  sampler: tpe\n  tirals: 5\n")
 	e := asError(t, err)
-	want := `config ` + p + `:5: unknown key "tirals" in optimizer; allowed: sampler, searches, trials, replications, validation, batch, seed, confidence, storage`
+	want := `config ` + p + `:5: unknown key "tirals" in optimizer; allowed: sampler, searches, trials, replications, validation, finalists, preset, batch, seed, confidence, storage`
 	if !strings.HasPrefix(err.Error(), want) {
 		t.Errorf("error\n%v\nwant prefix\n%s", err, want)
 	}
@@ -465,16 +465,16 @@ func TestMinGreaterThanMaxWithLine(t *testing.T) {
 }
 
 func TestUnknownSampler(t *testing.T) {
-	_, _, err := loadFile(t, "optimizer:\n  sampler: cmaes\n")
+	_, _, err := loadFile(t, "optimizer:\n  sampler: hyperband\n")
 	pr := problemFor(t, asError(t, err), "optimizer.sampler")
-	if pr.Line != 2 || !strings.Contains(pr.Msg, `"cmaes" is not a sampler; use tpe or random`) {
+	if pr.Line != 2 || !strings.Contains(pr.Msg, `"hyperband" is not a sampler; use one of auto, cmaes, gp, qmc, random, tpe`) {
 		t.Errorf("problem %+v", pr)
 	}
 }
 
 func TestSeveralProblemsTogether(t *testing.T) {
 	_, _, err := loadFile(t, `optimizer:
-  sampler: cmaes
+  sampler: hyperband
   tirals: 5
   replications: 1
 search:

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -197,10 +198,8 @@ func (k *checker) risk() {
 
 func (k *checker) optimizer() {
 	o := k.c.Optimizer
-	switch o.Sampler {
-	case "tpe", "random":
-	default:
-		k.add("optimizer.sampler", "%q is not a sampler; use tpe or random", o.Sampler)
+	if !slices.Contains(Samplers, o.Sampler) {
+		k.add("optimizer.sampler", "%q is not a sampler; use one of %s", o.Sampler, strings.Join(Samplers, ", "))
 	}
 	if o.Trials < 1 || o.Trials > MaxTrials {
 		k.add("optimizer.trials", "%d; want between 1 and %d", o.Trials, MaxTrials)
@@ -215,6 +214,14 @@ func (k *checker) optimizer() {
 	}
 	if o.Validation < 2 {
 		k.add("optimizer.validation", "%d; want at least 2 (a spread needs two runs)", o.Validation)
+	}
+	switch o.Preset {
+	case "", "conservative", "balanced", "aggressive":
+	default:
+		k.add("optimizer.preset", "%q is not a preset; use conservative, balanced or aggressive", o.Preset)
+	}
+	if o.Finalists < 0 || o.Finalists > 50 {
+		k.add("optimizer.finalists", "%d; want 0 (the best search evaluation wins) to 50 trials re-evaluated", o.Finalists)
 	}
 	if o.Batch < 1 {
 		k.add("optimizer.batch", "%d; want at least 1", o.Batch)

@@ -17,6 +17,7 @@ import (
 	"github.com/attune-dao/attune/metrics"
 	"github.com/attune-dao/attune/objectives"
 	"github.com/attune-dao/attune/optimizer"
+	"github.com/attune-dao/attune/optimizer/importance"
 	"github.com/attune-dao/attune/oracle"
 	"github.com/attune-dao/attune/simulator"
 )
@@ -71,11 +72,95 @@ func CycleID(cfg *config.Config, obs metrics.Observation, version string) string
 // Objective returns the search objective: run the R search replications of
 // a parameter set and score them.
 func (e *Env) Objective() optimizer.Objective {
-	cfg := e.Config
+	return e.replicated(e.Config.Optimizer.Replications, e.Config.Optimizer.Seed)
+}
+
+// finalistSalt separates the finalists' replications from the search's and
+// the validation's.
+const finalistSalt = 0x66696e616c697374
+
+// selection says how a search's winner is chosen.
+func (e *Env) selection() string {
+	o := e.Config.Optimizer
+	switch e.preset() {
+	case objectives.Conservative:
+		return "the smallest change no worse on any objective and better on at least one (preset conservative); none means no change"
+	case objectives.Aggressive:
+		return fmt.Sprintf("of the trials no other beats on every objective, the best on %s, the most heavily weighted objective (preset aggressive)", e.Objectives.Lead())
+	}
+	if o.Finalists == 0 {
+		return "the trial with the best combined score on the search's replications (preset balanced)"
+	}
+	return fmt.Sprintf("the best combined score (preset balanced) among its %d best trials re-run on %d fresh replications, since the best search score is partly luck", o.Finalists, 2*o.Replications)
+}
+
+// preset is the configured preset, balanced by default.
+func (e *Env) preset() string {
+	if p := e.Config.Optimizer.Preset; p != "" {
+		return p
+	}
+	return objectives.Balanced
+}
+
+// finalists is how many trials the optimizer re-evaluates: the balanced
+// preset's winner is chosen among them; the other presets read the
+// objectives of every trial instead.
+func (e *Env) finalists() int {
+	if e.preset() != objectives.Balanced {
+		return 0
+	}
+	return e.Config.Optimizer.Finalists
+}
+
+// Candidates are a search's trials as the presets see them; the baseline
+// is trial 0.
+func (e *Env) Candidates(res *optimizer.Result) []objectives.Candidate {
+	out := make([]objectives.Candidate, len(res.Trials))
+	for i, t := range res.Trials {
+		out[i] = objectives.Candidate{Objectives: t.Eval.Objectives, Score: t.Eval.Value,
+			Feasible: t.Eval.Feasible(), Change: e.changeSize(t.Params)}
+	}
+	return out
+}
+
+// changeSize is the sum over searched parameters of each move from the
+// value in force as a share of the parameter's searched range.
+func (e *Env) changeSize(p map[string]float64) float64 {
+	total := 0.0
+	for _, sp := range e.Space {
+		lo, hi := sp.Low, sp.High
+		if sp.Kind == optimizer.Categorical {
+			lo, hi = slices.Min(sp.Choices), slices.Max(sp.Choices)
+		}
+		if hi > lo {
+			total += math.Abs(p[sp.Name]-e.Current[sp.Name]) / (hi - lo)
+		}
+	}
+	return total
+}
+
+// applyPreset makes the preset's choice the search's winner; balanced
+// keeps the optimizer's.
+func (e *Env) applyPreset(res *optimizer.Result) error {
+	if e.preset() == objectives.Balanced || len(res.Trials) == 0 {
+		return nil
+	}
+	cands := e.Candidates(res)
+	i, err := e.Objectives.Choose(e.preset(), cands[0], cands[1:])
+	if err != nil {
+		return err
+	}
+	res.Best = i + 1 // -1 (keep what is in force) becomes the baseline, trial 0
+	return nil
+}
+
+// replicated is the objective that runs n replications from seed and
+// scores them.
+func (e *Env) replicated(n int, seed uint64) optimizer.Objective {
 	return func(ctx context.Context, p map[string]float64) (optimizer.Evaluation, error) {
-		reps := make([]metrics.Values, cfg.Optimizer.Replications)
+		reps := make([]metrics.Values, n)
 		for r := range reps {
-			v, err := e.Instance.Run(ctx, p, simulator.SeedFor(cfg.Optimizer.Seed, r))
+			v, err := e.Instance.Run(ctx, p, simulator.SeedFor(seed, r))
 			if err != nil {
 				return optimizer.Evaluation{}, err
 			}
@@ -85,9 +170,52 @@ func (e *Env) Objective() optimizer.Objective {
 			reps[r] = v
 		}
 		ev := e.Objectives.Evaluate(reps)
-		// Inconsistent parameters are infeasible, whatever they score.
-		return optimizer.Evaluation{Value: ev.Score, Violation: ev.Violation + float64(len(e.inconsistent(p)))}, nil
+		// Inconsistent parameters are infeasible, whatever they score:
+		// one more constraint, counting the model's broken links.
+		broken := float64(len(e.inconsistent(p)))
+		return optimizer.Evaluation{Value: ev.Score, Violation: ev.Violation + broken,
+			Objectives: ev.Objectives, Constraints: append(ev.Constraints, broken)}, nil
 	}
+}
+
+// importance fits a random forest to every search's feasible trials and
+// reports each searched parameter's permutation importance; nil when the
+// trials are too few to say.
+func (e *Env) importance(ss Searches) []oracle.Importance {
+	names := make([]string, len(e.Space))
+	for i, sp := range e.Space {
+		names[i] = sp.Name
+	}
+	var x [][]float64
+	var y []float64
+	for _, res := range ss {
+		for _, t := range res.Trials {
+			if !t.Eval.Feasible() {
+				continue
+			}
+			row := make([]float64, len(e.Space))
+			for i, sp := range e.Space {
+				lo, hi := sp.Low, sp.High
+				if sp.Kind == optimizer.Categorical {
+					lo, hi = slices.Min(sp.Choices), slices.Max(sp.Choices)
+				}
+				if hi > lo {
+					row[i] = (t.Params[sp.Name] - lo) / (hi - lo)
+				}
+			}
+			x, y = append(x, row), append(y, t.Eval.Value)
+		}
+	}
+	imp, err := importance.Compute(names, x, y, e.Config.Optimizer.Seed)
+	if err != nil {
+		e.Logger.Info("parameter importance not computed", "reason", err)
+		return nil
+	}
+	out := make([]oracle.Importance, len(imp))
+	for i, m := range imp {
+		out[i] = oracle.Importance{Param: m.Param, Share: m.Share, Lo: m.Lo, Hi: m.Hi}
+	}
+	return out
 }
 
 // inconsistent lists how p breaks the model's links between parameters.
@@ -127,8 +255,12 @@ func (e *Env) Optimize(ctx context.Context, opt Options) (Searches, error) {
 		res, err := optimizer.Search(ctx, e.Space, e.Current, e.Objective(), optimizer.Options{
 			Sampler: o.Sampler, Trials: trials, Batch: o.Batch, Workers: opt.Workers,
 			Seed: e.searchSeed(i), Progress: progress,
+			Finalists: e.finalists(), Reevaluate: e.replicated(2*o.Replications, o.Seed^finalistSalt),
 		})
 		if err != nil {
+			return out, fmt.Errorf("search %d of %d: %w", i+1, n, err)
+		}
+		if err := e.applyPreset(res); err != nil {
 			return out, fmt.Errorf("search %d of %d: %w", i+1, n, err)
 		}
 		done += len(res.Trials)
@@ -223,6 +355,9 @@ func (e *Env) Recommend(ctx context.Context, id string, ss Searches, version str
 		allKept = allKept && s.Best == 0
 	}
 	switch {
+	case allKept && e.preset() == objectives.Conservative:
+		rec.Basis = oracle.BasisCurrentBest
+		rec.Reason = fmt.Sprintf("no trial in any search (%d trials) was no worse than the parameters in force on every objective and better on one (preset conservative)", ss.Trials())
 	case allKept:
 		rec.Basis = oracle.BasisCurrentBest
 		rec.Reason = fmt.Sprintf("the parameters in force scored best in every search (%d trials)", ss.Trials())
@@ -256,6 +391,8 @@ func (e *Env) Recommend(ctx context.Context, id string, ss Searches, version str
 		rec.MostSensitive = mostSensitive(rec.Sensitivity)
 		e.Logger.Info("assumption sweep", "assumptions", len(rec.Sensitivity), "most_sensitive", rec.MostSensitive)
 	}
+
+	rec.Importance = e.importance(ss)
 
 	searched := map[string]bool{}
 	for _, p := range e.Space {
@@ -312,7 +449,7 @@ func (e *Env) Recommend(ctx context.Context, id string, ss Searches, version str
 	rec.Method = oracle.Method{
 		Model: e.Model.Name(), DataSource: e.Observation.Source,
 		WindowStart: e.Observation.Window.Start, WindowEnd: e.Observation.Window.End,
-		Sampler: cfg.Optimizer.Sampler, Trials: ss.Trials(), Searches: len(ss), Replications: cfg.Optimizer.Replications,
+		Sampler: cfg.Optimizer.Sampler, Selection: e.selection(), Preset: e.preset(), Trials: ss.Trials(), Searches: len(ss), Replications: cfg.Optimizer.Replications,
 		Validation: n, Seed: cfg.Optimizer.Seed, Risk: risk, Supply: e.Observation.Metrics[metrics.TotalSupply],
 		Command: "attune run --config " + filepath.ToSlash(filepath.Join(cfg.Out, id, "config.yaml")),
 		Version: version, FitTolerance: e.Fit.Tolerance,

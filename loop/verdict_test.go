@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -34,6 +35,8 @@ type fakeSpec struct {
 	risk        string  // risk; "" means {measure: mean, alpha: 0.1}
 	turnout     float64 // observed turnout_power; 0 means 0.3
 	seed        uint64  // optimizer.seed; 0 means 42
+	preset      string  // optimizer.preset; "" means balanced
+	sampler     string  // optimizer.sampler; "" means tpe
 }
 
 func orDefault(s, def string) string {
@@ -89,7 +92,8 @@ objectives: %s
 constraints: %s
 risk: %s
 optimizer:
-  sampler: tpe
+  sampler: %s
+  preset: %s
   trials: 24
   replications: 8
   validation: 16
@@ -104,7 +108,7 @@ sources:
 out: %q
 `, simtest.FakeName, orDefault(s.options, "{}"), orDefault(s.current, "{a: 0.5, b: 0.5, inert: 0.5, n: 5}"),
 		s.search, s.objectives, orDefault(s.constraints, "[]"), orDefault(s.risk, "{measure: mean, alpha: 0.1}"),
-		seed, metricsPath, filepath.Join(dir, "out"))
+		orDefault(s.sampler, "tpe"), orDefault(s.preset, "balanced"), seed, metricsPath, filepath.Join(dir, "out"))
 	cfgPath := filepath.Join(dir, "attune.yaml")
 	if err := os.WriteFile(cfgPath, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
@@ -229,7 +233,7 @@ func TestVerdictInertCannotMove(t *testing.T) {
 	}
 	rec, res := c.Recommendation, c.Search[0]
 	for _, tr := range res.Trials {
-		if tr.Eval != res.Trials[0].Eval {
+		if !reflect.DeepEqual(tr.Eval, res.Trials[0].Eval) {
 			t.Fatalf("trial %d (inert %v) scored %+v, the baseline %+v; inert should move nothing", tr.Number, tr.Params[simtest.FakeInert], tr.Eval, res.Trials[0].Eval)
 		}
 	}

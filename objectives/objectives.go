@@ -172,6 +172,14 @@ type Evaluation struct {
 	// share of the larger of the mean and the miss, so it lies in (0, 1]
 	// per broken constraint; 0 when every constraint holds.
 	Violation float64
+	// Objectives holds each objective on its own, in the order of
+	// Set.Objectives: oriented so that higher is better, divided by its
+	// scale, unweighted, and aggregated over the replications by the risk
+	// measure. These are the coordinates of the Pareto set.
+	Objectives []float64
+	// Constraints holds each constraint's term of Violation, in the order
+	// of Set.Constraints: 0 when it holds.
+	Constraints []float64
 }
 
 // Feasible reports whether every constraint holds on the means.
@@ -184,9 +192,19 @@ func (s *Set) Evaluate(reps []metrics.Values) Evaluation {
 		e.Scores[i] = s.Score(v)
 	}
 	e.Score = s.Aggregate(e.Scores)
-	for _, c := range s.Constraints {
+	e.Objectives = make([]float64, len(s.Objectives))
+	col := make([]float64, len(reps))
+	for k, o := range s.Objectives {
+		for i, v := range reps {
+			col[i] = float64(o.Better) * v[o.Name] / o.Scale
+		}
+		e.Objectives[k] = s.Aggregate(col)
+	}
+	e.Constraints = make([]float64, len(s.Constraints))
+	for k, c := range s.Constraints {
 		if viol := c.Violation(e.Means[c.Metric()]); viol > 0 {
-			e.Violation += viol / math.Max(math.Abs(e.Means[c.Metric()]), viol)
+			e.Constraints[k] = viol / math.Max(math.Abs(e.Means[c.Metric()]), viol)
+			e.Violation += e.Constraints[k]
 		}
 	}
 	return e

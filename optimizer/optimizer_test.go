@@ -1,14 +1,16 @@
-//go:debug randseednop=0
-
 package optimizer
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
+	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/c-bata/goptuna"
 )
 
 func ptr(x float64) *float64 { return &x }
@@ -144,7 +146,7 @@ func TestSearchErrorsAndCancel(t *testing.T) {
 	if !errors.Is(err, boom) {
 		t.Errorf("objective error not returned: %v", err)
 	}
-	if _, err := Search(context.Background(), braninSpace, nil, branin, Options{Trials: 5, Sampler: "cmaes"}); !errors.Is(err, ErrInvalid) {
+	if _, err := Search(context.Background(), braninSpace, nil, branin, Options{Trials: 5, Sampler: "no-such-sampler"}); !errors.Is(err, ErrInvalid) {
 		t.Errorf("unknown sampler: %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -249,3 +251,150 @@ func benchOverhead(b *testing.B, trials int) {
 
 func BenchmarkOverhead200(b *testing.B)  { benchOverhead(b, 200) }
 func BenchmarkOverhead1000(b *testing.B) { benchOverhead(b, 1000) }
+
+// A noisy objective's luckiest trial is not its best: the finalists'
+// re-evaluation decides the winner.
+func TestFinalistsPickBestByReevaluation(t *testing.T) {
+	space := Space{{Name: "x", Kind: Float, Low: 0, High: 1}}
+	truth := func(x float64) float64 { return -(x - 0.3) * (x - 0.3) }
+	// The search sees truth plus a deterministic "luck" that favours x near 0.9.
+	noisy := func(_ context.Context, p map[string]float64) (Evaluation, error) {
+		x := p["x"]
+		luck := 0.0
+		if x > 0.8 {
+			luck = 1
+		}
+		return Evaluation{Value: truth(x) + luck}, nil
+	}
+	clean := func(_ context.Context, p map[string]float64) (Evaluation, error) {
+		return Evaluation{Value: truth(p["x"])}, nil
+	}
+	plain, err := Search(context.Background(), space, map[string]float64{"x": 0.5}, noisy, Options{Sampler: "random", Trials: 40, Seed: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x := plain.Trials[plain.Best].Params["x"]; x <= 0.8 || plain.Finalists != nil {
+		t.Fatalf("without finalists the lucky x > 0.8 should win: %v (finalists %v)", x, plain.Finalists)
+	}
+	res, err := Search(context.Background(), space, map[string]float64{"x": 0.5}, noisy,
+		Options{Sampler: "random", Trials: 40, Seed: 4, Finalists: 40, Reevaluate: clean})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Finalists) < 10 {
+		t.Fatalf("%d finalists", len(res.Finalists))
+	}
+	best := res.Finalists[0]
+	for i, f := range res.Finalists {
+		if i > 0 && res.Trials[f.Trial].Eval.better(res.Trials[res.Finalists[i-1].Trial].Eval) {
+			t.Errorf("finalists not in order of their search evaluation at %d", i)
+		}
+		if f.Reevaluated.Value > best.Reevaluated.Value {
+			best = f
+		}
+	}
+	if res.Best != best.Trial {
+		t.Errorf("winner is trial %d, the best re-evaluated finalist is %d", res.Best, best.Trial)
+	}
+	if x := res.Trials[res.Best].Params["x"]; x > 0.8 {
+		t.Errorf("the lucky region won after re-evaluation: x = %v", x)
+	}
+	// With 3 finalists only the three luckiest are re-run.
+	few, _ := Search(context.Background(), space, map[string]float64{"x": 0.5}, noisy,
+		Options{Sampler: "random", Trials: 40, Seed: 4, Finalists: 3, Reevaluate: clean})
+	if len(few.Finalists) != 3 {
+		t.Errorf("%d finalists, want 3", len(few.Finalists))
+	}
+}
+
+// Every search holds exactly Trials evaluations, the baseline first,
+// whatever the batch, the warm start and whether the baseline lies in the
+// space.
+func TestSearchCountsTrialsExactly(t *testing.T) {
+	space := Space{{Name: "x", Kind: Float, Low: 0, High: 1}, {Name: "c", Kind: Categorical, Choices: []float64{2, 4, 8}}}
+	obj := func(_ context.Context, p map[string]float64) (Evaluation, error) {
+		return Evaluation{Value: -math.Abs(p["x"]-0.3) - p["c"]/10}, nil
+	}
+	for _, base := range []map[string]float64{{"x": 0.5, "c": 4}, {"x": 2, "c": 4}} {
+		for _, batch := range []int{1, 3, 8} {
+			warm := []map[string]float64{{"x": 0.1, "c": 2}, {"x": 0.1, "c": 2}, {"x": 0.5, "c": 4}, {"x": 5, "c": 2}}
+			res, err := Search(context.Background(), space, base, obj, Options{Sampler: "random", Trials: 11, Batch: batch, Seed: 1, Warm: warm})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Trials) != 11 {
+				t.Errorf("baseline %v, batch %d: %d trials, want 11", base, batch, len(res.Trials))
+			}
+			if !maps.Equal(res.Trials[0].Params, base) {
+				t.Errorf("trial 0 is %v, not the baseline %v", res.Trials[0].Params, base)
+			}
+			// The one warm set inside the space and unlike the baseline runs
+			// right after it, once.
+			if p := res.Trials[1].Params; p["x"] != 0.1 || p["c"] != 2 {
+				t.Errorf("trial 1 is %v, want the warm start x=0.1 c=2", p)
+			}
+			if p := res.Trials[2].Params; p["x"] == 0.1 && p["c"] == 2 {
+				t.Errorf("the warm start ran twice")
+			}
+			for i, tr := range res.Trials {
+				if tr.Number != i {
+					t.Errorf("trial %d numbered %d", i, tr.Number)
+				}
+			}
+		}
+	}
+}
+
+// A study in a storage resumes: finished trials are not run again, the
+// budget counts them, and with Resume a trial left running is run again.
+func TestSearchResumesAStoredStudy(t *testing.T) {
+	space := Space{{Name: "x", Kind: Float, Low: 0, High: 1}}
+	var calls []float64
+	obj := func(_ context.Context, p map[string]float64) (Evaluation, error) {
+		calls = append(calls, p["x"])
+		return Evaluation{Value: -math.Abs(p["x"] - 0.3)}, nil
+	}
+	store := goptuna.NewInMemoryStorage()
+	opt := Options{Sampler: "random", Trials: 6, Batch: 1, Workers: 1, Seed: 3, Storage: store, Study: "dao/search-1"}
+	first, err := Search(context.Background(), space, map[string]float64{"x": 0.5}, obj, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(calls) != 6 {
+		t.Fatalf("%d evaluations, want 6", len(calls))
+	}
+	// A process stopped while evaluating x = 0.77: its trial stays running.
+	sid, err := store.GetStudyIDFromName("dao/search-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := store.CreateNewTrial(sid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.SetTrialParam(id, "x", 0.77, goptuna.UniformDistribution{High: 1, Low: 0}); err != nil {
+		t.Fatal(err)
+	}
+	calls = nil
+	opt.Trials, opt.Resume = 10, true
+	res, err := Search(context.Background(), space, map[string]float64{"x": 0.5}, obj, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Trials) != 10 || len(calls) != 4 {
+		t.Fatalf("%d trials after %d new evaluations; want 10 after 4", len(res.Trials), len(calls))
+	}
+	if calls[0] != 0.77 {
+		t.Errorf("the trial left running was not run first again: %v", calls)
+	}
+	for i := range first.Trials {
+		if !reflect.DeepEqual(first.Trials[i], res.Trials[i]) {
+			t.Errorf("trial %d changed on resume: %+v -> %+v", i, first.Trials[i], res.Trials[i])
+		}
+	}
+	// Another space under the same name is refused.
+	other := Space{{Name: "y", Kind: Float, Low: 0, High: 1}}
+	if _, err := Search(context.Background(), other, nil, obj, opt); !errors.Is(err, ErrInvalid) {
+		t.Errorf("a different space resumed the study: %v", err)
+	}
+}

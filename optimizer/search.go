@@ -2,42 +2,24 @@ package optimizer
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
-	"math/rand"
 	"runtime"
+	"slices"
+	"sort"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/c-bata/goptuna"
-	"github.com/c-bata/goptuna/tpe"
+
+	"github.com/attune-dao/attune/optimizer/sampling"
+	// The samplers attune ships, registered by name.
+	_ "github.com/attune-dao/attune/optimizer/sampling/install"
 )
-
-// globalRand serialises use of math/rand's global source. goptuna v0.9.0's
-// TPE and random samplers draw from it (internal/random.ArgMaxMultinomial,
-// categorical sampling) besides their seeded generators, so Search reseeds
-// it before every batch of suggestions. That requires GODEBUG
-// randseednop=0, which cmd/attune and the tests set with //go:debug.
-var globalRand sync.Mutex
-
-// ErrUnseedable is returned when math/rand's global source ignores Seed
-// (Go 1.24+ without GODEBUG=randseednop=0): the search would not be
-// reproducible.
-var ErrUnseedable = errors.New("math/rand global source cannot be seeded; build with //go:debug randseednop=0 or set GODEBUG=randseednop=0 (goptuna draws from it, and reproducible searches need it seeded)")
-
-// seedGlobal seeds math/rand's global source and checks that it took.
-func seedGlobal(seed int64) error {
-	rand.Seed(seed) //lint:ignore SA1019 goptuna reads the global source, which only Seed can fix
-	a := rand.Int63()
-	rand.Seed(seed) //lint:ignore SA1019 as above
-	if rand.Int63() != a {
-		return ErrUnseedable
-	}
-	rand.Seed(seed) //lint:ignore SA1019 as above
-	return nil
-}
 
 // Evaluation is what the objective says of one parameter set. Higher Value
 // is better.
@@ -45,6 +27,37 @@ type Evaluation struct {
 	Value float64
 	// Violation is 0 when every constraint holds, else how badly they fail.
 	Violation float64
+	// Objectives are the objectives' separate values, higher better, for
+	// the Pareto set and presets; optional.
+	Objectives []float64
+	// Constraints are the constraints' separate values, each feasible when
+	// <= 0; optional. Samplers model them to steer clear of infeasible
+	// regions. Without them a sampler sees Violation as one constraint.
+	Constraints []float64
+}
+
+// constraintValues are the values a sampler sees for the constraints: each
+// constraint's, or the violation as one; nil when there are none to see.
+func (e Evaluation) constraintValues() []float64 {
+	if len(e.Constraints) > 0 {
+		out := make([]float64, len(e.Constraints))
+		for i, c := range e.Constraints {
+			out[i] = finiteOr(c, 1e300)
+		}
+		return out
+	}
+	if e.Violation != 0 {
+		return []float64{finiteOr(e.Violation, 1e300)}
+	}
+	return nil
+}
+
+// finiteOr replaces NaN and infinities, which JSON cannot carry.
+func finiteOr(v, or float64) float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return or
+	}
+	return v
 }
 
 // Feasible reports whether the evaluation satisfies every constraint.
@@ -105,7 +118,8 @@ func (p Progress) ETA() time.Duration {
 
 // Options configure a search.
 type Options struct {
-	// Sampler is "tpe" (default) or "random".
+	// Sampler names a registered sampler (sampling.Names); empty means
+	// DefaultSampler.
 	Sampler string
 	// Trials is the total number of evaluations, the baseline included.
 	Trials int
@@ -117,14 +131,48 @@ type Options struct {
 	Seed    uint64
 	// Progress, when set, is called after each batch.
 	Progress func(Progress)
+	// Finalists, with Reevaluate, re-evaluates the best Finalists trials
+	// (distinct parameter sets, by their search evaluation) once the
+	// search is done, and makes the best of them by the re-evaluation the
+	// winner: with a noisy objective the best search evaluation is partly
+	// luck, and a second, larger estimate corrects for it.
+	Finalists int
+	// Reevaluate is the finalists' objective: typically more replications
+	// on seeds the search did not use.
+	Reevaluate Objective
+	// Storage keeps the study (goptuna's Storage interface; attune's
+	// optimizer/storage holds it in SQLite or PostgreSQL). nil keeps it in
+	// memory for this call only.
+	Storage goptuna.Storage
+	// Study names the study in Storage; empty means "attune".
+	Study string
+	// Resume, for a study that exists, runs again the trials it holds as
+	// running: they belong to a process that stopped. Set it only when no
+	// other process works on the study.
+	Resume bool
+	// Warm are parameter sets evaluated right after the baseline, before
+	// the sampler proposes any: the best trials of an earlier cycle, say.
+	// Sets outside the space, or equal to the baseline, are skipped.
+	Warm []map[string]float64
 }
 
 // Result is a finished search.
 type Result struct {
 	// Trials holds every evaluation in order; Trials[0] is the baseline.
 	Trials []Trial
-	// Best indexes the best trial: feasible first, then highest value.
+	// Best indexes the winner: without finalists the best trial, feasible
+	// first, then highest value; with them, the best finalist by its
+	// re-evaluation.
 	Best int
+	// Finalists are the trials re-evaluated after the search, best search
+	// evaluation first, with their re-evaluations.
+	Finalists []Finalist
+}
+
+// Finalist is a trial re-evaluated after the search.
+type Finalist struct {
+	Trial       int
+	Reevaluated Evaluation
 }
 
 // Search evaluates the baseline (the parameters in force, which may lie
@@ -132,6 +180,12 @@ type Result struct {
 // sampler over space, and returns them all with the best. Parameters of
 // baseline not in space are passed to the objective unchanged. The search
 // is deterministic for a seed and a batch size.
+//
+// With Options.Storage the study persists: a study of the same name that
+// exists is resumed (its finished trials count towards Trials and are not
+// run again; with Options.Resume, trials left running by a process that
+// stopped are run again), and several processes may work on one study at
+// once, each evaluating the trials it proposes until the study has Trials.
 func Search(ctx context.Context, space Space, baseline map[string]float64, obj Objective, opt Options) (*Result, error) {
 	if opt.Trials < 1 {
 		return nil, fmt.Errorf("optimizer: trials = %d; want at least 1: %w", opt.Trials, ErrInvalid)
@@ -141,100 +195,199 @@ func Search(ctx context.Context, space Space, baseline map[string]float64, obj O
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	var sampler goptuna.Sampler
-	switch opt.Sampler {
-	case "", "tpe":
-		sampler = tpe.NewSampler(tpe.SamplerOptionSeed(int64(opt.Seed)))
-	case "random":
-		sampler = goptuna.NewRandomSampler(goptuna.RandomSamplerOptionSeed(int64(opt.Seed)))
-	default:
-		return nil, fmt.Errorf("optimizer: unknown sampler %q; want tpe or random: %w", opt.Sampler, ErrInvalid)
+	name := opt.Sampler
+	if name == "" {
+		name = DefaultSampler
 	}
-	study, err := goptuna.CreateStudy("attune",
-		goptuna.StudyOptionDirection(goptuna.StudyDirectionMaximize),
-		goptuna.StudyOptionSampler(sampler),
-		goptuna.StudyOptionLogger(nil))
+	sampler, err := sampling.New(name, sampling.Config{Seed: opt.Seed, Budget: opt.Trials, Batch: batch})
 	if err != nil {
-		return nil, fmt.Errorf("optimizer: create study: %w", err)
+		return nil, fmt.Errorf("optimizer: %w: %w", err, ErrInvalid)
 	}
-	start := time.Now()
-	res := &Result{}
-	eval := func(ps []map[string]float64) ([]Evaluation, error) {
-		out := make([]Evaluation, len(ps))
-		errs := make([]error, len(ps))
-		var wg sync.WaitGroup
-		sem := make(chan struct{}, workers)
-		for i, p := range ps {
-			wg.Add(1)
-			sem <- struct{}{}
-			go func() {
-				defer wg.Done()
-				defer func() { <-sem }()
-				out[i], errs[i] = obj(ctx, merge(baseline, p))
-			}()
-		}
-		wg.Wait()
-		return out, errors.Join(errs...)
-	}
-	record := func(p map[string]float64, e Evaluation) {
-		res.Trials = append(res.Trials, Trial{Number: len(res.Trials), Params: merge(baseline, p), Eval: e})
-		if e.better(res.Trials[res.Best].Eval) {
-			res.Best = len(res.Trials) - 1
-		}
-	}
-	report := func() {
-		if opt.Progress != nil {
-			opt.Progress(Progress{Done: len(res.Trials), Total: opt.Trials, Best: res.Trials[res.Best], Elapsed: time.Since(start)})
-		}
-	}
-
-	// Trial 0: the baseline, told to the sampler when it lies in the space.
-	base, err := eval([]map[string]float64{{}})
+	st, err := openStudy(space, sampler, opt)
 	if err != nil {
-		return nil, fmt.Errorf("optimizer: baseline: %w", err)
-	}
-	record(nil, base[0])
-	if err := tellBaseline(study, space, baseline, base[0]); err != nil {
 		return nil, err
 	}
-	report()
-
-	for len(res.Trials) < opt.Trials {
-		if err := ctx.Err(); err != nil {
-			return res, fmt.Errorf("optimizer: stopped after %d of %d trials: %w", len(res.Trials), opt.Trials, err)
+	start := time.Now()
+	eval := func(ps []map[string]float64) ([]Evaluation, error) { return evalAll(ctx, obj, baseline, ps, workers) }
+	progress := func() error {
+		if opt.Progress == nil {
+			return nil
 		}
-		n := min(batch, opt.Trials-len(res.Trials))
-		ids := make([]int, n)
-		ps := make([]map[string]float64, n)
-		globalRand.Lock()
-		err := seedGlobal(int64(opt.Seed) ^ int64(len(res.Trials))*0x5851f42d4c957f2d)
-		for i := 0; i < n && err == nil; i++ {
-			ids[i], ps[i], err = ask(study, space)
+		res, err := st.result(space, baseline)
+		if errors.Is(err, errNoTrials) {
+			return nil // nothing evaluated yet
 		}
-		globalRand.Unlock()
 		if err != nil {
+			return err
+		}
+		opt.Progress(Progress{Done: len(res.Trials), Total: opt.Trials, Best: res.Trials[res.Best], Elapsed: time.Since(start)})
+		return nil
+	}
+
+	if !st.resumed {
+		// Trial 0 is the baseline. When every searched value in force
+		// lies in the space it is enqueued, so it runs through the study
+		// like any other trial and the sampler learns from it; otherwise
+		// it is evaluated beside the study and kept in its attributes.
+		if internal, ok := baselineInternal(space, baseline); ok {
+			if err := st.study.EnqueueTrial(internal); err != nil {
+				return nil, fmt.Errorf("optimizer: enqueue baseline: %w", err)
+			}
+		} else {
+			base, err := eval([]map[string]float64{{}})
+			if err != nil {
+				return nil, fmt.Errorf("optimizer: baseline: %w", err)
+			}
+			if err := st.setBaseline(base[0]); err != nil {
+				return nil, err
+			}
+		}
+		if err := st.warm(space, baseline, opt.Warm); err != nil {
+			return nil, err
+		}
+	} else if opt.Resume {
+		if err := st.rerunRunning(space); err != nil {
+			return nil, err
+		}
+	}
+	if err := progress(); err != nil {
+		return nil, err
+	}
+
+	// The storage counts the trials, since other processes may add theirs.
+	done, err := st.counted()
+	if err != nil {
+		return nil, err
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			return st.partial(space, baseline, fmt.Errorf("optimizer: stopped after %d of %d trials: %w", done, opt.Trials, err))
+		}
+		if done, err = st.counted(); err != nil {
+			return nil, err
+		}
+		if done >= opt.Trials {
+			break
+		}
+		n := min(batch, opt.Trials-done)
+		pending := make([]*asked, 0, n)
+		var askErr error
+		for range n {
+			a, err := ask(st.study, space)
+			if err != nil {
+				askErr = err
+				break
+			}
+			pending = append(pending, a)
+		}
+		ps := make([]map[string]float64, len(pending))
+		for i, a := range pending {
+			ps[i] = a.params
+		}
+		var evs []Evaluation
+		var evalErr error
+		if askErr == nil {
+			evs, evalErr = eval(ps)
+		}
+		for i, a := range pending {
+			var e Evaluation
+			if evs != nil {
+				e = evs[i]
+			}
+			a.finish(e, askErr != nil || evalErr != nil)
+		}
+		if askErr != nil {
+			return st.partial(space, baseline, askErr)
+		}
+		if evalErr != nil {
+			if ctx.Err() != nil {
+				return st.partial(space, baseline, fmt.Errorf("optimizer: stopped after %d of %d trials: %w", done, opt.Trials, ctx.Err()))
+			}
+			return st.partial(space, baseline, fmt.Errorf("optimizer: trials %d to %d: %w", done, done+n-1, evalErr))
+		}
+		for _, a := range pending {
+			if a.err != nil {
+				return st.partial(space, baseline, fmt.Errorf("optimizer: record trial: %w", a.err))
+			}
+		}
+		if err := progress(); err != nil {
+			return nil, err
+		}
+	}
+	res, err := st.result(space, baseline)
+	if err != nil {
+		return nil, err
+	}
+	if opt.Finalists > 0 && opt.Reevaluate != nil {
+		if err := finals(ctx, res, baseline, opt, workers); err != nil {
 			return res, err
 		}
-		evs, err := eval(ps)
-		if err != nil {
-			for _, id := range ids {
-				_ = study.Storage.SetTrialState(id, goptuna.TrialStateFail)
-			}
-			if ctx.Err() != nil {
-				return res, fmt.Errorf("optimizer: stopped after %d of %d trials: %w", len(res.Trials), opt.Trials, ctx.Err())
-			}
-			return res, fmt.Errorf("optimizer: trials %d to %d: %w", len(res.Trials), len(res.Trials)+n-1, err)
-		}
-		for i := range n {
-			if err := tell(study, ids[i], evs[i]); err != nil {
-				return res, err
-			}
-			record(ps[i], evs[i])
-		}
-		report()
 	}
 	return res, nil
 }
+
+// finals re-evaluates the best distinct trials and makes the best of them
+// by the re-evaluation the winner.
+func finals(ctx context.Context, res *Result, baseline map[string]float64, opt Options, workers int) error {
+	order := make([]int, len(res.Trials))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool {
+		return res.Trials[order[a]].Eval.better(res.Trials[order[b]].Eval)
+	})
+	var picked []int
+	var ps []map[string]float64
+	for _, i := range order {
+		if len(picked) == opt.Finalists {
+			break
+		}
+		t := res.Trials[i]
+		if math.IsNaN(t.Eval.Value) || slices.ContainsFunc(picked, func(j int) bool { return maps.Equal(res.Trials[j].Params, t.Params) }) {
+			continue
+		}
+		picked = append(picked, i)
+		ps = append(ps, t.Params)
+	}
+	evs, err := evalAll(ctx, opt.Reevaluate, baseline, ps, workers)
+	if err != nil {
+		return fmt.Errorf("optimizer: re-evaluate finalists: %w", err)
+	}
+	best := -1
+	for k, i := range picked {
+		res.Finalists = append(res.Finalists, Finalist{Trial: i, Reevaluated: evs[k]})
+		if best < 0 || evs[k].better(evs[best]) {
+			best = k
+		}
+	}
+	if best >= 0 {
+		res.Best = picked[best]
+	}
+	return nil
+}
+
+// evalAll evaluates parameter sets (laid over baseline) in parallel and
+// returns the evaluations in order.
+func evalAll(ctx context.Context, obj Objective, baseline map[string]float64, ps []map[string]float64, workers int) ([]Evaluation, error) {
+	out := make([]Evaluation, len(ps))
+	errs := make([]error, len(ps))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, max(workers, 1))
+	for i, p := range ps {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			out[i], errs[i] = obj(ctx, merge(baseline, p))
+		}()
+	}
+	wg.Wait()
+	return out, errors.Join(errs...)
+}
+
+// DefaultSampler is the sampler a search uses when Options.Sampler is empty.
+const DefaultSampler = "tpe"
 
 // merge returns base with the values of p laid over it.
 func merge(base, p map[string]float64) map[string]float64 {
@@ -248,16 +401,106 @@ func merge(base, p map[string]float64) map[string]float64 {
 	return out
 }
 
-// ask creates a trial and samples every parameter of space for it.
-func ask(study *goptuna.Study, space Space) (int, map[string]float64, error) {
-	id, err := study.Storage.CreateNewTrial(study.ID)
-	if err != nil {
-		return 0, nil, fmt.Errorf("optimizer: new trial: %w", err)
+// asked is a trial running inside goptuna's Study.Optimize: its objective
+// has suggested every parameter and waits for the evaluation.
+type asked struct {
+	params map[string]float64
+	result chan askResult
+	done   chan struct{}
+	err    error // set when done closes: goptuna's own error recording the trial
+}
+
+type askResult struct {
+	eval Evaluation
+	fail bool
+}
+
+// ask starts one trial through goptuna's own path (Study.Optimize: a
+// waiting trial popped or a new one created, the relative sampler called,
+// each parameter suggested) and returns once its parameters are known. The
+// trial stays running, so later asks of the same batch see it, until
+// finish tells its result.
+func ask(study *goptuna.Study, space Space) (*asked, error) {
+	a := &asked{result: make(chan askResult, 1), done: make(chan struct{})}
+	got := make(chan error, 1)
+	go func() {
+		defer close(a.done)
+		suggested := false
+		err := study.Optimize(func(t goptuna.Trial) (float64, error) {
+			p, err := suggest(&t, space)
+			if err != nil {
+				got <- err
+				return 0, err
+			}
+			a.params = p
+			suggested = true
+			got <- nil
+			r := <-a.result
+			if r.fail {
+				return 0, errTrialFailed
+			}
+			if err := t.SetSystemAttr(evalAttr, encodeEval(r.eval)); err != nil {
+				return 0, err
+			}
+			v := r.eval.penalised()
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return 0, errTrialFailed
+			}
+			if cs := r.eval.constraintValues(); cs != nil {
+				b, _ := json.Marshal(cs)
+				if err := t.SetSystemAttr(sampling.ConstraintsAttr, string(b)); err != nil {
+					return 0, err
+				}
+			}
+			return v, nil
+		}, 1)
+		if !suggested {
+			if err != nil {
+				select {
+				case got <- err:
+				default:
+				}
+			}
+			return
+		}
+		if err != nil && !errors.Is(err, errTrialFailed) {
+			a.err = err
+		}
+	}()
+	select {
+	case err := <-got:
+		if err != nil {
+			<-a.done
+			return nil, fmt.Errorf("optimizer: propose a trial: %w", err)
+		}
+	case <-a.done:
+		select {
+		case err := <-got:
+			if err != nil {
+				return nil, fmt.Errorf("optimizer: propose a trial: %w", err)
+			}
+		default:
+		}
+		return nil, fmt.Errorf("optimizer: propose a trial: goptuna ran no objective")
 	}
-	t := goptuna.Trial{Study: study, ID: id}
+	return a, nil
+}
+
+// finish tells the trial its evaluation (or its failure) and waits until
+// goptuna has recorded it.
+func (a *asked) finish(e Evaluation, fail bool) {
+	a.result <- askResult{eval: e, fail: fail}
+	<-a.done
+}
+
+var errTrialFailed = errors.New("trial failed")
+
+// suggest asks goptuna for every parameter of space.
+func suggest(t *goptuna.Trial, space Space) (map[string]float64, error) {
 	p := make(map[string]float64, len(space))
 	for _, sp := range space {
 		var v float64
+		var err error
 		switch sp.Kind {
 		case Float:
 			v, err = t.SuggestFloat(sp.Name, sp.Low, sp.High)
@@ -277,64 +520,51 @@ func ask(study *goptuna.Study, space Space) (int, map[string]float64, error) {
 			err = fmt.Errorf("unknown kind %q: %w", sp.Kind, ErrInvalid)
 		}
 		if err != nil {
-			return 0, nil, fmt.Errorf("optimizer: suggest %s: %w", sp.Name, err)
+			return nil, fmt.Errorf("suggest %s: %w", sp.Name, err)
 		}
 		p[sp.Name] = v
 	}
-	return id, p, nil
+	return p, nil
 }
 
-func tell(study *goptuna.Study, id int, e Evaluation) error {
-	v := e.penalised()
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return study.Storage.SetTrialState(id, goptuna.TrialStateFail)
-	}
-	if err := study.Storage.SetTrialValue(id, v); err != nil {
-		return fmt.Errorf("optimizer: record trial: %w", err)
-	}
-	if err := study.Storage.SetTrialState(id, goptuna.TrialStateComplete); err != nil {
-		return fmt.Errorf("optimizer: record trial: %w", err)
-	}
-	return nil
-}
-
-// tellBaseline records the baseline as a completed trial when every
-// searched parameter's value in force lies in the space, so the sampler
-// learns from it.
-func tellBaseline(study *goptuna.Study, space Space, baseline map[string]float64, e Evaluation) error {
+// distributions is space as goptuna's search space, with the distributions
+// the Suggest calls of suggest use.
+func distributions(space Space) map[string]any {
+	out := make(map[string]any, len(space))
 	for _, sp := range space {
-		if v, ok := baseline[sp.Name]; !ok || !sp.Contains(v) {
-			return nil
-		}
-	}
-	id, err := study.Storage.CreateNewTrial(study.ID)
-	if err != nil {
-		return fmt.Errorf("optimizer: baseline trial: %w", err)
-	}
-	for _, sp := range space {
-		v := baseline[sp.Name]
-		var dist any
-		internal := v
 		switch sp.Kind {
 		case Float:
-			dist = goptuna.UniformDistribution{Low: sp.Low, High: sp.High}
+			out[sp.Name] = goptuna.UniformDistribution{High: sp.High, Low: sp.Low}
 		case Log:
-			dist = goptuna.LogUniformDistribution{Low: sp.Low, High: sp.High}
+			out[sp.Name] = goptuna.LogUniformDistribution{High: sp.High, Low: sp.Low}
 		case Int:
-			dist = goptuna.IntUniformDistribution{Low: int(sp.Low), High: int(sp.High)}
+			out[sp.Name] = goptuna.IntUniformDistribution{High: int(sp.High), Low: int(sp.Low)}
 		case Categorical:
-			dist = goptuna.CategoricalDistribution{Choices: choiceStrings(sp.Choices)}
+			out[sp.Name] = goptuna.CategoricalDistribution{Choices: choiceStrings(sp.Choices)}
+		}
+	}
+	return out
+}
+
+// baselineInternal is the baseline in goptuna's internal representation,
+// when every searched parameter's value in force lies in the space.
+func baselineInternal(space Space, baseline map[string]float64) (map[string]float64, bool) {
+	out := make(map[string]float64, len(space))
+	for _, sp := range space {
+		v, ok := baseline[sp.Name]
+		if !ok || !sp.Contains(v) {
+			return nil, false
+		}
+		if sp.Kind == Categorical {
 			for i, c := range sp.Choices {
 				if c == v {
-					internal = float64(i)
+					v = float64(i)
 				}
 			}
 		}
-		if err := study.Storage.SetTrialParam(id, sp.Name, internal, dist); err != nil {
-			return fmt.Errorf("optimizer: baseline %s: %w", sp.Name, err)
-		}
+		out[sp.Name] = v
 	}
-	return tell(study, id, e)
+	return out, true
 }
 
 func choiceStrings(cs []float64) []string {

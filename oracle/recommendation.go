@@ -203,6 +203,16 @@ type Assumption struct {
 	Description string  `json:"description"`
 }
 
+// Importance is one searched parameter's share of the variation in the
+// search's score: its permutation importance on a random forest fitted to
+// the trials, with the 5th-95th percentile range over the forest's trees.
+type Importance struct {
+	Param string  `json:"param"`
+	Share float64 `json:"share"`
+	Lo    float64 `json:"lo"`
+	Hi    float64 `json:"hi"`
+}
+
 // Method records how the recommendation was produced, enough to reproduce it.
 type Method struct {
 	Model       string    `json:"model"`
@@ -211,6 +221,11 @@ type Method struct {
 	WindowEnd   time.Time `json:"window_end"`
 	Sampler     string    `json:"sampler"`
 	Trials      int       `json:"trials"`
+	// Selection says how each search's winner was chosen among its trials.
+	Selection string `json:"selection,omitempty"`
+	// Preset is the rule that chose among trials when objectives pulled
+	// apart: conservative, balanced or aggressive.
+	Preset string `json:"preset,omitempty"`
 	// Searches is how many independent searches shared the trials.
 	Searches     int `json:"searches,omitempty"`
 	Replications int `json:"replications"`
@@ -285,6 +300,9 @@ type Recommendation struct {
 	Sensitivity []Sensitivity `json:"sensitivity,omitempty"`
 	// MostSensitive names the assumption the verdict rests on most.
 	MostSensitive string `json:"most_sensitive,omitempty"`
+	// Importance says how much each searched parameter moved the search's
+	// score, most first.
+	Importance []Importance `json:"importance,omitempty"`
 	// TrackRecord is the model's backtest on this DAO's history, when one
 	// was run.
 	TrackRecord *TrackRecord `json:"track_record,omitempty"`

@@ -592,6 +592,9 @@ func (d *draft) method() {
 	d.printf("- Data source: %s\n", orUnknown(m.DataSource))
 	d.printf("- Calibration window: %s\n", d.window())
 	d.printf("- Sampler: %s\n", orUnknown(m.Sampler))
+	if m.Selection != "" {
+		d.printf("- Winner of each search: %s\n", m.Selection)
+	}
 	d.printf("- Trials: %d\n", m.Trials)
 	d.printf("- Replications per trial: %d\n", m.Replications)
 	d.printf("- Validation replications: %d (fresh seeds)\n", m.Validation)
@@ -660,6 +663,7 @@ func (d *draft) method() {
 		d.printf("Tolerance: ±%s; %d of %d targets are outside it: %s.\n", tolerance(m.FitTolerance),
 			len(outside), targets, joinAnd(outside))
 	}
+	d.importance()
 	d.trackRecord()
 	if len(m.AtBound) > 0 {
 		names := make([]string, len(m.AtBound))
@@ -667,6 +671,27 @@ func (d *draft) method() {
 			names[i] = code(n)
 		}
 		d.printf("\nFitted at an end of its allowed range, so forced rather than found: %s.\n", joinAnd(names))
+	}
+}
+
+// importance lists how much each searched parameter moved the score.
+func (d *draft) importance() {
+	imp := d.rec.Importance
+	if len(imp) == 0 {
+		return
+	}
+	d.printf("\n### Which parameters mattered\n\n")
+	total := 0.0
+	for _, i := range imp {
+		total += i.Share
+	}
+	if total == 0 {
+		d.printf("The search's combined score did not vary with any searched parameter over its trials.\n")
+		return
+	}
+	d.printf("Share of the variation in the search's combined score that each searched parameter explains (permutation importance on a random forest fitted to the trials; the range is the 5th to 95th percentile over its trees). A parameter that explains little could be left alone whatever its recommended value.\n\n")
+	for _, i := range imp {
+		d.printf("- %s: %.0f%% (%.0f%% to %.0f%%)\n", code(i.Param), i.Share*100, i.Lo*100, i.Hi*100)
 	}
 }
 

@@ -105,6 +105,7 @@ func (a *app) prepare(cmd *cobra.Command, trials int, extra map[string]any) (*co
 
 func (a *app) optimizeCmd() *cobra.Command {
 	var trials int
+	var pareto bool
 	cmd := &cobra.Command{
 		Use:   "optimize",
 		Short: "Search the parameters and print the recommendation; nothing is written",
@@ -124,6 +125,9 @@ func (a *app) optimizeCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if pareto {
+				return a.printPareto(env, res)
+			}
 			rec, err := env.Recommend(cmd.Context(), loop.CycleID(cfg, env.Observation, buildVersion()), res, buildVersion())
 			if err != nil {
 				return err
@@ -136,6 +140,7 @@ func (a *app) optimizeCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().IntVar(&trials, "trials", 0, "number of trials (overrides optimizer.trials)")
+	cmd.Flags().BoolVar(&pareto, "pareto", false, "print the Pareto set (the trials no other beats on every objective) instead of a recommendation")
 	return cmd
 }
 

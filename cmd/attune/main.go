@@ -1,5 +1,3 @@
-//go:debug randseednop=0
-
 // Command attune keeps a DAO's governance parameters tuned: it reads
 // governance metrics, calibrates a simulator of the DAO's mechanism to them,
 // searches the parameters against that simulator, and drafts a proposal for
@@ -136,7 +134,7 @@ described in configs/examples/metrics.json.`,
 	pf.Uint64Var(&a.seed, "seed", 0, "random seed (overrides optimizer.seed)")
 	pf.StringVar(&a.logFormat, "log-format", "text", "log format when stderr is not a terminal: text or json")
 	root.AddCommand(a.runCmd(), a.simulateCmd(), a.optimizeCmd(), a.calibrateCmd(), a.configCmd(), a.versionCmd())
-	root.AddCommand(a.backtestCmd())
+	root.AddCommand(a.backtestCmd(), a.benchCmd())
 	return root
 }
 
