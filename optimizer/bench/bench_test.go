@@ -123,3 +123,15 @@ func TestCompareVerdicts(t *testing.T) {
 		}
 	}
 }
+
+func TestQuantileMatchesNumpy(t *testing.T) {
+	xs := []float64{1, 2, 3, 4, 10}
+	// numpy.quantile(xs, [0.25, 0.5, 0.75]) = [2, 3, 4]; of [1, 2, 3, 4]: 1.75, 2.5, 3.25.
+	if quantile(xs, 0.25) != 2 || quantile(xs, 0.5) != 3 || quantile(xs, 0.75) != 4 {
+		t.Errorf("odd count: %v %v %v", quantile(xs, 0.25), quantile(xs, 0.5), quantile(xs, 0.75))
+	}
+	ys := xs[:4]
+	if quantile(ys, 0.25) != 1.75 || quantile(ys, 0.5) != 2.5 || quantile(ys, 0.75) != 3.25 {
+		t.Errorf("even count: %v %v %v", quantile(ys, 0.25), quantile(ys, 0.5), quantile(ys, 0.75))
+	}
+}

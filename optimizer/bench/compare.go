@@ -9,7 +9,6 @@ import (
 	"slices"
 	"sort"
 
-	"gonum.org/v1/gonum/stat"
 	"gonum.org/v1/gonum/stat/distuv"
 )
 
@@ -73,11 +72,26 @@ func Summarise(rows []Row) map[[3]string]*Summary {
 	for _, s := range out {
 		sort.Float64s(s.gaps)
 		s.N = len(s.gaps)
-		s.Median = stat.Quantile(0.5, stat.LinInterp, s.gaps, nil)
-		s.P25 = stat.Quantile(0.25, stat.LinInterp, s.gaps, nil)
-		s.P75 = stat.Quantile(0.75, stat.LinInterp, s.gaps, nil)
+		s.Median = quantile(s.gaps, 0.5)
+		s.P25 = quantile(s.gaps, 0.25)
+		s.P75 = quantile(s.gaps, 0.75)
 	}
 	return out
+}
+
+// quantile is the p-quantile of sorted xs as numpy computes it by default:
+// linear interpolation at position (n-1)p, so that the median of an even
+// count is the mean of the middle two, as in the Optuna summary.
+func quantile(xs []float64, p float64) float64 {
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	h := float64(len(xs)-1) * p
+	i := int(math.Floor(h))
+	if i+1 >= len(xs) {
+		return xs[len(xs)-1]
+	}
+	return xs[i] + (h-float64(i))*(xs[i+1]-xs[i])
 }
 
 // MannWhitney is the two-sided Mann-Whitney U test of a against b, by the
