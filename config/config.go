@@ -158,7 +158,11 @@ type Optimizer struct {
 	Seed  uint64 `yaml:"seed" json:"seed" mapstructure:"seed"`
 	// Confidence is the level of every interval reported, e.g. 0.9.
 	Confidence float64 `yaml:"confidence" json:"confidence" mapstructure:"confidence"`
-	// Storage is where studies persist: "memory" (default) for now.
+	// Storage is where studies persist: "memory" (default: the study lives
+	// as long as the command), "sqlite:PATH" (or a PATH ending .db) or a
+	// "postgres://" URL. A stored study resumes when its cycle runs again
+	// and warm-starts the next cycle; with PostgreSQL, attune worker
+	// processes on other machines can share it.
 	Storage string `yaml:"storage" json:"storage" mapstructure:"storage"`
 }
 

@@ -229,10 +229,8 @@ func (k *checker) optimizer() {
 	if !(o.Confidence > 0 && o.Confidence < 1) {
 		k.add("optimizer.confidence", "%v; want a level strictly between 0 and 1, e.g. 0.9", o.Confidence)
 	}
-	switch o.Storage {
-	case "", "memory":
-	default:
-		k.add("optimizer.storage", "%q is not supported; use memory", o.Storage)
+	if !StorageOK(o.Storage) {
+		k.add("optimizer.storage", "%q is not a study storage; use memory, sqlite:PATH (or a PATH ending .db, .sqlite or .sqlite3) or a postgres:// URL", o.Storage)
 	}
 }
 
@@ -263,4 +261,24 @@ func (k *checker) sources() {
 			k.add(key+".window_days", "is %d; give the days of history to read, or 0 for 365", s.WindowDays)
 		}
 	}
+}
+
+// StorageOK reports whether s names a study storage attune can open:
+// memory, a SQLite file or a PostgreSQL URL. The storage package parses it
+// fully when it opens it.
+func StorageOK(s string) bool {
+	switch {
+	case s == "" || s == "memory":
+		return true
+	case strings.HasPrefix(s, "sqlite:"):
+		return len(s) > len("sqlite:")
+	case strings.HasPrefix(s, "postgres://"), strings.HasPrefix(s, "postgresql://"):
+		return true
+	}
+	for _, ext := range []string{".db", ".sqlite", ".sqlite3"} {
+		if strings.HasSuffix(s, ext) && len(s) > len(ext) {
+			return true
+		}
+	}
+	return false
 }

@@ -236,6 +236,14 @@ func (e *Env) Optimize(ctx context.Context, opt Options) (Searches, error) {
 	o := e.Config.Optimizer
 	n := max(o.Searches, 1)
 	e.Logger.Info("search started", "sampler", o.Sampler, "searches", n, "trials", o.Trials, "replications", o.Replications, "params", len(e.Space))
+	st, err := e.openStorage(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if st != nil {
+		defer st.Close()
+	}
+	cycle := CycleID(e.Config, e.Observation, opt.Version)
 	var out Searches
 	done := 0
 	for i := range n {
@@ -252,11 +260,21 @@ func (e *Env) Optimize(ctx context.Context, opt Options) (Searches, error) {
 				opt.Progress(p)
 			}
 		}
-		res, err := optimizer.Search(ctx, e.Space, e.Current, e.Objective(), optimizer.Options{
+		so := optimizer.Options{
 			Sampler: o.Sampler, Trials: trials, Batch: o.Batch, Workers: opt.Workers,
 			Seed: e.searchSeed(i), Progress: progress,
 			Finalists: e.finalists(), Reevaluate: e.replicated(2*o.Replications, o.Seed^finalistSalt),
-		})
+		}
+		if st != nil {
+			// A stored study of this cycle resumes (a run that stopped
+			// loses nothing it finished); a new one starts from the best
+			// trials of the previous cycle.
+			so.Storage, so.Study, so.Resume = st, e.StudyName(cycle, i), true
+			if so.Warm, err = e.warmStart(st, cycle, i); err != nil {
+				return out, err
+			}
+		}
+		res, err := optimizer.Search(ctx, e.Space, e.Current, e.Objective(), so)
 		if err != nil {
 			return out, fmt.Errorf("search %d of %d: %w", i+1, n, err)
 		}
@@ -449,6 +467,7 @@ func (e *Env) Recommend(ctx context.Context, id string, ss Searches, version str
 	rec.Method = oracle.Method{
 		Model: e.Model.Name(), DataSource: e.Observation.Source,
 		WindowStart: e.Observation.Window.Start, WindowEnd: e.Observation.Window.End,
+		Storage: storageKind(cfg.Optimizer.Storage), WarmStart: e.warmFrom,
 		Sampler: cfg.Optimizer.Sampler, Selection: e.selection(), Preset: e.preset(), Trials: ss.Trials(), Searches: len(ss), Replications: cfg.Optimizer.Replications,
 		Validation: n, Seed: cfg.Optimizer.Seed, Risk: risk, Supply: e.Observation.Metrics[metrics.TotalSupply],
 		Command: "attune run --config " + filepath.ToSlash(filepath.Join(cfg.Out, id, "config.yaml")),

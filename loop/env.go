@@ -59,6 +59,8 @@ type Env struct {
 	Logger   *slog.Logger
 	// Workers bounds parallel simulations; 0 means GOMAXPROCS.
 	Workers int
+	// warmFrom names the earlier studies the searches warm-started from.
+	warmFrom []string
 }
 
 // Prepare checks cfg against its model, reads the metrics, calibrates, and

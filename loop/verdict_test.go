@@ -37,6 +37,7 @@ type fakeSpec struct {
 	seed        uint64  // optimizer.seed; 0 means 42
 	preset      string  // optimizer.preset; "" means balanced
 	sampler     string  // optimizer.sampler; "" means tpe
+	storage     string  // optimizer.storage; "" means memory
 }
 
 func orDefault(s, def string) string {
@@ -94,6 +95,7 @@ risk: %s
 optimizer:
   sampler: %s
   preset: %s
+  storage: %q
   trials: 24
   replications: 8
   validation: 16
@@ -108,7 +110,7 @@ sources:
 out: %q
 `, simtest.FakeName, orDefault(s.options, "{}"), orDefault(s.current, "{a: 0.5, b: 0.5, inert: 0.5, n: 5}"),
 		s.search, s.objectives, orDefault(s.constraints, "[]"), orDefault(s.risk, "{measure: mean, alpha: 0.1}"),
-		orDefault(s.sampler, "tpe"), orDefault(s.preset, "balanced"), seed, metricsPath, filepath.Join(dir, "out"))
+		orDefault(s.sampler, "tpe"), orDefault(s.preset, "balanced"), orDefault(s.storage, "memory"), seed, metricsPath, filepath.Join(dir, "out"))
 	cfgPath := filepath.Join(dir, "attune.yaml")
 	if err := os.WriteFile(cfgPath, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)

@@ -154,6 +154,13 @@ type Options struct {
 	// the sampler proposes any: the best trials of an earlier cycle, say.
 	// Sets outside the space, or equal to the baseline, are skipped.
 	Warm []map[string]float64
+	// Join works on a stored study another process created (a worker):
+	// Trials is the study's own budget, the baseline and warm start are
+	// the creator's, and Search returns when the study holds its trials.
+	Join bool
+	// Poll is how often a search that shares its study checks for trials
+	// other processes still run before it reads the result; 0 means 100 ms.
+	Poll time.Duration
 }
 
 // Result is a finished search.
@@ -187,8 +194,11 @@ type Finalist struct {
 // stopped are run again), and several processes may work on one study at
 // once, each evaluating the trials it proposes until the study has Trials.
 func Search(ctx context.Context, space Space, baseline map[string]float64, obj Objective, opt Options) (*Result, error) {
-	if opt.Trials < 1 {
+	if opt.Trials < 1 && !opt.Join {
 		return nil, fmt.Errorf("optimizer: trials = %d; want at least 1: %w", opt.Trials, ErrInvalid)
+	}
+	if opt.Join && opt.Storage == nil {
+		return nil, fmt.Errorf("optimizer: joining a study needs its storage: %w", ErrInvalid)
 	}
 	batch := max(opt.Batch, 1)
 	workers := opt.Workers
@@ -206,6 +216,11 @@ func Search(ctx context.Context, space Space, baseline map[string]float64, obj O
 	st, err := openStudy(space, sampler, opt)
 	if err != nil {
 		return nil, err
+	}
+	if opt.Join {
+		if opt.Trials, err = st.budget(); err != nil {
+			return nil, err
+		}
 	}
 	start := time.Now()
 	eval := func(ps []map[string]float64) ([]Evaluation, error) { return evalAll(ctx, obj, baseline, ps, workers) }
@@ -245,7 +260,7 @@ func Search(ctx context.Context, space Space, baseline map[string]float64, obj O
 		if err := st.warm(space, baseline, opt.Warm); err != nil {
 			return nil, err
 		}
-	} else if opt.Resume {
+	} else if opt.Resume && !opt.Join {
 		if err := st.rerunRunning(space); err != nil {
 			return nil, err
 		}
@@ -272,8 +287,15 @@ func Search(ctx context.Context, space Space, baseline map[string]float64, obj O
 		n := min(batch, opt.Trials-done)
 		pending := make([]*asked, 0, n)
 		var askErr error
+		limit := -1
+		if opt.Storage != nil {
+			limit = opt.Trials
+		}
 		for range n {
-			a, err := ask(st.study, space)
+			a, err := ask(st, space, limit)
+			if errors.Is(err, errSurplus) {
+				break // other processes took the rest of the budget
+			}
 			if err != nil {
 				askErr = err
 				break
@@ -314,9 +336,19 @@ func Search(ctx context.Context, space Space, baseline map[string]float64, obj O
 			return nil, err
 		}
 	}
+	if opt.Storage != nil && !opt.Join {
+		// Trials other processes are still evaluating belong to the
+		// study: wait for them, as long as they keep finishing.
+		if err := st.awaitRunning(ctx, opt.Poll, time.Since(start)/time.Duration(max(done, 1))); err != nil {
+			return st.partial(space, baseline, err)
+		}
+	}
 	res, err := st.result(space, baseline)
 	if err != nil {
 		return nil, err
+	}
+	if opt.Join {
+		return res, nil
 	}
 	if opt.Finalists > 0 && opt.Reevaluate != nil {
 		if err := finals(ctx, res, baseline, opt, workers); err != nil {
@@ -420,13 +452,30 @@ type askResult struct {
 // each parameter suggested) and returns once its parameters are known. The
 // trial stays running, so later asks of the same batch see it, until
 // finish tells its result.
-func ask(study *goptuna.Study, space Space) (*asked, error) {
+//
+// With limit >= 0 (a study other processes share), a trial whose number
+// comes after the budget's worth of counted trials gives its place up: it
+// fails unevaluated and ask returns errSurplus. Trial numbers are handed
+// out in order across processes, so two processes never both take the
+// last place.
+func ask(st *study, space Space, limit int) (*asked, error) {
+	study := st.study
 	a := &asked{result: make(chan askResult, 1), done: make(chan struct{})}
 	got := make(chan error, 1)
 	go func() {
 		defer close(a.done)
 		suggested := false
 		err := study.Optimize(func(t goptuna.Trial) (float64, error) {
+			if limit >= 0 {
+				before, err := st.countedBefore(t.ID)
+				if err == nil && before >= limit {
+					err = errSurplus
+				}
+				if err != nil {
+					got <- err
+					return 0, err
+				}
+			}
 			p, err := suggest(&t, space)
 			if err != nil {
 				got <- err
@@ -469,6 +518,10 @@ func ask(study *goptuna.Study, space Space) (*asked, error) {
 	}()
 	select {
 	case err := <-got:
+		if errors.Is(err, errSurplus) {
+			<-a.done
+			return nil, err
+		}
 		if err != nil {
 			<-a.done
 			return nil, fmt.Errorf("optimizer: propose a trial: %w", err)
@@ -493,7 +546,10 @@ func (a *asked) finish(e Evaluation, fail bool) {
 	<-a.done
 }
 
-var errTrialFailed = errors.New("trial failed")
+var (
+	errTrialFailed = errors.New("trial failed")
+	errSurplus     = errors.New("the study's budget is taken")
+)
 
 // suggest asks goptuna for every parameter of space.
 func suggest(t *goptuna.Trial, space Space) (map[string]float64, error) {

@@ -1,6 +1,7 @@
 package optimizer
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"time"
 
 	"github.com/c-bata/goptuna"
 
@@ -26,7 +28,14 @@ const (
 	// spaceAttr (the study's) is the searched space, so that resuming a
 	// study under a different space is refused.
 	spaceAttr = "attune:space"
+	// budgetAttr (the study's) is the number of trials the study is to
+	// hold, which processes that join it work towards.
+	budgetAttr = "attune:trials"
 )
+
+// ErrNoStudy is returned when joining a study the storage does not hold
+// (yet).
+var ErrNoStudy = errors.New("no such study")
 
 var errNoTrials = errors.New("optimizer: the study holds no evaluated trial")
 
@@ -60,26 +69,43 @@ func openStudy(space Space, sampler sampling.Sampler, opt Options) (*study, erro
 		goptuna.StudyOptionLogger(nil),
 	}
 	if _, err := storage.GetStudyIDFromName(name); err == nil {
-		return loadStudy(name, string(spaceJSON), opts)
+		return loadStudy(name, string(spaceJSON), opts, opt.Join)
+	}
+	if opt.Join {
+		return nil, fmt.Errorf("optimizer: join study %q: %w", name, ErrNoStudy)
 	}
 	s, err := goptuna.CreateStudy(name, opts...)
 	if err != nil {
 		// Another process may have created it first.
 		if _, lerr := storage.GetStudyIDFromName(name); lerr == nil {
-			return loadStudy(name, string(spaceJSON), opts)
+			return loadStudy(name, string(spaceJSON), opts, false)
 		}
 		return nil, fmt.Errorf("optimizer: create study %q: %w", name, err)
 	}
 	if err := s.SetSystemAttr(spaceAttr, string(spaceJSON)); err != nil {
 		return nil, fmt.Errorf("optimizer: study %q: %w", name, err)
 	}
+	if err := s.SetSystemAttr(budgetAttr, strconv.Itoa(opt.Trials)); err != nil {
+		return nil, fmt.Errorf("optimizer: study %q: %w", name, err)
+	}
 	return &study{study: s}, nil
 }
 
-func loadStudy(name, spaceJSON string, opts []goptuna.StudyOption) (*study, error) {
+func loadStudy(name, spaceJSON string, opts []goptuna.StudyOption, join bool) (*study, error) {
 	s, err := goptuna.LoadStudy(name, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("optimizer: load study %q: %w", name, err)
+	}
+	if join {
+		// The creator writes the budget last: until then the study is
+		// not ready to join.
+		attrs, err := s.GetSystemAttrs()
+		if err != nil {
+			return nil, fmt.Errorf("optimizer: study %q: %w", name, err)
+		}
+		if _, ok := attrs[budgetAttr]; !ok {
+			return nil, fmt.Errorf("optimizer: join study %q: not ready: %w", name, ErrNoStudy)
+		}
 	}
 	if s.Direction() != goptuna.StudyDirectionMaximize {
 		return nil, fmt.Errorf("optimizer: study %q is not one of attune's (direction %s): %w", name, s.Direction(), ErrInvalid)
@@ -92,6 +118,64 @@ func loadStudy(name, spaceJSON string, opts []goptuna.StudyOption) (*study, erro
 		return nil, fmt.Errorf("optimizer: study %q searched another space (%s); this search's is %s: name the study differently: %w", name, got, spaceJSON, ErrInvalid)
 	}
 	return &study{study: s, resumed: true}, nil
+}
+
+// budget is the number of trials the study is to hold.
+func (s *study) budget() (int, error) {
+	attrs, err := s.study.GetSystemAttrs()
+	if err != nil {
+		return 0, fmt.Errorf("optimizer: read study: %w", err)
+	}
+	n, err := strconv.Atoi(attrs[budgetAttr])
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("optimizer: study holds no trial budget (%q): %w", attrs[budgetAttr], ErrInvalid)
+	}
+	return n, nil
+}
+
+// running counts the trials other processes are evaluating.
+func (s *study) running() (int, error) {
+	trials, err := s.study.GetTrials()
+	if err != nil {
+		return 0, fmt.Errorf("optimizer: read trials: %w", err)
+	}
+	n := 0
+	for _, t := range trials {
+		if t.State == goptuna.TrialStateRunning {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// awaitRunning waits while other processes evaluate trials of the study,
+// polling every poll (default 100 ms), and gives up on trials that stay
+// running for 20 times the time a trial takes here (at least 10 s): their
+// process has likely stopped, and the result leaves them out.
+func (s *study) awaitRunning(ctx context.Context, poll, perTrial time.Duration) error {
+	if poll <= 0 {
+		poll = 100 * time.Millisecond
+	}
+	limit := max(10*time.Second, 20*perTrial)
+	deadline := time.Now().Add(limit)
+	last := -1
+	for {
+		n, err := s.running()
+		if err != nil || n == 0 {
+			return err
+		}
+		if n != last {
+			deadline, last = time.Now().Add(limit), n
+		}
+		if time.Now().After(deadline) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(poll):
+		}
+	}
 }
 
 // setBaseline records the baseline evaluated beside the study.
@@ -143,6 +227,48 @@ func (s *study) rerunRunning(space Space) error {
 	return nil
 }
 
+// countedBefore is how many trials numbered before trial id count towards
+// the budget, the baseline evaluated beside the study included.
+func (s *study) countedBefore(id int) (int, error) {
+	trials, err := s.study.GetTrials()
+	if err != nil {
+		return 0, fmt.Errorf("optimizer: read trials: %w", err)
+	}
+	number := -1
+	for _, t := range trials {
+		if t.ID == id {
+			number = t.Number
+		}
+	}
+	n := 0
+	for _, t := range trials {
+		if t.Number < number && counts(t) {
+			n++
+		}
+	}
+	attrs, err := s.study.GetSystemAttrs()
+	if err != nil {
+		return 0, fmt.Errorf("optimizer: read study: %w", err)
+	}
+	if _, ok := attrs[baselineAttr]; ok {
+		n++
+	}
+	return n, nil
+}
+
+// counts reports whether a trial counts towards the budget: finished with
+// an evaluation, running, or waiting to run.
+func counts(t goptuna.FrozenTrial) bool {
+	switch t.State {
+	case goptuna.TrialStateComplete, goptuna.TrialStateRunning, goptuna.TrialStateWaiting:
+		return true
+	case goptuna.TrialStateFail:
+		_, ok := t.SystemAttrs[evalAttr]
+		return ok
+	}
+	return false
+}
+
 // counted is how many trials count towards the budget: finished with an
 // evaluation, running, or waiting to run, and the baseline when it was
 // evaluated beside the study.
@@ -153,13 +279,8 @@ func (s *study) counted() (int, error) {
 	}
 	n := 0
 	for _, t := range trials {
-		switch t.State {
-		case goptuna.TrialStateComplete, goptuna.TrialStateRunning, goptuna.TrialStateWaiting:
+		if counts(t) {
 			n++
-		case goptuna.TrialStateFail:
-			if _, ok := t.SystemAttrs[evalAttr]; ok {
-				n++
-			}
 		}
 	}
 	attrs, err := s.study.GetSystemAttrs()
@@ -318,4 +439,59 @@ func decodeEval(s string) (Evaluation, error) {
 		e.Constraints = append(e.Constraints, float64(v))
 	}
 	return e, nil
+}
+
+// BestOf returns up to k parameter sets of the stored study name, best
+// first by their evaluation (feasible first), when the study searched
+// space; an error when it searched another space or holds nothing
+// finished.
+func BestOf(storage goptuna.Storage, name string, space Space, k int) ([]map[string]float64, error) {
+	id, err := storage.GetStudyIDFromName(name)
+	if err != nil {
+		return nil, fmt.Errorf("optimizer: study %q: %w", name, err)
+	}
+	attrs, err := storage.GetStudySystemAttrs(id)
+	if err != nil {
+		return nil, fmt.Errorf("optimizer: study %q: %w", name, err)
+	}
+	want, err := json.Marshal(space)
+	if err != nil {
+		return nil, fmt.Errorf("optimizer: encode space: %w", err)
+	}
+	if attrs[spaceAttr] != string(want) {
+		return nil, fmt.Errorf("optimizer: study %q searched another space: %w", name, ErrInvalid)
+	}
+	trials, err := storage.GetAllTrials(id)
+	if err != nil && err != goptuna.ErrTrialsPartiallyDeleted {
+		return nil, fmt.Errorf("optimizer: study %q: %w", name, err)
+	}
+	type scored struct {
+		p map[string]float64
+		e Evaluation
+	}
+	var all []scored
+	for _, t := range trials {
+		raw, ok := t.SystemAttrs[evalAttr]
+		if t.State != goptuna.TrialStateComplete || !ok {
+			continue
+		}
+		e, err := decodeEval(raw)
+		if err != nil {
+			continue
+		}
+		p, ok := external(space, t.InternalParams)
+		if !ok {
+			continue
+		}
+		all = append(all, scored{p, e})
+	}
+	if len(all) == 0 {
+		return nil, fmt.Errorf("optimizer: study %q holds no finished trial: %w", name, errNoTrials)
+	}
+	sort.SliceStable(all, func(a, b int) bool { return all[a].e.better(all[b].e) })
+	var out []map[string]float64
+	for _, s := range all[:min(k, len(all))] {
+		out = append(out, s.p)
+	}
+	return out, nil
 }

@@ -226,6 +226,11 @@ type Method struct {
 	// Preset is the rule that chose among trials when objectives pulled
 	// apart: conservative, balanced or aggressive.
 	Preset string `json:"preset,omitempty"`
+	// Storage says where the searches' studies are kept ("memory" when
+	// nowhere); WarmStart names the earlier studies whose best trials each
+	// search evaluated first.
+	Storage   string   `json:"storage,omitempty"`
+	WarmStart []string `json:"warm_start,omitempty"`
 	// Searches is how many independent searches shared the trials.
 	Searches     int `json:"searches,omitempty"`
 	Replications int `json:"replications"`

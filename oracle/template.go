@@ -595,6 +595,9 @@ func (d *draft) method() {
 	if m.Selection != "" {
 		d.printf("- Winner of each search: %s\n", m.Selection)
 	}
+	if len(m.WarmStart) > 0 {
+		d.printf("- Warm start: each search first evaluated the best trials of an earlier cycle (%s)\n", strings.Join(m.WarmStart, ", "))
+	}
 	d.printf("- Trials: %d\n", m.Trials)
 	d.printf("- Replications per trial: %d\n", m.Replications)
 	d.printf("- Validation replications: %d (fresh seeds)\n", m.Validation)

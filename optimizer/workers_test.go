@@ -1,0 +1,136 @@
+package optimizer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/c-bata/goptuna"
+
+	"github.com/attune-dao/attune/optimizer/storage"
+)
+
+// dsns are the shared storages a test can use: a SQLite file, and
+// PostgreSQL when ATTUNE_TEST_POSTGRES_DSN names one.
+func dsns(t testing.TB) map[string]string {
+	out := map[string]string{"sqlite": "sqlite:" + filepath.Join(t.TempDir(), "studies.db")}
+	if dsn := os.Getenv("ATTUNE_TEST_POSTGRES_DSN"); dsn != "" {
+		out["postgres"] = dsn
+	}
+	return out
+}
+
+func open(t testing.TB, dsn string) *storage.Storage {
+	t.Helper()
+	st, err := storage.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// A worker, on its own connection to the storage as another process would
+// be, joins a study a search created: between them they evaluate exactly
+// the study's budget, each trial once, and the creator's result holds all
+// of them.
+func TestWorkerSharesAStudy(t *testing.T) {
+	for kind, dsn := range dsns(t) {
+		t.Run(kind, func(t *testing.T) {
+			name := fmt.Sprintf("workers/%s/%d-%d", t.Name(), os.Getpid(), time.Now().UnixNano())
+			space := Space{{Name: "x", Kind: Float, Low: 0, High: 1}, {Name: "n", Kind: Int, Low: 1, High: 5}}
+			var mu sync.Mutex
+			seen := map[[2]float64]int{}
+			workerFirst := make(chan struct{})
+			var once sync.Once
+			eval := func(who string) Objective {
+				return func(_ context.Context, p map[string]float64) (Evaluation, error) {
+					if who == "creator" && p["x"] != 0.5 {
+						<-workerFirst // the worker evaluates before the creator's second trial
+					}
+					mu.Lock()
+					seen[[2]float64{p["x"], p["n"]}]++
+					mu.Unlock()
+					if who == "worker" {
+						once.Do(func() { close(workerFirst) })
+					}
+					return Evaluation{Value: -(p["x"]-0.3)*(p["x"]-0.3) - p["n"]/10}, nil
+				}
+			}
+			creatorStore, workerStore := open(t, dsn), open(t, dsn)
+			base := map[string]float64{"x": 0.5, "n": 3}
+			if _, err := Search(context.Background(), space, base, eval("worker"), Options{Sampler: "tpe", Storage: workerStore, Study: name, Join: true}); !errors.Is(err, ErrNoStudy) {
+				t.Fatalf("joining a study before it exists: %v", err)
+			}
+			var wg sync.WaitGroup
+			var res *Result
+			var cerr error
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				res, cerr = Search(context.Background(), space, base, eval("creator"), Options{Sampler: "tpe", Trials: 30, Batch: 2, Seed: 4, Storage: creatorStore, Study: name})
+			}()
+			// The worker joins once the study exists.
+			var wres *Result
+			for try := 0; ; try++ {
+				if try > 100000 {
+					t.Fatal("the study never became ready to join")
+				}
+				r, err := Search(context.Background(), space, base, eval("worker"), Options{Sampler: "tpe", Batch: 1, Seed: 4, Storage: workerStore, Study: name, Join: true})
+				if errors.Is(err, ErrNoStudy) {
+					continue
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				wres = r
+				break
+			}
+			wg.Wait()
+			if cerr != nil {
+				t.Fatal(cerr)
+			}
+			if len(res.Trials) != 30 || len(wres.Trials) > 30 {
+				t.Fatalf("creator sees %d trials, worker %d; want the budget, 30", len(res.Trials), len(wres.Trials))
+			}
+			total := 0
+			for p, n := range seen {
+				if n != 1 && p != [2]float64{0.5, 3} {
+					t.Errorf("%v evaluated %d times", p, n)
+				}
+				total += n
+			}
+			if total != 30 {
+				t.Errorf("%d evaluations for a budget of 30", total)
+			}
+			sid, _ := creatorStore.GetStudyIDFromName(name)
+			trials, _ := creatorStore.GetAllTrials(sid)
+			numbers := map[int]bool{}
+			complete := 0
+			for _, tr := range trials {
+				if numbers[tr.Number] {
+					t.Errorf("trial number %d used twice", tr.Number)
+				}
+				numbers[tr.Number] = true
+				switch tr.State {
+				case goptuna.TrialStateComplete:
+					complete++
+				case goptuna.TrialStateFail: // a place given up: the budget was taken
+				default:
+					t.Errorf("trial %d left %v", tr.Number, tr.State)
+				}
+			}
+			if complete != 30 {
+				t.Errorf("%d complete trials, want 30", complete)
+			}
+			if err := creatorStore.DeleteStudy(sid); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
