@@ -134,3 +134,61 @@ func TestWorkerSharesAStudy(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkWorkers runs a 400-trial study of an objective that sleeps
+// 50 ms with 1 and with 4 processes (each a Search on its own storage
+// connection: the creator and 3 workers that join it). It needs
+// ATTUNE_TEST_POSTGRES_DSN; run with -benchtime=1x.
+func BenchmarkWorkers(b *testing.B) {
+	dsn := os.Getenv("ATTUNE_TEST_POSTGRES_DSN")
+	if dsn == "" {
+		b.Skip("set ATTUNE_TEST_POSTGRES_DSN")
+	}
+	space := Space{{Name: "x", Kind: Float, Low: 0, High: 1}, {Name: "y", Kind: Float, Low: 0, High: 1}, {Name: "n", Kind: Int, Low: 1, High: 8}}
+	obj := func(_ context.Context, p map[string]float64) (Evaluation, error) {
+		time.Sleep(50 * time.Millisecond)
+		return Evaluation{Value: -(p["x"]-0.3)*(p["x"]-0.3) - (p["y"]-0.6)*(p["y"]-0.6) - p["n"]/100}, nil
+	}
+	base := map[string]float64{"x": 0.5, "y": 0.5, "n": 4}
+	for _, procs := range []int{1, 4} {
+		b.Run(fmt.Sprintf("procs=%d", procs), func(b *testing.B) {
+			for b.Loop() {
+				name := fmt.Sprintf("bench-workers/%d-%d", os.Getpid(), time.Now().UnixNano())
+				stores := make([]*storage.Storage, procs)
+				for i := range stores {
+					stores[i] = open(b, dsn)
+				}
+				var wg sync.WaitGroup
+				var res *Result
+				var cerr error
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					res, cerr = Search(context.Background(), space, base, obj, Options{Sampler: "tpe", Trials: 400, Batch: 1, Workers: 1, Seed: 1, Storage: stores[0], Study: name})
+				}()
+				for i := 1; i < procs; i++ {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						for {
+							_, err := Search(context.Background(), space, base, obj, Options{Sampler: "tpe", Batch: 1, Workers: 1, Seed: 1, Storage: stores[i], Study: name, Join: true})
+							if !errors.Is(err, ErrNoStudy) {
+								if err != nil {
+									b.Error(err)
+								}
+								return
+							}
+							time.Sleep(10 * time.Millisecond)
+						}
+					}()
+				}
+				wg.Wait()
+				if cerr != nil || len(res.Trials) != 400 {
+					b.Fatalf("%v, %d trials", cerr, len(res.Trials))
+				}
+				sid, _ := stores[0].GetStudyIDFromName(name)
+				_ = stores[0].DeleteStudy(sid)
+			}
+		})
+	}
+}

@@ -120,7 +120,7 @@ func (a *app) optimizeCmd() *cobra.Command {
 				return err
 			}
 			p := a.progress()
-			res, err := env.Optimize(cmd.Context(), loop.Options{Progress: p.update})
+			res, err := env.Optimize(cmd.Context(), loop.Options{Progress: p.update, Version: buildVersion()})
 			p.done()
 			if err != nil {
 				return err

@@ -134,7 +134,7 @@ described in configs/examples/metrics.json.`,
 	pf.Uint64Var(&a.seed, "seed", 0, "random seed (overrides optimizer.seed)")
 	pf.StringVar(&a.logFormat, "log-format", "text", "log format when stderr is not a terminal: text or json")
 	root.AddCommand(a.runCmd(), a.simulateCmd(), a.optimizeCmd(), a.calibrateCmd(), a.configCmd(), a.versionCmd())
-	root.AddCommand(a.backtestCmd(), a.benchCmd())
+	root.AddCommand(a.backtestCmd(), a.benchCmd(), a.workerCmd())
 	return root
 }
 
