@@ -269,7 +269,10 @@ func Search(ctx context.Context, space Space, baseline map[string]float64, obj O
 		return nil, err
 	}
 
-	// The storage counts the trials, since other processes may add theirs.
+	// done counts the trials towards the budget: the storage's count at
+	// the start, then one for each new trial asked (a waiting trial popped
+	// was counted already); sharing the study, each ask learns how many
+	// trials, other processes' included, come before its own.
 	done, err := st.counted()
 	if err != nil {
 		return nil, err
@@ -278,13 +281,13 @@ func Search(ctx context.Context, space Space, baseline map[string]float64, obj O
 		if err := ctx.Err(); err != nil {
 			return st.partial(space, baseline, fmt.Errorf("optimizer: stopped after %d of %d trials: %w", done, opt.Trials, err))
 		}
-		if done, err = st.counted(); err != nil {
-			return nil, err
-		}
 		if done >= opt.Trials {
 			break
 		}
 		n := min(batch, opt.Trials-done)
+		if opt.Storage != nil {
+			n = batch // each ask checks the shared budget itself
+		}
 		pending := make([]*asked, 0, n)
 		var askErr error
 		limit := -1
@@ -294,13 +297,20 @@ func Search(ctx context.Context, space Space, baseline map[string]float64, obj O
 		for range n {
 			a, err := ask(st, space, limit)
 			if errors.Is(err, errSurplus) {
-				break // other processes took the rest of the budget
+				done = opt.Trials // other processes took the rest of the budget
+				break
 			}
 			if err != nil {
 				askErr = err
 				break
 			}
 			pending = append(pending, a)
+			switch {
+			case a.before >= 0:
+				done = a.before + 1
+			case !a.popped:
+				done++
+			}
 		}
 		ps := make([]map[string]float64, len(pending))
 		for i, a := range pending {
@@ -440,6 +450,12 @@ type asked struct {
 	result chan askResult
 	done   chan struct{}
 	err    error // set when done closes: goptuna's own error recording the trial
+	// popped is true for a trial that was waiting (enqueued): it counted
+	// towards the budget before it was asked.
+	popped bool
+	// before is how many counted trials come before this one in a shared
+	// study; -1 when not asked.
+	before int
 }
 
 type askResult struct {
@@ -460,7 +476,7 @@ type askResult struct {
 // last place.
 func ask(st *study, space Space, limit int) (*asked, error) {
 	study := st.study
-	a := &asked{result: make(chan askResult, 1), done: make(chan struct{})}
+	a := &asked{result: make(chan askResult, 1), done: make(chan struct{}), before: -1}
 	got := make(chan error, 1)
 	go func() {
 		defer close(a.done)
@@ -475,6 +491,14 @@ func ask(st *study, space Space, limit int) (*asked, error) {
 					got <- err
 					return 0, err
 				}
+				a.before = before
+			} else {
+				attrs, err := t.GetSystemAttrs()
+				if err != nil {
+					got <- err
+					return 0, err
+				}
+				_, a.popped = attrs["fixed_params"]
 			}
 			p, err := suggest(&t, space)
 			if err != nil {

@@ -7,11 +7,13 @@ import (
 	"os"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/attune-dao/attune/optimizer/bench"
 	"github.com/attune-dao/attune/optimizer/sampling"
+	"github.com/attune-dao/attune/optimizer/storage"
 )
 
 func (a *app) benchCmd() *cobra.Command {
@@ -25,7 +27,7 @@ func (a *app) benchCmd() *cobra.Command {
 }
 
 func (a *app) benchOptimizerCmd() *cobra.Command {
-	var problemsFile, samplerName string
+	var problemsFile, samplerName, storageDSN string
 	var problems []string
 	var trials, seeds int
 	var seedStart uint64
@@ -83,10 +85,22 @@ lowest observed value, scored on the noise-free function.`,
 			if len(ps) == 0 {
 				return usageError{fmt.Errorf("--problem: name at least one problem, or all")}
 			}
+			var store *storage.Storage
+			if storageDSN != "" {
+				if store, err = storage.Open(cmd.Context(), storageDSN); err != nil {
+					return usageError{fmt.Errorf("--storage: %w", err)}
+				}
+				defer store.Close()
+			}
 			enc := json.NewEncoder(a.stdout)
 			for _, p := range ps {
 				for s := seedStart; s < seedStart+uint64(seeds); s++ {
-					row, err := bench.Run(cmd.Context(), p, bench.Options{Sampler: samplerName, Trials: trials, Seed: s})
+					o := bench.Options{Sampler: samplerName, Trials: trials, Seed: s}
+					if store != nil {
+						o.Storage = store
+						o.Study = fmt.Sprintf("bench/%s/%s/%d/seed-%d/%d", p.Name, samplerName, trials, s, time.Now().UnixNano())
+					}
+					row, err := bench.Run(cmd.Context(), p, o)
 					if err != nil {
 						return err
 					}
@@ -105,6 +119,7 @@ lowest observed value, scored on the noise-free function.`,
 	f.IntVar(&trials, "trials", 100, "trials per run, trial 0 included")
 	f.IntVar(&seeds, "seeds", 1, "number of seeds")
 	f.Uint64Var(&seedStart, "seed-start", 0, "first seed")
+	f.StringVar(&storageDSN, "storage", "", "keep each run's study in this storage (sqlite:PATH or a postgres:// URL) to measure its cost; default: memory")
 	_ = cmd.RegisterFlagCompletionFunc("sampler", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return sampling.Names(), cobra.ShellCompDirectiveNoFileComp
 	})

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/c-bata/goptuna"
+
 	"github.com/attune-dao/attune/optimizer"
 )
 
@@ -37,6 +39,10 @@ type Options struct {
 	Sampler string
 	Trials  int
 	Seed    uint64
+	// Storage, when set, keeps the study there (to measure a storage's
+	// cost); Study names it.
+	Storage goptuna.Storage
+	Study   string
 }
 
 // Run minimises the problem once: trial 0 is a point drawn uniformly from
@@ -69,6 +75,7 @@ func Run(ctx context.Context, p *Problem, o Options) (*Row, error) {
 	start := time.Now()
 	res, err := optimizer.Search(ctx, space, base, obj, optimizer.Options{
 		Sampler: o.Sampler, Trials: o.Trials, Batch: 1, Workers: 1, Seed: o.Seed,
+		Storage: o.Storage, Study: o.Study,
 	})
 	wall := time.Since(start)
 	if err != nil {

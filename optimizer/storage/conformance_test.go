@@ -542,23 +542,29 @@ func testDeepCopies(t *testing.T, b backend) {
 	cat := goptuna.CategoricalDistribution{Choices: []string{"a", "b"}}
 	check(t, s.SetTrialParam(id, "c", 1, cat))
 	check(t, s.SetTrialUserAttr(id, "u", "1"))
-	check(t, s.SetTrialState(id, goptuna.TrialStateComplete))
-	for round := range 3 {
-		var tr goptuna.FrozenTrial
-		switch round {
-		case 0:
-			tr = must(s.GetAllTrials(study))(t)[0]
-		case 1:
-			tr = must(s.GetTrial(id))(t)
-		case 2:
-			tr = must(s.GetBestTrial(study))(t)
-		}
+	// An unfinished trial from GetAllTrials is the caller's copy; a
+	// finished one shares its maps with the cache (documented, as
+	// goptuna's InMemoryStorage does), so only GetTrial and GetBestTrial
+	// are mutated once the trial is finished.
+	mutate := func(tr goptuna.FrozenTrial) {
 		tr.Params["c"] = "zzz"
 		tr.UserAttrs["u"] = "mutated"
 		tr.IntermediateValues[1] = 1
 		tr.InternalParams["c"] = 0
 		tr.Distributions["c"].(goptuna.CategoricalDistribution).Choices[0] = "mutated"
 		tr.SystemAttrs["x"] = "y"
+	}
+	mutate(must(s.GetAllTrials(study))(t)[0])
+	check(t, s.SetTrialState(id, goptuna.TrialStateComplete))
+	for round := 1; round < 3; round++ {
+		var tr goptuna.FrozenTrial
+		switch round {
+		case 1:
+			tr = must(s.GetTrial(id))(t)
+		case 2:
+			tr = must(s.GetBestTrial(study))(t)
+		}
+		mutate(tr)
 	}
 	for _, tr := range []goptuna.FrozenTrial{must(s.GetAllTrials(study))(t)[0], must(s.GetTrial(id))(t)} {
 		if tr.Params["c"] != "b" || tr.UserAttrs["u"] != "1" || len(tr.IntermediateValues) != 0 ||
