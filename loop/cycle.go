@@ -18,6 +18,7 @@ import (
 	"github.com/attune-dao/attune/objectives"
 	"github.com/attune-dao/attune/optimizer"
 	"github.com/attune-dao/attune/optimizer/importance"
+	"github.com/attune-dao/attune/optimizer/sampling/auto"
 	"github.com/attune-dao/attune/oracle"
 	"github.com/attune-dao/attune/simulator"
 )
@@ -92,6 +93,17 @@ func (e *Env) selection() string {
 		return "the trial with the best combined score on the search's replications (preset balanced)"
 	}
 	return fmt.Sprintf("the best combined score (preset balanced) among its %d best trials re-run on %d fresh replications, since the best search score is partly luck", o.Finalists, 2*o.Replications)
+}
+
+// samplerName names the sampler, with the one auto chose for this space
+// and the primary search's budget.
+func (e *Env) samplerName() string {
+	o := e.Config.Optimizer
+	if o.Sampler != "auto" {
+		return o.Sampler
+	}
+	n := max(o.Searches, 1)
+	return fmt.Sprintf("auto (%s)", auto.Choose(len(e.Space), o.Trials/n+o.Trials%n))
 }
 
 // preset is the configured preset, balanced by default.
@@ -468,7 +480,7 @@ func (e *Env) Recommend(ctx context.Context, id string, ss Searches, version str
 		Model: e.Model.Name(), DataSource: e.Observation.Source,
 		WindowStart: e.Observation.Window.Start, WindowEnd: e.Observation.Window.End,
 		Storage: storageKind(cfg.Optimizer.Storage), WarmStart: e.warmFrom,
-		Sampler: cfg.Optimizer.Sampler, Selection: e.selection(), Preset: e.preset(), Trials: ss.Trials(), Searches: len(ss), Replications: cfg.Optimizer.Replications,
+		Sampler: e.samplerName(), Selection: e.selection(), Preset: e.preset(), Trials: ss.Trials(), Searches: len(ss), Replications: cfg.Optimizer.Replications,
 		Validation: n, Seed: cfg.Optimizer.Seed, Risk: risk, Supply: e.Observation.Metrics[metrics.TotalSupply],
 		Command: "attune run --config " + filepath.ToSlash(filepath.Join(cfg.Out, id, "config.yaml")),
 		Version: version, FitTolerance: e.Fit.Tolerance,

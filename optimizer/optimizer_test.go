@@ -11,6 +11,9 @@ import (
 	"testing"
 
 	"github.com/c-bata/goptuna"
+
+	"github.com/attune-dao/attune/config"
+	"github.com/attune-dao/attune/optimizer/sampling"
 )
 
 func ptr(x float64) *float64 { return &x }
@@ -396,5 +399,12 @@ func TestSearchResumesAStoredStudy(t *testing.T) {
 	other := Space{{Name: "y", Kind: Float, Low: 0, High: 1}}
 	if _, err := Search(context.Background(), other, nil, obj, opt); !errors.Is(err, ErrInvalid) {
 		t.Errorf("a different space resumed the study: %v", err)
+	}
+}
+
+// The config's list of samplers is the registry's.
+func TestConfigNamesEverySampler(t *testing.T) {
+	if got := sampling.Names(); !reflect.DeepEqual(got, config.Samplers) {
+		t.Errorf("registered samplers %v; config.Samplers %v", got, config.Samplers)
 	}
 }

@@ -4,6 +4,7 @@ package install
 
 import (
 	// Each registers itself by name.
+	_ "github.com/attune-dao/attune/optimizer/sampling/auto"
 	_ "github.com/attune-dao/attune/optimizer/sampling/cmaes"
 	_ "github.com/attune-dao/attune/optimizer/sampling/gp"
 	_ "github.com/attune-dao/attune/optimizer/sampling/qmc"
