@@ -14,3 +14,27 @@ func Independent(seed uint64, trial goptuna.FrozenTrial, name string, dist any) 
 	}
 	return d.FromUnit(Rand(seed, trial.Number, "independent:"+name).Float64()), nil
 }
+
+// Relative is the body of a model-based sampler's SampleRelative: it
+// encodes the search space, reads the study's history over it (the trial
+// being proposed left out), asks propose for a point of the unit cube and
+// decodes it. An empty space proposes nothing.
+func Relative(study *goptuna.Study, trial goptuna.FrozenTrial, searchSpace map[string]any,
+	propose func(Space, History) ([]float64, error)) (map[string]float64, error) {
+	space, err := NewSpace(searchSpace)
+	if err != nil {
+		return nil, err
+	}
+	if len(space) == 0 {
+		return map[string]float64{}, nil
+	}
+	h, err := Load(study, space, trial.ID)
+	if err != nil {
+		return nil, err
+	}
+	u, err := propose(space, h)
+	if err != nil {
+		return nil, err
+	}
+	return space.Decode(u), nil
+}

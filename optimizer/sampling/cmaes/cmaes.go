@@ -147,24 +147,21 @@ type state struct {
 
 // SampleRelative proposes every parameter of the space.
 func (s *Sampler) SampleRelative(study *goptuna.Study, trial goptuna.FrozenTrial, searchSpace map[string]any) (map[string]float64, error) {
-	space, err := sampling.NewSpace(searchSpace)
-	if err != nil {
-		return nil, err
-	}
-	if len(space) == 0 {
-		return map[string]float64{}, nil
-	}
-	h, err := sampling.Load(study, space, trial.ID)
-	if err != nil {
-		return nil, err
-	}
+	return sampling.Relative(study, trial, searchSpace, func(space sampling.Space, h sampling.History) ([]float64, error) {
+		return s.propose(study, trial, space, h)
+	})
+}
+
+// propose is the trial's point: uniform during the start-up, then the
+// categorical levels by their record and the rest by CMA-ES.
+func (s *Sampler) propose(study *goptuna.Study, trial goptuna.FrozenTrial, space sampling.Space, h sampling.History) ([]float64, error) {
 	u := make([]float64, len(space))
 	if len(h.Complete) < s.startup {
 		r := sampling.Rand(s.seed, trial.Number, "cmaes:startup")
 		for i := range u {
 			u[i] = r.Float64()
 		}
-		return space.Decode(u), nil
+		return u, nil
 	}
 	var searched, categorical []int
 	for i, d := range space {
@@ -206,7 +203,7 @@ func (s *Sampler) SampleRelative(study *goptuna.Study, trial goptuna.FrozenTrial
 			}
 		}
 	}
-	return space.Decode(u), nil
+	return u, nil
 }
 
 // Sample draws a parameter outside the relative search space.

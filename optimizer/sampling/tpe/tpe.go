@@ -157,22 +157,9 @@ func (s *Sampler) Settings() Settings { return s.set }
 
 // SampleRelative proposes every parameter of the search space at once.
 func (s *Sampler) SampleRelative(study *goptuna.Study, trial goptuna.FrozenTrial, searchSpace map[string]any) (map[string]float64, error) {
-	space, err := sampling.NewSpace(searchSpace)
-	if err != nil {
-		return nil, err
-	}
-	if len(space) == 0 {
-		return map[string]float64{}, nil
-	}
-	h, err := sampling.Load(study, space, trial.ID)
-	if err != nil {
-		return nil, err
-	}
-	u, err := s.propose(h, trial.Number)
-	if err != nil {
-		return nil, err
-	}
-	return space.Decode(u), nil
+	return sampling.Relative(study, trial, searchSpace, func(_ sampling.Space, h sampling.History) ([]float64, error) {
+		return s.propose(h, trial.Number)
+	})
 }
 
 // Sample draws one parameter outside the relative search space.
