@@ -230,19 +230,29 @@ func (s *study) rerunRunning(space Space) error {
 // countedBefore is how many trials numbered before trial id count towards
 // the budget, the baseline evaluated beside the study included.
 func (s *study) countedBefore(id int) (int, error) {
+	return s.countWhere(func(trials []goptuna.FrozenTrial) func(goptuna.FrozenTrial) bool {
+		number := -1
+		for _, t := range trials {
+			if t.ID == id {
+				number = t.Number
+			}
+		}
+		return func(t goptuna.FrozenTrial) bool { return t.Number < number }
+	})
+}
+
+// countWhere counts the trials that count towards the budget and that
+// the filter built from all trials keeps, and the baseline evaluated
+// beside the study.
+func (s *study) countWhere(filter func([]goptuna.FrozenTrial) func(goptuna.FrozenTrial) bool) (int, error) {
 	trials, err := s.study.GetTrials()
 	if err != nil {
 		return 0, fmt.Errorf("optimizer: read trials: %w", err)
 	}
-	number := -1
-	for _, t := range trials {
-		if t.ID == id {
-			number = t.Number
-		}
-	}
+	keep := filter(trials)
 	n := 0
 	for _, t := range trials {
-		if t.Number < number && counts(t) {
+		if keep(t) && counts(t) {
 			n++
 		}
 	}
@@ -273,24 +283,9 @@ func counts(t goptuna.FrozenTrial) bool {
 // evaluation, running, or waiting to run, and the baseline when it was
 // evaluated beside the study.
 func (s *study) counted() (int, error) {
-	trials, err := s.study.GetTrials()
-	if err != nil {
-		return 0, fmt.Errorf("optimizer: read trials: %w", err)
-	}
-	n := 0
-	for _, t := range trials {
-		if counts(t) {
-			n++
-		}
-	}
-	attrs, err := s.study.GetSystemAttrs()
-	if err != nil {
-		return 0, fmt.Errorf("optimizer: read study: %w", err)
-	}
-	if _, ok := attrs[baselineAttr]; ok {
-		n++
-	}
-	return n, nil
+	return s.countWhere(func([]goptuna.FrozenTrial) func(goptuna.FrozenTrial) bool {
+		return func(goptuna.FrozenTrial) bool { return true }
+	})
 }
 
 // result reads the study's evaluated trials: the baseline first, then the

@@ -222,9 +222,15 @@ func (s *Storage) GetStudySystemAttrs(studyID int) (map[string]string, error) {
 }
 
 func (s *Storage) getStudyAttrs(table string, studyID int) (map[string]string, error) {
+	return s.getAttrs(table, `SELECT a.attr_key, a.attr_value FROM studies s
+		LEFT JOIN `+table+` a ON a.study_id = s.study_id WHERE s.study_id = ?`, studyID, goptuna.ErrInvalidStudyID)
+}
+
+// getAttrs reads the attributes a query returns as (key, value) rows of a
+// LEFT JOIN from their owner, or missing when the owner's row is absent.
+func (s *Storage) getAttrs(table, query string, id int, missing error) (map[string]string, error) {
 	what := "get " + table
-	rows, err := s.query(`SELECT a.attr_key, a.attr_value FROM studies s
-		LEFT JOIN `+table+` a ON a.study_id = s.study_id WHERE s.study_id = ?`, studyID)
+	rows, err := s.query(query, id)
 	if err != nil {
 		return nil, s.dbErr(what, err)
 	}
@@ -245,7 +251,7 @@ func (s *Storage) getStudyAttrs(table string, studyID int) (map[string]string, e
 		return nil, s.dbErr(what, err)
 	}
 	if !found {
-		return nil, goptuna.ErrInvalidStudyID
+		return nil, missing
 	}
 	return attrs, nil
 }

@@ -475,30 +475,6 @@ func (s *Storage) GetTrialSystemAttrs(trialID int) (map[string]string, error) {
 }
 
 func (s *Storage) getTrialAttrs(table string, trialID int) (map[string]string, error) {
-	what := "get " + table
-	rows, err := s.query(`SELECT a.attr_key, a.attr_value FROM trials t
-		LEFT JOIN `+table+` a ON a.trial_id = t.trial_id WHERE t.trial_id = ?`, trialID)
-	if err != nil {
-		return nil, s.dbErr(what, err)
-	}
-	defer rows.Close()
-	found := false
-	attrs := map[string]string{}
-	for rows.Next() {
-		found = true
-		var k, v sql.NullString
-		if err := rows.Scan(&k, &v); err != nil {
-			return nil, s.dbErr(what, err)
-		}
-		if k.Valid {
-			attrs[k.String] = v.String
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, s.dbErr(what, err)
-	}
-	if !found {
-		return nil, goptuna.ErrInvalidTrialID
-	}
-	return attrs, nil
+	return s.getAttrs(table, `SELECT a.attr_key, a.attr_value FROM trials t
+		LEFT JOIN `+table+` a ON a.trial_id = t.trial_id WHERE t.trial_id = ?`, trialID, goptuna.ErrInvalidTrialID)
 }
