@@ -408,3 +408,24 @@ func TestConfigNamesEverySampler(t *testing.T) {
 		t.Errorf("registered samplers %v; config.Samplers %v", got, config.Samplers)
 	}
 }
+
+// An evaluation survives its trial attribute, NaN and infinities included;
+// no text makes decodeEval panic.
+func FuzzDecodeEval(f *testing.F) {
+	f.Add(encodeEval(Evaluation{Value: math.NaN(), Violation: math.Inf(1), Objectives: []float64{1, math.Inf(-1)}, Constraints: []float64{0}}))
+	f.Add(`{"value": "1e400"}`)
+	f.Add(`{"value": "Inf", "objectives": ["x"]}`)
+	f.Fuzz(func(t *testing.T, s string) {
+		e, err := decodeEval(s)
+		if err != nil {
+			return
+		}
+		back, err := decodeEval(encodeEval(e))
+		if err != nil {
+			t.Fatalf("re-decoding %q: %v", encodeEval(e), err)
+		}
+		if encodeEval(back) != encodeEval(e) {
+			t.Errorf("round trip changed %q to %q", encodeEval(e), encodeEval(back))
+		}
+	})
+}

@@ -135,3 +135,20 @@ func TestQuantileMatchesNumpy(t *testing.T) {
 		t.Errorf("even count: %v %v %v", quantile(ys, 0.25), quantile(ys, 0.5), quantile(ys, 0.75))
 	}
 }
+
+func FuzzReadRows(f *testing.F) {
+	f.Add(`{"problem": "p", "sampler": "tpe", "trials": 10, "best_gap": 1.5}` + "\n\n" + `{"problem": "p"}`)
+	f.Add(`{"problem": "p", "sampler": "tpe", "trials": 10, "best_gap": "NaN"}`)
+	f.Fuzz(func(t *testing.T, doc string) {
+		rows, err := ReadRows(strings.NewReader(doc))
+		if err != nil {
+			return
+		}
+		vs := Compare(Summarise(rows), Summarise(rows), "tpe", "tpe")
+		for _, v := range vs {
+			if v.Outcome != "tie" {
+				t.Errorf("a sampler against itself: %s", v.Outcome)
+			}
+		}
+	})
+}
