@@ -186,3 +186,48 @@ func TestWorker(t *testing.T) {
 		t.Errorf("worker after the run: exit %d: %s %s", code, stdout, stderr)
 	}
 }
+
+// optimize --pareto prints trials none of which another beats on every
+// objective, each with every objective's value.
+func TestOptimizePareto(t *testing.T) {
+	fast(t)
+	lido, _ := filepath.Abs("../../configs/examples/lido/attune.yaml")
+	code, stdout, stderr := run(t, "optimize", "--config", lido, "--pareto", "--output", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var rows []struct {
+		Search     int                `json:"search"`
+		Objectives map[string]float64 `json:"objectives"`
+		Score      float64            `json:"score"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &rows); err != nil {
+		t.Fatalf("%v\n%s", err, stdout)
+	}
+	if len(rows) == 0 {
+		t.Fatal("empty Pareto set")
+	}
+	names := []string{"decision_quality", "turnout", "attack_success_rate"}
+	for i, a := range rows {
+		if len(a.Objectives) != len(names) {
+			t.Fatalf("row %d objectives %v", i, a.Objectives)
+		}
+		for j, b := range rows {
+			if i == j || a.Search != b.Search {
+				continue
+			}
+			dominated, better := true, false
+			for _, n := range names {
+				dominated = dominated && b.Objectives[n] >= a.Objectives[n]
+				better = better || b.Objectives[n] > a.Objectives[n]
+			}
+			if dominated && better {
+				t.Errorf("row %d is dominated by row %d of the same search", i, j)
+			}
+		}
+	}
+	code, text, _ := run(t, "optimize", "--config", lido, "--pareto")
+	if code != 0 || !strings.Contains(text, "Pareto set:") || !strings.Contains(text, "decision_quality") {
+		t.Errorf("text output: %s", text)
+	}
+}
