@@ -52,6 +52,9 @@ predicted change is compared with the change between the windows.
 
 With --out DIR, DIR/backtest.json and DIR/backtest.png are written. The
 result is deterministic for optimizer.seed (--seed).`,
+		Example: `  attune backtest --config configs/examples/lido/attune.yaml
+  attune backtest --config dao.yaml --window-days 180 --windows 4 --out backtest-out
+  attune backtest --config dao.yaml --bootstraps 0 --replications 32 -o json`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if windows < 1 {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -20,7 +21,8 @@ func (a *app) benchCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "bench",
 		Short: "Measure attune's optimizer on standard test problems",
-		Args:  noArgs,
+		Example: `  attune bench optimizer --problem all --sampler tpe --trials 100 --seeds 20 > tpe.jsonl
+  attune bench compare --results tpe.jsonl --sampler tpe --baseline optuna-3.1.jsonl --against tpe`,
 	}
 	cmd.AddCommand(a.benchOptimizerCmd(), a.benchCompareCmd())
 	return cmd
@@ -47,13 +49,17 @@ file's noise_sd to each evaluation; the best trial is the one with the
 lowest observed value, scored on the noise-free function.`,
 		Example: `  attune bench optimizer --problem branin --sampler tpe --trials 100 --seeds 20
   attune bench optimizer --problem all --sampler gp --trials 200 --seeds 20 > gp.jsonl`,
-		Args: noArgs,
+		Annotations: map[string]string{interruptedNote: "the lines printed are the seeds that finished"},
+		Args:        noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if trials < 1 {
 				return usageError{fmt.Errorf("--trials %d: want 1 or more", trials)}
 			}
 			if seeds < 1 {
 				return usageError{fmt.Errorf("--seeds %d: want 1 or more", seeds)}
+			}
+			if seedStart > math.MaxUint64-uint64(seeds-1) {
+				return usageError{fmt.Errorf("--seed-start %d with --seeds %d: the last seed would pass %d", seedStart, seeds, uint64(math.MaxUint64))}
 			}
 			if !sampling.Registered(samplerName) {
 				return usageError{fmt.Errorf("--sampler %q: want one of %s", samplerName, strings.Join(sampling.Names(), ", "))}
@@ -94,7 +100,8 @@ lowest observed value, scored on the noise-free function.`,
 			}
 			enc := json.NewEncoder(a.stdout)
 			for _, p := range ps {
-				for s := seedStart; s < seedStart+uint64(seeds); s++ {
+				for i := range uint64(seeds) {
+					s := seedStart + i
 					o := bench.Options{Sampler: samplerName, Trials: trials, Seed: s}
 					if store != nil {
 						o.Storage = store

@@ -6,6 +6,8 @@ import (
 	"io"
 	"maps"
 	"math"
+	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -39,7 +41,15 @@ parameters in force on fresh paired replications, and write
   <out>/<cycle-id>/config.yaml          the effective config; rerun it to reproduce
 
 The cycle id is derived from the inputs, so rerunning the same inputs
-rewrites the same files.`,
+rewrites the same files.
+
+A calibration that misses a target stops the cycle with exit status 3
+before the search, unless --accept-poor-fit. Interrupted (Ctrl-C, SIGTERM),
+it writes nothing and exits 130.`,
+		Example: `  attune run                                   # the embedded default: Compound's history
+  attune run --config dao.yaml --out cycles    # your DAO; files under cycles/<cycle-id>/
+  attune run --config dao.yaml --trials 40 --no-track-record   # a quicker, rougher cycle
+  attune run --config dao.yaml -o json | jq .recommendation.change`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			extra := map[string]any{}
@@ -59,6 +69,11 @@ rewrites the same files.`,
 			c, err := env.Cycle(cmd.Context(), oracle.Template{}, opts)
 			p.done()
 			if err != nil {
+				return err
+			}
+			// A signal that came after the search: write nothing rather
+			// than a cycle the user asked to stop.
+			if err := cmd.Context().Err(); err != nil {
 				return err
 			}
 			dir, err := c.Write(cfg.Out)
@@ -109,7 +124,15 @@ func (a *app) optimizeCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "optimize",
 		Short: "Search the parameters and print the recommendation; nothing is written",
-		Args:  noArgs,
+		Long: `Calibrate the model, search the parameters and verify the best candidate as
+attune run does, and print the recommendation; nothing is written. A
+calibration that misses a target stops it with exit status 3 before the
+search. With --pareto, print each search's Pareto set (the trials no other
+beats on every objective) instead.`,
+		Example: `  attune optimize --config dao.yaml
+  attune optimize --config dao.yaml --trials 60 --seed 7 -o json
+  attune optimize --config dao.yaml --pareto`,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			start := time.Now()
 			cfg, env, err := a.prepare(cmd, trials, nil)
@@ -150,8 +173,19 @@ func (a *app) simulateCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "simulate",
 		Short: "Simulate the parameters in force (or --set name=value) and print outcomes with intervals",
-		Args:  noArgs,
+		Long: `Calibrate the model and simulate the parameters in force, or those changed
+with --set, on the proposal's validation seeds, and print each outcome's
+mean and interval (optimizer.confidence, 90% by default). --replications
+must be at least 2, since an interval needs two runs; without it,
+optimizer.validation runs are made.`,
+		Example: `  attune simulate
+  attune simulate --set quorum=0.05 --set voting_period_days=5
+  attune simulate --config dao.yaml --replications 64 -o json`,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cmd.Flags().Changed("replications") && reps < 2 {
+				return usageError{fmt.Errorf("--replications %d: want at least 2, since a 90%% interval needs two runs; leave it out for optimizer.validation", reps)}
+			}
 			cfg, env, err := a.prepare(cmd, 0, nil)
 			if err != nil {
 				return err
@@ -168,7 +202,7 @@ func (a *app) simulateCmd() *cobra.Command {
 			if _, err := simulator.Complete(env.Model.Params(), params); err != nil {
 				return usageError{fmt.Errorf("--set: %w", err)}
 			}
-			if reps <= 0 {
+			if !cmd.Flags().Changed("replications") {
 				reps = cfg.Optimizer.Validation
 			}
 			// The proposal's validation seeds: replication r here is
@@ -212,7 +246,7 @@ func (a *app) simulateCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringArrayVar(&sets, "set", nil, "parameter value to simulate instead of the one in force, e.g. --set quorum=0.05 (repeatable)")
-	cmd.Flags().IntVar(&reps, "replications", 0, "replications (default: optimizer.validation)")
+	cmd.Flags().IntVar(&reps, "replications", 0, "replications, at least 2 (default: optimizer.validation)")
 	return cmd
 }
 
@@ -223,8 +257,12 @@ func (a *app) calibrateCmd() *cobra.Command {
 		Long: `Calibrate the model to the metrics and print, for each metric, the observed
 value, the simulated one under the parameters in force and the relative
 error. Targets are the metrics the calibration fits; the others show how
-well the rest of the model agrees. Exits 1 when a target misses the
-tolerance.`,
+well the rest of the model agrees. Exits 3 when a target misses the
+tolerance (the table is printed first), so that a script can tell "the
+model does not fit this DAO" from a failure.`,
+		Example: `  attune calibrate
+  attune calibrate --config configs/examples/lido/attune.yaml
+  attune calibrate --config dao.yaml -o json || echo "exit $?: 3 is a poor fit"`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			_, env, err := a.prepare(cmd, 0, nil)
@@ -281,11 +319,22 @@ tolerance.`,
 }
 
 func (a *app) configCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "config", Short: "Inspect the configuration"}
+	cmd := &cobra.Command{
+		Use:     "config",
+		Short:   "Inspect the configuration",
+		Example: "  attune config show --config dao.yaml",
+	}
 	cmd.AddCommand(&cobra.Command{
 		Use:   "show",
 		Short: "Print the effective config: embedded default < --config file < ATTUNE_* env < flags",
-		Args:  noArgs,
+		Long: `Print the effective config, each layer over the one before: the embedded
+default, the --config file, ATTUNE_* environment variables
+(ATTUNE_OPTIMIZER_TRIALS=50 sets optimizer.trials) and flags. Nothing is
+calibrated or searched.`,
+		Example: `  attune config show
+  attune config show --config dao.yaml
+  ATTUNE_OPTIMIZER_TRIALS=50 attune config show --config dao.yaml -o json`,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := a.loadConfig(cmd, nil)
 			if err != nil {
@@ -308,16 +357,78 @@ func (a *app) configCmd() *cobra.Command {
 func (a *app) versionCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
-		Short: "Print attune's version and the models it ships",
-		Args:  noArgs,
-		RunE: func(*cobra.Command, []string) error {
-			if a.output == "json" {
-				return writeJSON(a.stdout, map[string]any{"version": buildVersion(), "models": simulator.Models()})
-			}
-			fmt.Fprintf(a.stdout, "attune %s (models: %s)\n", buildVersion(), strings.Join(simulator.Models(), ", "))
-			return nil
-		},
+		Short: "Print attune's version, commit, Go version, platform and the models it ships",
+		Long: `Print attune's version (set at build time, else the module's, else dev), the
+commit it was built from and that commit's time (from the build's VCS
+stamp; "modified" when the work tree had uncommitted changes), the Go
+version, the platform (GOOS/GOARCH) and the models it ships. attune
+--version prints the same. A binary built by go build or go install in a
+clone carries the commit; go run and test binaries do not.`,
+		Example: `  attune version
+  attune --version
+  attune version -o json`,
+		Args: noArgs,
+		RunE: func(*cobra.Command, []string) error { return a.printVersion() },
 	}
+}
+
+// versionInfo is what attune version prints.
+type versionInfo struct {
+	Version    string   `json:"version"`
+	Commit     string   `json:"commit"`      // "" when the build has no VCS stamp
+	CommitTime string   `json:"commit_time"` // RFC 3339; "" when unknown
+	Modified   bool     `json:"modified"`    // the work tree had uncommitted changes
+	GoVersion  string   `json:"go_version"`
+	Platform   string   `json:"platform"` // GOOS/GOARCH
+	Models     []string `json:"models"`
+}
+
+// readVersion describes this binary from its build information, when it
+// has any (ok); version is buildVersion's.
+func readVersion(bi *debug.BuildInfo, ok bool) versionInfo {
+	v := versionInfo{Version: buildVersion(), GoVersion: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH, Models: simulator.Models()}
+	if !ok || bi == nil {
+		return v
+	}
+	if bi.GoVersion != "" {
+		v.GoVersion = bi.GoVersion
+	}
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			v.Commit = s.Value
+		case "vcs.time":
+			v.CommitTime = s.Value
+		case "vcs.modified":
+			v.Modified = s.Value == "true"
+		}
+	}
+	return v
+}
+
+func (a *app) printVersion() error {
+	v := readVersion(debug.ReadBuildInfo())
+	if a.output == "json" {
+		return writeJSON(a.stdout, v)
+	}
+	or := func(s, dflt string) string {
+		if s == "" {
+			return dflt
+		}
+		return s
+	}
+	commit := or(v.Commit, "unknown (no VCS stamp in this build)")
+	if v.Modified {
+		commit += " (modified)"
+	}
+	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "attune %s\n", v.Version)
+	fmt.Fprintf(tw, "commit:\t%s\n", commit)
+	fmt.Fprintf(tw, "commit time:\t%s\n", or(v.CommitTime, "unknown"))
+	fmt.Fprintf(tw, "go:\t%s\n", v.GoVersion)
+	fmt.Fprintf(tw, "platform:\t%s\n", v.Platform)
+	fmt.Fprintf(tw, "models:\t%s\n", strings.Join(v.Models, ", "))
+	return tw.Flush()
 }
 
 // printRecommendation writes the short summary of a recommendation.

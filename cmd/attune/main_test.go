@@ -168,7 +168,7 @@ func TestInterruptedRunWritesNothing(t *testing.T) {
 	cancel()
 	var stdout, stderr bytes.Buffer
 	code := execute(ctx, []string{"run", "--out", out}, &stdout, &stderr)
-	if code != 1 || !strings.Contains(stderr.String(), "interrupted; nothing was written") {
+	if code != 130 || !strings.HasSuffix(stderr.String(), "\nattune: interrupted; nothing was written\n") || strings.Contains(stderr.String(), "context canceled") {
 		t.Errorf("exit %d, stderr %q", code, stderr.String())
 	}
 	if entries, _ := os.ReadDir(out); len(entries) != 0 {
@@ -178,22 +178,11 @@ func TestInterruptedRunWritesNothing(t *testing.T) {
 
 func TestPoorFitStopsRunUnlessAccepted(t *testing.T) {
 	fast(t)
-	dir := t.TempDir()
-	b, err := os.ReadFile("../../configs/examples/metrics.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	// A pass rate this turnout cannot produce under a 4% quorum.
-	b = bytes.Replace(b, []byte(`"turnout_power": 0.082`), []byte(`"turnout_power": 0.01`), 1)
-	b = bytes.Replace(b, []byte(`"proposals_passed": 28`), []byte(`"proposals_passed": 34`), 1)
-	metricsPath := filepath.Join(dir, "m.json")
-	os.WriteFile(metricsPath, b, 0o644)
-	cfg := filepath.Join(dir, "c.yaml")
-	os.WriteFile(cfg, []byte("dao: {governor: oz}\ncurrent: {quorum: 0.04, proposal_threshold: 0.001, voting_period_days: 7}\nsearch: {quorum: {max_change: 0.25}}\nconstraints: []\nsources: [{type: file, path: "+metricsPath+"}]\n"), 0o644)
+	cfg, dir := poorFitConfig(t)
 	out := filepath.Join(dir, "out")
 	code, _, stderr := run(t, "run", "--config", cfg, "--out", out)
-	if code != 1 || !strings.Contains(stderr, "calibration outside tolerance") {
-		t.Fatalf("exit %d; want 1 with the miss named\nstderr: %s", code, stderr)
+	if code != 3 || !strings.Contains(stderr, "calibration outside tolerance") {
+		t.Fatalf("exit %d; want 3 with the miss named\nstderr: %s", code, stderr)
 	}
 	if _, err := os.Stat(out); !os.IsNotExist(err) {
 		t.Errorf("a poor fit wrote %s", out)

@@ -32,7 +32,8 @@ depends on timing; its result is still a valid search of the same space.`,
   attune run --config dao.yaml --out cycles
   # on each other machine, with the same dao.yaml (optimizer.storage: postgres://...)
   attune worker --config dao.yaml`,
-		Args: noArgs,
+		Annotations: map[string]string{interruptedNote: "the trials it finished stay in the study"},
+		Args:        noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if wait < 0 {
 				return usageError{fmt.Errorf("--wait %s: want 0 or more", wait)}
