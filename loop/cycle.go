@@ -274,7 +274,7 @@ func (e *Env) Optimize(ctx context.Context, opt Options) (Searches, error) {
 		}
 		so := optimizer.Options{
 			Sampler: o.Sampler, Trials: trials, Batch: o.Batch, Workers: opt.Workers,
-			Seed: e.searchSeed(i), Progress: progress,
+			Seed: e.searchSeed(i), Progress: progress, Deterministic: true,
 			Finalists: e.finalists(), Reevaluate: e.replicated(2*o.Replications, o.Seed^finalistSalt),
 		}
 		if st != nil {

@@ -136,7 +136,7 @@ func (e *Env) Work(ctx context.Context, opt WorkOptions) (int, error) {
 		for {
 			res, err := optimizer.Search(ctx, e.Space, e.Current, e.Objective(), optimizer.Options{
 				Sampler: o.Sampler, Batch: o.Batch, Workers: opt.Workers, Seed: e.searchSeed(i),
-				Storage: st, Study: name, Join: true,
+				Storage: st, Study: name, Join: true, Deterministic: true,
 			})
 			if errors.Is(err, optimizer.ErrNoStudy) {
 				if time.Now().After(deadline) {

@@ -429,3 +429,26 @@ func FuzzDecodeEval(f *testing.F) {
 		}
 	})
 }
+
+// A deterministic objective is not run again for a parameter set it has
+// seen; the repeated trial still counts and carries the same evaluation.
+func TestDeterministicObjectiveRunsEachSetOnce(t *testing.T) {
+	space := Space{{Name: "n", Kind: Int, Low: 1, High: 3}}
+	calls := 0
+	obj := func(_ context.Context, p map[string]float64) (Evaluation, error) {
+		calls++
+		return Evaluation{Value: -p["n"]}, nil
+	}
+	res, err := Search(context.Background(), space, map[string]float64{"n": 2}, obj, Options{Sampler: "random", Trials: 30, Batch: 4, Workers: 1, Seed: 1, Deterministic: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Trials) != 30 || calls != 3 {
+		t.Fatalf("%d trials from %d evaluations; want 30 from the 3 distinct values", len(res.Trials), calls)
+	}
+	for _, tr := range res.Trials {
+		if tr.Eval.Value != -tr.Params["n"] {
+			t.Errorf("trial %d: n = %v scored %v", tr.Number, tr.Params["n"], tr.Eval.Value)
+		}
+	}
+}

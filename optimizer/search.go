@@ -154,6 +154,11 @@ type Options struct {
 	// the sampler proposes any: the best trials of an earlier cycle, say.
 	// Sets outside the space, or equal to the baseline, are skipped.
 	Warm []map[string]float64
+	// Deterministic says the objective returns the same evaluation for the
+	// same parameters (attune's does: every trial runs on the same seeds),
+	// so a parameter set proposed again reuses its first evaluation rather
+	// than run the simulations again. The trial still counts.
+	Deterministic bool
 	// Join works on a stored study another process created (a worker):
 	// Trials is the study's own budget, the baseline and warm start are
 	// the creator's, and Search returns when the study holds its trials.
@@ -224,6 +229,9 @@ func Search(ctx context.Context, space Space, baseline map[string]float64, obj O
 	}
 	start := time.Now()
 	eval := func(ps []map[string]float64) ([]Evaluation, error) { return evalAll(ctx, obj, baseline, ps, workers) }
+	if opt.Deterministic {
+		eval = memoised(eval)
+	}
 	progress := func() error {
 		if opt.Progress == nil {
 			return nil
@@ -406,6 +414,46 @@ func finals(ctx context.Context, res *Result, baseline map[string]float64, opt O
 		res.Best = picked[best]
 	}
 	return nil
+}
+
+// memoised evaluates each distinct parameter set once: a set seen before,
+// in this batch or an earlier one, takes its first evaluation.
+func memoised(eval func([]map[string]float64) ([]Evaluation, error)) func([]map[string]float64) ([]Evaluation, error) {
+	seen := map[string]Evaluation{}
+	key := func(p map[string]float64) string {
+		names := slices.Sorted(maps.Keys(p))
+		b := make([]byte, 0, 24*len(names))
+		for _, n := range names {
+			b = append(b, n...)
+			b = append(b, '=')
+			b = strconv.AppendFloat(b, p[n], 'g', -1, 64)
+			b = append(b, ';')
+		}
+		return string(b)
+	}
+	return func(ps []map[string]float64) ([]Evaluation, error) {
+		var todo []map[string]float64
+		var todoKeys []string
+		keys := make([]string, len(ps))
+		for i, p := range ps {
+			keys[i] = key(p)
+			if _, ok := seen[keys[i]]; !ok && !slices.Contains(todoKeys, keys[i]) {
+				todo, todoKeys = append(todo, p), append(todoKeys, keys[i])
+			}
+		}
+		evs, err := eval(todo)
+		if err != nil {
+			return nil, err
+		}
+		for i, k := range todoKeys {
+			seen[k] = evs[i]
+		}
+		out := make([]Evaluation, len(ps))
+		for i, k := range keys {
+			out[i] = seen[k]
+		}
+		return out, nil
+	}
 }
 
 // evalAll evaluates parameter sets (laid over baseline) in parallel and
