@@ -9,14 +9,13 @@ import (
 	"time"
 
 	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 
 	"github.com/attune-dao/attune/metrics"
+	"github.com/attune-dao/attune/oracle"
 )
 
 // ErrNothingToChart is returned by Chart when no window was evaluated.
@@ -212,16 +211,7 @@ type errorPoints struct {
 
 // drawHeader writes the title, a subtitle and the legend.
 func drawHeader(c draw.Canvas, r *Report, pred, in, out plot.Thumbnailer) {
-	title := text.Style{
-		Color:   color.Black,
-		Font:    font.From(plot.DefaultFont, 14),
-		XAlign:  draw.XLeft,
-		YAlign:  draw.YTop,
-		Handler: plot.DefaultTextHandler,
-	}
-	sub := title
-	sub.Font = font.From(plot.DefaultFont, 10)
-	sub.Color = color.RGBA{R: 70, G: 70, B: 70, A: 255}
+	title, sub := oracle.HeaderStyles()
 	x, y := c.Min.X+8, c.Max.Y-8
 	heading := fmt.Sprintf("%s: backtest of %s, %d-day windows", r.DAO, r.Model, r.WindowDays)
 	c.FillText(title, vg.Point{X: x, Y: y}, heading)

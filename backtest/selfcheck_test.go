@@ -37,9 +37,9 @@ const (
 // with the very model that wrote the history.
 const oracleModel = "tokenvote-selfcheck-oracle"
 
-type oracle struct{ simulator.Model }
+type knowing struct{ simulator.Model }
 
-func (oracle) Calibrate(context.Context, metrics.Observation, simulator.Params, uint64) (simulator.Instance, simulator.Fit, error) {
+func (knowing) Calibrate(context.Context, metrics.Observation, simulator.Params, uint64) (simulator.Instance, simulator.Fit, error) {
 	if selfGen == nil {
 		return nil, simulator.Fit{}, errors.New("selfcheck: no generating instance")
 	}
@@ -49,7 +49,7 @@ func (oracle) Calibrate(context.Context, metrics.Observation, simulator.Params, 
 func init() {
 	simulator.Register(oracleModel, func(s simulator.Setup) (simulator.Model, error) {
 		m, err := simulator.New("tokenvote", s)
-		return oracle{m}, err
+		return knowing{m}, err
 	})
 }
 

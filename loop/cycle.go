@@ -140,15 +140,23 @@ func (e *Env) Candidates(res *optimizer.Result) []objectives.Candidate {
 func (e *Env) changeSize(p map[string]float64) float64 {
 	total := 0.0
 	for _, sp := range e.Space {
-		lo, hi := sp.Low, sp.High
-		if sp.Kind == optimizer.Categorical {
-			lo, hi = slices.Min(sp.Choices), slices.Max(sp.Choices)
-		}
-		if hi > lo {
-			total += math.Abs(p[sp.Name]-e.Current[sp.Name]) / (hi - lo)
-		}
+		total += math.Abs(position(sp, p[sp.Name]) - position(sp, e.Current[sp.Name]))
 	}
 	return total
+}
+
+// position is v's place in the parameter's searched range, 0 at its low
+// end and 1 at its high end (a categorical's range runs from its least to
+// its greatest choice); 0 when the range is a point.
+func position(sp optimizer.Param, v float64) float64 {
+	lo, hi := sp.Low, sp.High
+	if sp.Kind == optimizer.Categorical {
+		lo, hi = slices.Min(sp.Choices), slices.Max(sp.Choices)
+	}
+	if !(hi > lo) {
+		return 0
+	}
+	return (v - lo) / (hi - lo)
 }
 
 // applyPreset makes the preset's choice the search's winner; balanced
@@ -207,13 +215,7 @@ func (e *Env) importance(ss Searches) []oracle.Importance {
 			}
 			row := make([]float64, len(e.Space))
 			for i, sp := range e.Space {
-				lo, hi := sp.Low, sp.High
-				if sp.Kind == optimizer.Categorical {
-					lo, hi = slices.Min(sp.Choices), slices.Max(sp.Choices)
-				}
-				if hi > lo {
-					row[i] = (t.Params[sp.Name] - lo) / (hi - lo)
-				}
+				row[i] = position(sp, t.Params[sp.Name])
 			}
 			x, y = append(x, row), append(y, t.Eval.Value)
 		}

@@ -235,19 +235,27 @@ func panelTitle(e Effect) string {
 	return t + ": " + e.Verdict()
 }
 
-// drawHeader writes the chart title, a subtitle on the intervals and the
-// legend into the header canvas c.
-func drawHeader(c draw.Canvas, rec Recommendation, cur, recd *plotter.Scatter) {
-	title := text.Style{
+// HeaderStyles are the text styles of a chart's title and subtitle, shared
+// by attune's charts: the title black at 14 pt, the subtitle grey at 10 pt,
+// both aligned to the top left.
+func HeaderStyles() (title, sub text.Style) {
+	title = text.Style{
 		Color:   color.Black,
 		Font:    font.From(plot.DefaultFont, 14),
 		XAlign:  draw.XLeft,
 		YAlign:  draw.YTop,
 		Handler: plot.DefaultTextHandler,
 	}
-	sub := title
+	sub = title
 	sub.Font = font.From(plot.DefaultFont, 10)
 	sub.Color = color.RGBA{R: 70, G: 70, B: 70, A: 255}
+	return title, sub
+}
+
+// drawHeader writes the chart title, a subtitle on the intervals and the
+// legend into the header canvas c.
+func drawHeader(c draw.Canvas, rec Recommendation, cur, recd *plotter.Scatter) {
+	title, sub := HeaderStyles()
 
 	x := c.Min.X + 8
 	y := c.Max.Y - 8
