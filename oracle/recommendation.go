@@ -317,12 +317,17 @@ type Recommendation struct {
 	PoorFit string `json:"poor_fit,omitempty"`
 }
 
-// Proposal is a drafted proposal ready for review.
+// Proposal is a drafted proposal ready for review: a post a steward can
+// paste into a forum and an appendix that holds the method and every
+// figure.
 type Proposal struct {
-	Title    string `json:"title"`
+	Title string `json:"title"`
+	// Markdown is the whole proposal: the post, then the appendix.
 	Markdown string `json:"markdown"`
 	// Drafter names what wrote the prose ("template", or an LLM model).
 	Drafter string `json:"drafter"`
+	// Meta records how the prose was drafted and verified.
+	Meta DraftMeta `json:"meta"`
 }
 
 // Drafter writes a Proposal from a Recommendation.
