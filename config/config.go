@@ -187,12 +187,51 @@ type Source struct {
 }
 
 // Oracle chooses what drafts proposal prose: "template" (deterministic, no
-// network) or, later, "openai".
+// network) or "openai" (any OpenAI-compatible chat-completions endpoint,
+// whose draft is verified against the recommendation's facts and replaced
+// by the template's when it fails).
 type Oracle struct {
-	Provider  string `yaml:"provider" json:"provider" mapstructure:"provider"`
-	BaseURL   string `yaml:"base_url,omitempty" json:"base_url,omitempty" mapstructure:"base_url"`
-	Model     string `yaml:"model,omitempty" json:"model,omitempty" mapstructure:"model"`
+	Provider string `yaml:"provider" json:"provider" mapstructure:"provider"`
+	// BaseURL is the endpoint's base URL, e.g. https://api.openai.com/v1 or
+	// http://localhost:11434/v1 for Ollama.
+	BaseURL string `yaml:"base_url,omitempty" json:"base_url,omitempty" mapstructure:"base_url"`
+	Model   string `yaml:"model,omitempty" json:"model,omitempty" mapstructure:"model"`
+	// APIKeyEnv names the environment variable that holds the API key;
+	// the key itself never appears in a config. Empty for a local server
+	// that needs none.
 	APIKeyEnv string `yaml:"api_key_env,omitempty" json:"api_key_env,omitempty" mapstructure:"api_key_env"`
+	// Language is the language of the prose (an ISO 639-1 code: en, es,
+	// de, fr, pt...); numbers are formatted for it. Empty means en.
+	Language string `yaml:"language,omitempty" json:"language,omitempty" mapstructure:"language"`
+	// Timeout bounds each request to the endpoint, as a Go duration
+	// ("60s"); empty means 60s.
+	Timeout string `yaml:"timeout,omitempty" json:"timeout,omitempty" mapstructure:"timeout"`
+	// MaxRetries is how often a request that failed with a 429, a 5xx or a
+	// network error is retried; 0 means the default (4).
+	MaxRetries int `yaml:"max_retries,omitempty" json:"max_retries,omitempty" mapstructure:"max_retries"`
+	// MaxTokens bounds each completion; 0 means the default (2000).
+	MaxTokens   int     `yaml:"max_tokens,omitempty" json:"max_tokens,omitempty" mapstructure:"max_tokens"`
+	Temperature float64 `yaml:"temperature,omitempty" json:"temperature,omitempty" mapstructure:"temperature"`
+	// Budget bounds what one cycle's drafting may spend; a request that
+	// would exceed it is not sent and the template drafts instead.
+	Budget OracleBudget `yaml:"budget,omitempty" json:"budget,omitempty" mapstructure:"budget"`
+	// Price is the endpoint's price per 1,000 tokens, for the cost in the
+	// recommendation's metadata and the USD budget.
+	Price OraclePrice `yaml:"price,omitempty" json:"price,omitempty" mapstructure:"price"`
+}
+
+// OracleBudget bounds one cycle's drafting: total tokens and USD; 0 means
+// no bound of that kind.
+type OracleBudget struct {
+	Tokens int     `yaml:"tokens,omitempty" json:"tokens,omitempty" mapstructure:"tokens"`
+	USD    float64 `yaml:"usd,omitempty" json:"usd,omitempty" mapstructure:"usd"`
+}
+
+// OraclePrice is an endpoint's price in USD per 1,000 prompt and
+// completion tokens.
+type OraclePrice struct {
+	PromptPer1K     float64 `yaml:"prompt_per_1k,omitempty" json:"prompt_per_1k,omitempty" mapstructure:"prompt_per_1k"`
+	CompletionPer1K float64 `yaml:"completion_per_1k,omitempty" json:"completion_per_1k,omitempty" mapstructure:"completion_per_1k"`
 }
 
 // Sink is where drafted proposals go. Type selects the adapter.

@@ -3,13 +3,22 @@ package config
 import (
 	"fmt"
 	"math"
+	"net/url"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
+	"time"
 )
 
 // MaxTrials is the largest optimizer.trials Validate accepts.
 const MaxTrials = 100000
+
+// MaxReplications is the largest number of replications per parameter set
+// (optimizer.replications, optimizer.validation, calibration.replications)
+// Validate accepts: each replication is a whole simulation, and 1,000 of
+// them already take minutes per trial.
+const MaxReplications = 1000
 
 // Validate checks what can be checked without the model: required
 // settings, ranges, enumerations, search bounds, objectives and
@@ -71,11 +80,7 @@ func (c *Config) validate() []Problem {
 	k.optimizer()
 	k.calibration()
 	k.sources()
-	switch c.Oracle.Provider {
-	case "template", "openai":
-	default:
-		k.add("oracle.provider", "%q is not a provider; use template (offline, deterministic) or openai", c.Oracle.Provider)
-	}
+	k.oracle()
 	for i, s := range c.Sinks {
 		if strings.TrimSpace(s.Type) == "" {
 			k.add(indexKey("sinks", i)+".type", "is empty; give the sink's type, e.g. markdown")
@@ -209,11 +214,11 @@ func (k *checker) optimizer() {
 	} else if o.Trials >= 1 && o.Trials/o.Searches < 2 {
 		k.add("optimizer.trials", "%d shared by %d searches leaves fewer than 2 each; raise trials or lower optimizer.searches", o.Trials, o.Searches)
 	}
-	if o.Replications < 2 {
-		k.add("optimizer.replications", "%d; want at least 2 (a spread needs two runs)", o.Replications)
+	if o.Replications < 2 || o.Replications > MaxReplications {
+		k.add("optimizer.replications", "%d; want at least 2 (a spread needs two runs) and at most %d", o.Replications, MaxReplications)
 	}
-	if o.Validation < 2 {
-		k.add("optimizer.validation", "%d; want at least 2 (a spread needs two runs)", o.Validation)
+	if o.Validation < 2 || o.Validation > MaxReplications {
+		k.add("optimizer.validation", "%d; want at least 2 (a spread needs two runs) and at most %d", o.Validation, MaxReplications)
 	}
 	switch o.Preset {
 	case "", "conservative", "balanced", "aggressive":
@@ -239,8 +244,8 @@ func (k *checker) calibration() {
 	if !finite(c.Tolerance) || c.Tolerance <= 0 {
 		k.add("calibration.tolerance", "%v; want a finite number > 0, e.g. 0.1 for 10%%", c.Tolerance)
 	}
-	if c.Replications < 1 {
-		k.add("calibration.replications", "%d; want at least 1", c.Replications)
+	if c.Replications < 1 || c.Replications > MaxReplications {
+		k.add("calibration.replications", "%d; want at least 1 and at most %d", c.Replications, MaxReplications)
 	}
 }
 
@@ -281,4 +286,68 @@ func StorageOK(s string) bool {
 		}
 	}
 	return false
+}
+
+// Languages are the prose languages the drafters know (ISO 639-1).
+var Languages = []string{"de", "en", "es", "fr", "it", "pt"}
+
+func (k *checker) oracle() {
+	o := k.c.Oracle
+	switch o.Provider {
+	case "template":
+	case "openai":
+		if strings.TrimSpace(o.Model) == "" {
+			k.add("oracle.model", "is empty; name the model the endpoint serves, e.g. model: gpt-4o-mini")
+		}
+		if strings.TrimSpace(o.BaseURL) == "" {
+			k.add("oracle.base_url", "is empty; give the endpoint, e.g. https://api.openai.com/v1 or http://localhost:11434/v1 (Ollama)")
+		} else if u, err := url.Parse(o.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			k.add("oracle.base_url", "%q is not an http(s) URL; give e.g. https://api.openai.com/v1", o.BaseURL)
+		}
+		if o.APIKeyEnv != "" && !envVarName.MatchString(o.APIKeyEnv) {
+			k.add("oracle.api_key_env", "%q is not an environment variable name; name the variable that holds the key, e.g. OPENAI_API_KEY (never the key itself)", o.APIKeyEnv)
+		}
+	default:
+		k.add("oracle.provider", "%q is not a provider; use template (offline, deterministic) or openai", o.Provider)
+	}
+	if o.Language != "" && !slices.Contains(Languages, o.Language) {
+		k.add("oracle.language", "%q is not a language attune drafts in; use one of %s", o.Language, strings.Join(Languages, ", "))
+	}
+	if o.Timeout != "" {
+		if d, err := time.ParseDuration(o.Timeout); err != nil || d <= 0 || d > time.Hour {
+			k.add("oracle.timeout", "%q; want a duration between 1s and 1h, e.g. 60s", o.Timeout)
+		}
+	}
+	if o.MaxRetries < 0 || o.MaxRetries > 10 {
+		k.add("oracle.max_retries", "%d; want between 0 and 10", o.MaxRetries)
+	}
+	if o.MaxTokens < 0 || o.MaxTokens > 100000 {
+		k.add("oracle.max_tokens", "%d; want between 0 (the default, 2000) and 100000", o.MaxTokens)
+	}
+	if k.finite("oracle.temperature", o.Temperature) && (o.Temperature < 0 || o.Temperature > 2) {
+		k.add("oracle.temperature", "%g; want between 0 and 2", o.Temperature)
+	}
+	if o.Budget.Tokens < 0 {
+		k.add("oracle.budget.tokens", "%d; want 0 (no bound) or more", o.Budget.Tokens)
+	}
+	if k.finite("oracle.budget.usd", o.Budget.USD) && o.Budget.USD < 0 {
+		k.add("oracle.budget.usd", "%g; want 0 (no bound) or more", o.Budget.USD)
+	}
+	if k.finite("oracle.price.prompt_per_1k", o.Price.PromptPer1K) && o.Price.PromptPer1K < 0 {
+		k.add("oracle.price.prompt_per_1k", "%g; want 0 or more", o.Price.PromptPer1K)
+	}
+	if k.finite("oracle.price.completion_per_1k", o.Price.CompletionPer1K) && o.Price.CompletionPer1K < 0 {
+		k.add("oracle.price.completion_per_1k", "%g; want 0 or more", o.Price.CompletionPer1K)
+	}
+}
+
+// envVarName is what an environment variable's name may be.
+var envVarName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// RequestTimeout is the oracle's request timeout: Timeout parsed, or 60s.
+func (o Oracle) RequestTimeout() time.Duration {
+	if d, err := time.ParseDuration(o.Timeout); err == nil && d > 0 {
+		return d
+	}
+	return 60 * time.Second
 }
