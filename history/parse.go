@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/attune-dao/attune/internal/jsonx"
 	"io"
 	"reflect"
 	"strconv"
@@ -34,6 +35,16 @@ const MaxBytes = 256 << 20
 func Parse(data []byte, source string) (*History, error) {
 	if len(data) > MaxBytes {
 		return nil, &DecodeError{Source: source, Msg: fmt.Sprintf("input is %d bytes; the limit is %d MiB", len(data), MaxBytes>>20)}
+	}
+	data, err := jsonx.Prepare(data)
+	var dup *jsonx.DuplicateKeyError
+	if errors.As(err, &dup) {
+		field := dup.Key
+		if dup.Path != "" {
+			field = dup.Path + "." + dup.Key
+		}
+		return nil, &DecodeError{Source: source, Line: dup.Line, Column: dup.Column, Field: field,
+			Msg: "appears twice in one object; keep one (JSON readers disagree on which wins)"}
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, &DecodeError{Source: source, Msg: "input is empty; want one JSON object (see docs/history.schema.json)"}

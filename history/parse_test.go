@@ -208,3 +208,18 @@ func TestParseMissingFields(t *testing.T) {
 		t.Errorf("error repeats a missing field as zero:\n%s", msg)
 	}
 }
+
+// TestParseDuplicateKeysAndBOM: a key named twice is refused with its line
+// and field, as the YAML config does; a UTF-8 BOM is accepted, as it is in
+// YAML and CSV.
+func TestParseDuplicateKeysAndBOM(t *testing.T) {
+	dup := strings.Replace(base, `"for": 1,`, `"for": 1, "for": 500,`, 1)
+	_, err := Parse([]byte(dup), "dup.json")
+	var de *DecodeError
+	if !errors.As(err, &de) || de.Line != 6 || de.Field != "proposals[0].for" || !strings.Contains(err.Error(), "twice") {
+		t.Fatalf("err %v; want a decode error at line 6 naming proposals[0].for", err)
+	}
+	if _, err := Parse([]byte("\ufeff"+base), "bom.json"); err != nil {
+		t.Fatalf("a BOM is refused: %v", err)
+	}
+}

@@ -1,9 +1,12 @@
 package metrics
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"math"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -209,5 +212,35 @@ func TestPairedBootstrap(t *testing.T) {
 	}
 	if p, _, _ := PairedBootstrap(a, b[:3], mean, 0.9, 10, 1); !math.IsNaN(p) {
 		t.Error("unequal lengths should give NaN")
+	}
+}
+
+// TestParseDuplicateKeysBOMAndSize: a metrics file that names a key twice
+// is refused (encoding/json would keep the last silently), a UTF-8 BOM is
+// accepted, and a file over MaxBytes is refused as too large rather than
+// cut and reported as a syntax error.
+func TestParseDuplicateKeysBOMAndSize(t *testing.T) {
+	b, err := os.ReadFile("../configs/examples/metrics.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dup := bytes.Replace(b, []byte(`"holders"`), []byte(`"holders": 1, "holders"`), 1)
+	if _, err := Parse(dup, "dup.json"); err == nil || !strings.Contains(err.Error(), `key "holders" appears twice`) || !errors.Is(err, ErrInvalid) {
+		t.Errorf("duplicate key: err %v", err)
+	}
+	if _, err := Parse(append([]byte("\ufeff"), b...), "bom.json"); err != nil {
+		t.Errorf("BOM refused: %v", err)
+	}
+	big := filepath.Join(t.TempDir(), "big.json")
+	f, err := os.Create(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(MaxBytes + 1); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if _, err := Load(context.Background(), big); err == nil || !strings.Contains(err.Error(), "larger than 64 MiB") {
+		t.Errorf("oversized file: err %v", err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/attune-dao/attune/internal/jsonx"
 	"io"
 	"math"
 	"os"
@@ -332,6 +333,9 @@ var required = []string{
 	"turnout_power", "turnout_count",
 }
 
+// MaxBytes bounds the size of a metrics file: 64 MiB.
+const MaxBytes = 64 << 20
+
 // Parse decodes and validates one Observation from JSON. source names the
 // input in errors (a path, an adapter). Unknown fields, missing required
 // fields, wrong types, NaN and out-of-range values are all errors that wrap
@@ -341,6 +345,13 @@ func Parse(data []byte, source string) (Observation, error) {
 	where := "metrics"
 	if source != "" {
 		where = "metrics " + source
+	}
+	if len(data) > MaxBytes {
+		return Observation{}, fmt.Errorf("%s: input is %d bytes; the limit is %d MiB: %w", where, len(data), MaxBytes>>20, ErrInvalid)
+	}
+	data, err := jsonx.Prepare(data)
+	if err != nil {
+		return Observation{}, fmt.Errorf("%s: %v: %w", where, err, ErrInvalid)
 	}
 	var present map[string]json.RawMessage
 	if err := json.Unmarshal(data, &present); err != nil {
@@ -390,9 +401,12 @@ func Load(ctx context.Context, path string) (Observation, error) {
 		return Observation{}, fmt.Errorf("metrics: %w", err)
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, 64<<20))
+	data, err := io.ReadAll(io.LimitReader(f, MaxBytes+1))
 	if err != nil {
 		return Observation{}, fmt.Errorf("metrics %s: read: %w", path, err)
+	}
+	if len(data) > MaxBytes {
+		return Observation{}, fmt.Errorf("metrics %s: the file is larger than %d MiB, the limit; a metrics file is a few kilobytes: check the path: %w", path, MaxBytes>>20, ErrInvalid)
 	}
 	return Parse(data, path)
 }
