@@ -247,6 +247,19 @@ optimizer.validation runs are made.`,
 	}
 	cmd.Flags().StringArrayVar(&sets, "set", nil, "parameter value to simulate instead of the one in force, e.g. --set quorum=0.05 (repeatable)")
 	cmd.Flags().IntVar(&reps, "replications", 0, "replications, at least 2 (default: optimizer.validation)")
+	_ = cmd.RegisterFlagCompletionFunc("set", func(cmd *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
+		// The parameters in force, from the config the command line names.
+		cfg, err := a.loadConfig(cmd, nil)
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		names := make([]string, 0, len(cfg.Current))
+		for name := range cfg.Current {
+			names = append(names, name+"=")
+		}
+		slices.Sort(names)
+		return names, cobra.ShellCompDirectiveNoSpace | cobra.ShellCompDirectiveNoFileComp
+	})
 	return cmd
 }
 

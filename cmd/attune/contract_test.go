@@ -317,3 +317,78 @@ func TestEveryCommandHasExamples(t *testing.T) {
 		t.Errorf("walked %d commands", n)
 	}
 }
+
+// An empty --config is a user error, not a silent run of the embedded
+// example.
+func TestEmptyConfigFlagIsUserError(t *testing.T) {
+	for _, args := range [][]string{{"run", "--config", ""}, {"config", "show", "-c", " "}} {
+		code, stdout, stderr := run(t, args...)
+		if code != exitUser || !strings.Contains(stderr, "--config is empty") || stdout != "" {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit 2 naming --config", args, code, stdout, stderr)
+		}
+	}
+}
+
+// Completion offers flag values: the output formats and the parameter
+// names --set takes.
+func TestCompletionOffersValues(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"__complete", "--output", ""}, []string{"text", "json"}},
+		{[]string{"__complete", "run", "--log-format", ""}, []string{"text", "json"}},
+		{[]string{"__complete", "simulate", "--set", ""}, []string{"quorum=", "proposal_threshold=", "voting_period_days="}},
+		{[]string{"__complete", "bench", "optimizer", "--sampler", ""}, []string{"gp", "tpe", "cmaes"}},
+	} {
+		code, stdout, stderr := run(t, c.args...)
+		if code != exitOK {
+			t.Errorf("%v: exit %d, stderr %s", c.args, code, stderr)
+		}
+		lines := strings.Split(stdout, "\n")
+		for _, w := range c.want {
+			found := false
+			for _, l := range lines {
+				found = found || l == w
+			}
+			if !found {
+				t.Errorf("%v: completion lacks %q:\n%s", c.args, w, stdout)
+			}
+		}
+	}
+}
+
+// attune man writes one page per command, from the commands' own help:
+// a command added later gets its page without anyone remembering to.
+func TestManPagesCoverEveryCommand(t *testing.T) {
+	dir := t.TempDir()
+	code, _, stderr := run(t, "man", "--dir", dir)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		if !c.IsAvailableCommand() && c.Name() != "attune" {
+			return
+		}
+		page := filepath.Join(dir, strings.ReplaceAll(c.CommandPath(), " ", "-")+".1")
+		b, err := os.ReadFile(page)
+		if err != nil {
+			t.Errorf("%s: no man page: %v", c.CommandPath(), err)
+			return
+		}
+		if !bytes.Contains(b, []byte(".TH \"ATTUNE\" \"1\"")) || !bytes.Contains(b, []byte(c.Short)) {
+			t.Errorf("%s: page lacks the header or the command's summary", page)
+		}
+		if c.Example != "" && !bytes.Contains(b, []byte("EXAMPLE")) {
+			t.Errorf("%s: page lacks the command's examples", page)
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk((&app{stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}}).rootCmd())
+	if code, _, stderr := run(t, "man"); code != exitUser || !strings.Contains(stderr, "--dir is empty") {
+		t.Errorf("man without --dir: exit %d, stderr %q", code, stderr)
+	}
+}

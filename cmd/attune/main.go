@@ -178,6 +178,9 @@ fit, 130 interrupted; see attune help exit-codes.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if f := cmd.Flags().Lookup("config"); f != nil && f.Changed && strings.TrimSpace(a.configFile) == "" {
+				return usageError{errors.New("--config is empty; give a config file, or leave the flag out to use the embedded default")}
+			}
 			if a.output != "text" && a.output != "json" {
 				return usageError{fmt.Errorf("--output %q: want text or json", a.output)}
 			}
@@ -194,8 +197,18 @@ fit, 130 interrupted; see attune help exit-codes.`,
 	pf.Uint64Var(&a.seed, "seed", 0, "random seed (overrides optimizer.seed)")
 	pf.StringVar(&a.logFormat, "log-format", "text", "log format when stderr is not a terminal: text or json")
 	root.Flags().BoolVar(&a.showVersion, "version", false, "print the version, as attune version does")
+	fixed := func(values ...string) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+			return values, cobra.ShellCompDirectiveNoFileComp
+		}
+	}
+	_ = root.RegisterFlagCompletionFunc("output", fixed("text", "json"))
+	_ = root.RegisterFlagCompletionFunc("log-format", fixed("text", "json"))
+	_ = root.RegisterFlagCompletionFunc("config", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return []string{"yaml", "yml"}, cobra.ShellCompDirectiveFilterFileExt
+	})
 	root.AddCommand(a.runCmd(), a.simulateCmd(), a.optimizeCmd(), a.calibrateCmd(), a.configCmd(), a.versionCmd())
-	root.AddCommand(a.backtestCmd(), a.benchCmd(), a.workerCmd())
+	root.AddCommand(a.backtestCmd(), a.benchCmd(), a.workerCmd(), a.manCmd())
 	root.AddCommand(&cobra.Command{
 		Use:   "exit-codes",
 		Short: "What each exit status of attune means",
