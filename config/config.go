@@ -184,6 +184,9 @@ type Source struct {
 	// vote ended in the last WindowDays days before the history's last
 	// one. 0 means 365.
 	WindowDays int `yaml:"window_days,omitempty" json:"window_days,omitempty" mapstructure:"window_days"`
+	// DAO is the DAO name the data carry, when it differs from dao.name;
+	// data labelled with any other name are refused.
+	DAO string `yaml:"dao,omitempty" json:"dao,omitempty" mapstructure:"dao"`
 }
 
 // Oracle chooses what drafts proposal prose: "template" (deterministic, no

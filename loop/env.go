@@ -17,6 +17,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"unicode"
 	"sync"
 	"time"
 
@@ -77,6 +78,9 @@ func Prepare(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Env
 	}
 	obs, err := readSource(ctx, cfg, e.Rules)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkDAO(cfg, obs); err != nil {
 		return nil, err
 	}
 	e.Observation = obs
@@ -491,4 +495,33 @@ func joinNames[T any](xs []T, name func(T) string) string {
 
 func paramIndex(specs []simulator.ParamSpec, name string) int {
 	return slices.IndexFunc(specs, func(s simulator.ParamSpec) bool { return s.Name == name })
+}
+
+// checkDAO refuses data labelled with another DAO's name: another DAO's
+// history would otherwise run silently under this DAO's name. Names match
+// ignoring case, spaces and punctuation ("Compound", "compound-dao" does
+// not match, "COMPOUND" does); a source's dao setting names the label its
+// data carry when that differs from dao.name.
+func checkDAO(cfg *config.Config, obs metrics.Observation) error {
+	want, key := cfg.DAO.Name, "dao.name"
+	for i, s := range cfg.Sources {
+		if s.DAO != "" {
+			want, key = s.DAO, fmt.Sprintf("sources[%d].dao", i)
+		}
+	}
+	if obs.DAO == "" || daoKey(obs.DAO) == daoKey(want) {
+		return nil
+	}
+	return cfg.Problem(key, fmt.Sprintf("is %q but the data from %s are %q's; point the source at this DAO's data, or, if the data label this DAO differently, set the source's dao: %q", want, obs.Source, obs.DAO, obs.DAO))
+}
+
+// daoKey is a DAO name without case, spaces or punctuation.
+func daoKey(name string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(name) {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }

@@ -135,14 +135,16 @@ func TestConfigMistakesAreUserErrors(t *testing.T) {
 		mutate func(*config.Config)
 		want   string
 	}{
-		"unknown current param": {func(c *config.Config) { c.Current["qourum"] = 0.1 }, `"qourum"`},
-		"unknown search param":  {func(c *config.Config) { c.Search["speed"] = c.Search["quorum"] }, `"speed"`},
-		"unknown objective":     {func(c *config.Config) { c.Objectives[0].Name = "happiness" }, `"happiness"`},
-		"unknown model":         {func(c *config.Config) { c.DAO.Model = "futarchy" }, `"futarchy"`},
-		"unknown model option":  {func(c *config.Config) { c.DAO.Options["adversary"] = 1 }, `"adversary"`},
-		"current out of bounds": {func(c *config.Config) { c.Current["quorum"] = 0.9 }, "quorum"},
-		"unknown source":        {func(c *config.Config) { c.Sources[0].Type = "ipfs" }, `"ipfs"`},
-		"unbuilt drafter":       {func(c *config.Config) { c.Oracle.Provider = "openai" }, "oracle.provider"},
+		"unknown current param":           {func(c *config.Config) { c.Current["qourum"] = 0.1 }, `"qourum"`},
+		"unknown search param":            {func(c *config.Config) { c.Search["speed"] = c.Search["quorum"] }, `"speed"`},
+		"unknown objective":               {func(c *config.Config) { c.Objectives[0].Name = "happiness" }, `"happiness"`},
+		"unknown model":                   {func(c *config.Config) { c.DAO.Model = "futarchy" }, `"futarchy"`},
+		"unknown model option":            {func(c *config.Config) { c.DAO.Options["adversary"] = 1 }, `"adversary"`},
+		"current out of bounds":           {func(c *config.Config) { c.Current["quorum"] = 0.9 }, "quorum"},
+		"unknown source":                  {func(c *config.Config) { c.Sources[0].Type = "ipfs" }, `"ipfs"`},
+		"unbuilt drafter":                 {func(c *config.Config) { c.Oracle.Provider = "openai" }, "oracle.provider"},
+		"another DAO's data":              {func(c *config.Config) { c.DAO.Name = "Uniswap" }, `dao.name: is "Uniswap" but the data`},
+		"source labelled for another DAO": {func(c *config.Config) { c.DAO.Name = "Uniswap"; c.Sources[0].DAO = "Gitcoin" }, `sources[0].dao: is "Gitcoin"`},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -282,5 +284,20 @@ func TestWriteReplacesWholeDirectory(t *testing.T) {
 	entries, _ := os.ReadDir(cfg.Out)
 	if len(entries) != 1 {
 		t.Errorf("temporary directories left behind: %v", entries)
+	}
+}
+
+// Data whose label differs from dao.name run when the source names that
+// label, and names match ignoring case and punctuation.
+func TestDataLabelledForThisDAORun(t *testing.T) {
+	for _, mutate := range []func(*config.Config){
+		func(c *config.Config) { c.DAO.Name = "Compound Labs"; c.Sources[0].DAO = "compound" },
+		func(c *config.Config) { c.DAO.Name = " COMPOUND " },
+	} {
+		cfg := small(t, nil)
+		mutate(cfg)
+		if _, err := Prepare(context.Background(), cfg, nil); err != nil {
+			t.Errorf("dao.name %q, source dao %q: %v", cfg.DAO.Name, cfg.Sources[0].DAO, err)
+		}
 	}
 }

@@ -3,7 +3,9 @@ package metrics
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -242,5 +244,31 @@ func TestParseDuplicateKeysBOMAndSize(t *testing.T) {
 	f.Close()
 	if _, err := Load(context.Background(), big); err == nil || !strings.Contains(err.Error(), "larger than 64 MiB") {
 		t.Errorf("oversized file: err %v", err)
+	}
+}
+
+// A window time that does not parse names its field and shows a time that
+// does, instead of Go's layout string.
+func TestParseBadWindowTimeNamesField(t *testing.T) {
+	b, err := os.ReadFile("../configs/examples/metrics.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, field := range []string{"start", "end"} {
+		for _, bad := range []string{"2024-01-01", "2024-13-01T00:00:00Z", "yesterday"} {
+			w := maps.Clone(doc["window"].(map[string]any))
+			w[field] = bad
+			d := maps.Clone(doc)
+			d["window"] = w
+			data, _ := json.Marshal(d)
+			_, err := Parse(data, "m.json")
+			if err == nil || !strings.Contains(err.Error(), `field "window.`+field+`"`) || !strings.Contains(err.Error(), "2024-01-01T00:00:00Z") || strings.Contains(err.Error(), "2006-01-02") {
+				t.Errorf("window.%s %q: err %v", field, bad, err)
+			}
+		}
 	}
 }

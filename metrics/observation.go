@@ -11,8 +11,8 @@ import (
 	"math"
 	"os"
 	"slices"
-	"strings"
 	"time"
+	"strings"
 )
 
 // ErrInvalid is wrapped by every error that reports bad metrics input, so
@@ -366,6 +366,10 @@ func Parse(data []byte, source string) (Observation, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&o); err != nil {
+		var pe *time.ParseError
+		if errors.As(err, &pe) {
+			return Observation{}, fmt.Errorf("%s: %s: %w", where, windowTimeError(present["window"], pe), ErrInvalid)
+		}
 		return Observation{}, fmt.Errorf("%s: %s: %w", where, describeJSONError(data, err), ErrInvalid)
 	}
 	if dec.More() {
@@ -469,4 +473,20 @@ func lineCol(data []byte, off int64) (line, col int) {
 		}
 	}
 	return line, col
+}
+
+// windowTimeError names the window field whose time does not parse and
+// says what a time looks like; encoding/json reports neither.
+func windowTimeError(raw json.RawMessage, pe *time.ParseError) string {
+	var w map[string]json.RawMessage
+	_ = json.Unmarshal(raw, &w)
+	field := "window"
+	for _, k := range []string{"start", "end"} {
+		var t time.Time
+		if v, ok := w[k]; ok && json.Unmarshal(v, &t) != nil {
+			field = "window." + k
+			break
+		}
+	}
+	return fmt.Sprintf("field %q: %q is not a time; want RFC 3339 with a zone, e.g. \"2024-01-01T00:00:00Z\"", field, pe.Value)
 }

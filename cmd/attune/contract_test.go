@@ -113,7 +113,7 @@ func poorFitConfig(t *testing.T) (cfg, dir string) {
 		t.Fatal(err)
 	}
 	cfg = filepath.Join(dir, "c.yaml")
-	if err := os.WriteFile(cfg, []byte("dao: {governor: oz}\ncurrent: {quorum: 0.04, proposal_threshold: 0.001, voting_period_days: 7}\nsearch: {quorum: {max_change: 0.25}}\nconstraints: []\nsources: [{type: file, path: "+metricsPath+"}]\n"), 0o644); err != nil {
+	if err := os.WriteFile(cfg, []byte("dao: {name: Example DAO, governor: oz}\ncurrent: {quorum: 0.04, proposal_threshold: 0.001, voting_period_days: 7}\nsearch: {quorum: {max_change: 0.25}}\nconstraints: []\nsources: [{type: file, path: "+metricsPath+"}]\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return cfg, dir
