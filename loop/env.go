@@ -17,9 +17,9 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"unicode"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/attune-dao/attune/config"
 	"github.com/attune-dao/attune/configs"

@@ -11,8 +11,8 @@ import (
 	"math"
 	"os"
 	"slices"
-	"time"
 	"strings"
+	"time"
 )
 
 // ErrInvalid is wrapped by every error that reports bad metrics input, so
