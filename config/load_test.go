@@ -606,6 +606,16 @@ func TestValidate(t *testing.T) {
 		{"source type", func(c *Config) { c.Sources = []Source{{}} }, "sources[0].type", "is empty"},
 		{"file path", func(c *Config) { c.Sources = []Source{{Type: "file"}} }, "sources[0].path", "needs the path"},
 		{"provider", func(c *Config) { c.Oracle.Provider = "gpt" }, "oracle.provider", "template"},
+		{"current below range", func(c *Config) {
+			v := 0.003
+			c.Search["proposal_threshold"] = SearchParam{Type: "log", Min: &v, Max: ptr(0.01)}
+		}, "search.proposal_threshold", "outside the range [0.003, 0.01]"},
+		{"frozen outside range", func(c *Config) {
+			c.Search["proposal_threshold"] = SearchParam{Frozen: true, Min: ptr(0.003), Max: ptr(0.01)}
+		}, "search.proposal_threshold", "frozen at the value in force"},
+		{"current not a choice", func(c *Config) {
+			c.Search["voting_period_days"] = SearchParam{Type: "categorical", Choices: []float64{5, 7}}
+		}, "search.voting_period_days.choices", "do not include the value in force"},
 		{"replications high", func(c *Config) { c.Optimizer.Replications = 1e9 }, "optimizer.replications", "at most 1000"},
 		{"validation high", func(c *Config) { c.Optimizer.Validation = 1001 }, "optimizer.validation", "at most 1000"},
 		{"calibration replications high", func(c *Config) { c.Calibration.Replications = 1001 }, "calibration.replications", "at most 1000"},
@@ -902,3 +912,5 @@ func TestErrorFormatting(t *testing.T) {
 		t.Error("*Error does not wrap ErrInvalid")
 	}
 }
+
+func ptr(v float64) *float64 { return &v }

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -148,6 +149,25 @@ func (k *checker) search(key string, s SearchParam) {
 	}
 	if okMin && okMax && *s.Min > *s.Max {
 		k.add(key, "min %g > max %g; want min <= max", *s.Min, *s.Max)
+	}
+	if cur, ok := k.c.Current[strings.TrimPrefix(key, "search.")]; ok && finite(cur) {
+		switch {
+		case s.Type == "categorical" && len(s.Choices) > 0 && !slices.Contains(s.Choices, cur) && !s.Frozen:
+			k.add(key+".choices", "do not include the value in force, %g, so the search could never keep it; add it to choices", cur)
+		case okMin && cur < *s.Min, okMax && cur > *s.Max:
+			lo, hi := "-inf", "+inf"
+			if okMin {
+				lo = strconv.FormatFloat(*s.Min, 'g', -1, 64)
+			}
+			if okMax {
+				hi = strconv.FormatFloat(*s.Max, 'g', -1, 64)
+			}
+			if s.Frozen {
+				k.add(key, "is frozen at the value in force, %g, which lies outside its own range [%s, %s]; remove min and max (frozen ignores them) or correct current", cur, lo, hi)
+			} else {
+				k.add(key, "the value in force, %g, lies outside the range [%s, %s], so the search could never keep it; widen the range to include it (max_change or max_step bound the move)", cur, lo, hi)
+			}
+		}
 	}
 	if s.Type == "log" && okMin && *s.Min <= 0 {
 		k.add(key+".min", "%g: type log needs min > 0; raise min or use type float", *s.Min)
