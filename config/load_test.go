@@ -606,10 +606,6 @@ func TestValidate(t *testing.T) {
 		{"source type", func(c *Config) { c.Sources = []Source{{}} }, "sources[0].type", "is empty"},
 		{"file path", func(c *Config) { c.Sources = []Source{{Type: "file"}} }, "sources[0].path", "needs the path"},
 		{"provider", func(c *Config) { c.Oracle.Provider = "gpt" }, "oracle.provider", "template"},
-		{"current below range", func(c *Config) {
-			v := 0.003
-			c.Search["proposal_threshold"] = SearchParam{Type: "log", Min: &v, Max: ptr(0.01)}
-		}, "search.proposal_threshold", "outside the range [0.003, 0.01]"},
 		{"frozen outside range", func(c *Config) {
 			c.Search["proposal_threshold"] = SearchParam{Frozen: true, Min: ptr(0.003), Max: ptr(0.01)}
 		}, "search.proposal_threshold", "frozen at the value in force"},

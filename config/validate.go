@@ -154,7 +154,10 @@ func (k *checker) search(key string, s SearchParam) {
 		switch {
 		case s.Type == "categorical" && len(s.Choices) > 0 && !slices.Contains(s.Choices, cur) && !s.Frozen:
 			k.add(key+".choices", "do not include the value in force, %g, so the search could never keep it; add it to choices", cur)
-		case okMin && cur < *s.Min, okMax && cur > *s.Max:
+		case s.Frozen && (okMin && cur < *s.Min || okMax && cur > *s.Max):
+			// A searched range is widened to include the value in force
+			// (and the widening reported); frozen ignores its range, so a
+			// range that excludes the value says the config is confused.
 			lo, hi := "-inf", "+inf"
 			if okMin {
 				lo = strconv.FormatFloat(*s.Min, 'g', -1, 64)
@@ -162,11 +165,7 @@ func (k *checker) search(key string, s SearchParam) {
 			if okMax {
 				hi = strconv.FormatFloat(*s.Max, 'g', -1, 64)
 			}
-			if s.Frozen {
-				k.add(key, "is frozen at the value in force, %g, which lies outside its own range [%s, %s]; remove min and max (frozen ignores them) or correct current", cur, lo, hi)
-			} else {
-				k.add(key, "the value in force, %g, lies outside the range [%s, %s], so the search could never keep it; widen the range to include it (max_change or max_step bound the move)", cur, lo, hi)
-			}
+			k.add(key, "is frozen at the value in force, %g, which lies outside its own range [%s, %s]; remove min and max (frozen ignores them) or correct current", cur, lo, hi)
 		}
 	}
 	if s.Type == "log" && okMin && *s.Min <= 0 {

@@ -170,14 +170,14 @@ func TestBadMetricsFileIsNamed(t *testing.T) {
 	bad := filepath.Join(dir, "m.json")
 	os.WriteFile(bad, bytes.Replace(b, []byte(`"holders": 8400`), []byte(`"holders": -5`), 1), 0o644)
 	cfg := small(t, nil)
-	cfg.Sources[0] = config.Source{Type: "file", Path: bad}
+	cfg.Sources[0] = config.Source{Type: "file", Path: bad, DAO: "Example DAO"}
 	_, err = Prepare(context.Background(), cfg, nil)
 	if !errors.Is(err, metrics.ErrInvalid) || !strings.Contains(err.Error(), bad) || !strings.Contains(err.Error(), `"holders"`) {
 		t.Errorf("error = %v", err)
 	}
 	good := filepath.Join(dir, "good.json")
 	os.WriteFile(good, b, 0o644)
-	cfg.Sources[0] = config.Source{Type: "file", Path: good}
+	cfg.Sources[0] = config.Source{Type: "file", Path: good, DAO: "Example DAO"}
 	env, err := Prepare(context.Background(), cfg, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -197,7 +197,7 @@ func TestPoorFitStopsTheCycle(t *testing.T) {
 	path := filepath.Join(dir, "m.json")
 	os.WriteFile(path, b, 0o644)
 	cfg := small(t, nil)
-	cfg.Sources[0] = config.Source{Type: "file", Path: path}
+	cfg.Sources[0] = config.Source{Type: "file", Path: path, DAO: "Example DAO"}
 	env, err := Prepare(context.Background(), cfg, nil)
 	if err != nil {
 		t.Fatal(err)

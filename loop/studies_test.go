@@ -62,6 +62,7 @@ func TestStoredStudiesResumeAndWarmStart(t *testing.T) {
 			// A DAO of its own, so the studies are new in a database other
 			// runs share; removed when the test ends.
 			cfg.DAO.Name = fmt.Sprintf("Fake DAO %d-%d", os.Getpid(), time.Now().UnixNano())
+			cfg.Sources[0].DAO = "Fake DAO" // the data's label
 			t.Cleanup(func() { dropStudies(t, dsn, cfg.DAO.Name+"/") })
 			run := func() *Cycle {
 				t.Helper()
