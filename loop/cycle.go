@@ -626,6 +626,14 @@ func (c *Cycle) Write(dir string) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("write cycle: %w", err)
 	}
+	// Writers of one directory take turns, so concurrent runs of the same
+	// cycle each replace it whole instead of failing on each other's
+	// renames.
+	unlock, err := lockDir(dir)
+	if err != nil {
+		return "", fmt.Errorf("write cycle: %w", err)
+	}
+	defer unlock()
 	tmp, err := os.MkdirTemp(dir, "."+c.ID+".tmp-")
 	if err != nil {
 		return "", fmt.Errorf("write cycle: %w", err)
