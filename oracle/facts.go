@@ -414,7 +414,9 @@ func pct0(x float64) string { return strconv.FormatFloat(x*100, 'f', 0, 64) + "%
 
 // effectAliases are further plain names readers use for common outcomes.
 var effectAliases = map[string][]string{
-	"quorum_failure_rate":  {"quorum failures", "quorum failure", "failed quorum", "failing quorum", "miss quorum", "missed quorum"},
+	"quorum_failure_rate": {"quorum failures", "quorum failure", "failed quorum", "failing quorum", "miss quorum", "missed quorum",
+		"failed to reach quorum", "fail to reach quorum", "fails to reach quorum", "failing to reach quorum",
+		"did not reach quorum", "not reach quorum", "failed to meet quorum", "short of quorum", "without quorum"},
 	"attack_success_rate":  {"attack success", "successful attacks", "attacks succeeding"},
 	"capture_cost":         {"cost of capture", "cost to capture"},
 	"capture_cost_share":   {"share of supply needed to capture"},

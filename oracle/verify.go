@@ -90,7 +90,7 @@ type verifier struct {
 	subject map[string]*subject
 	// scoreSubject is the combined score.
 	scoreSubject *subject
-	pctl    map[string]bool // "10" when an outcome is turnout_p10
+	pctl         map[string]bool // "10" when an outcome is turnout_p10
 }
 
 // factNum is the number a fact's Text shows.
@@ -322,7 +322,7 @@ func (v *verifier) numbers(field, text string, spans []span, toks []token, ms []
 		// A reference is right by construction, but it may be cited about
 		// the wrong parameter or outcome.
 		if about := clauseSubjects(toks, ms, s.start, s.end); len(about) > 0 {
-			if subj := v.factSubject(s.id); subj != nil && !slices.Contains(about, subj) {
+			if subj := v.factSubject(s.id); misattributed(subj, about) {
 				out = append(out, Finding{Field: field, Kind: FindingChangedValue, Text: text[s.start:s.end],
 					Detail: fmt.Sprintf("{{%s}} is a figure of %s, but it is cited in a clause about %s; cite that one's own fact", s.id, subj.plain, subjectNames(about))})
 			}
@@ -422,8 +422,7 @@ func (v *verifier) checkLiteral(lit literal, text string, about []*subject) (Fin
 		if !v.matches(lit, fn, true) {
 			continue
 		}
-		subj := v.factSubject(fn.fact.ID)
-		if len(about) == 0 || subj == nil || slices.Contains(about, subj) {
+		if !misattributed(v.factSubject(fn.fact.ID), about) {
 			return Finding{}, true
 		}
 		if other == nil {
@@ -434,13 +433,7 @@ func (v *verifier) checkLiteral(lit literal, text string, about []*subject) (Fin
 		return Finding{Kind: FindingChangedValue, Detail: fmt.Sprintf("this is the value of %s (%s), but the clause is about %s; cite %s's own fact",
 			other.fact.ID, other.fact.About, subjectNames(about), subjectNames(about))}, false
 	}
-	// Not a fact: say what it is nearest to.
-	for _, fn := range v.nums {
-		if fn.kind != lit.kind && v.matches(lit, fn, false) {
-			return Finding{Kind: FindingChangedValue, Detail: fmt.Sprintf("written as %s, but the fact %s (%s) is %s; cite it as {{%s}}",
-				kindName(lit.kind), fn.fact.ID, fn.fact.About, fn.fact.Text, fn.fact.ID)}, false
-		}
-	}
+	// Not a fact: say what it is nearest to. A wrong sign first.
 	if lit.signed {
 		for _, fn := range v.nums {
 			flipped := lit
@@ -451,34 +444,22 @@ func (v *verifier) checkLiteral(lit literal, text string, about []*subject) (Fin
 			}
 		}
 	}
-	// The nearest fact: of a subject the clause names within half its
-	// value, else any within a fifth.
-	a := math.Abs(lit.value)
-	for _, pass := range []struct {
-		limit  float64
-		scoped bool
-	}{{0.5, true}, {0.2, false}} {
-		if pass.scoped && len(about) == 0 {
-			continue
-		}
-		best, bestD := -1, math.Inf(1)
-		for i, fn := range v.nums {
-			if fn.kind != lit.kind || fn.isZero {
-				continue
-			}
-			if pass.scoped && !slices.Contains(about, v.factSubject(fn.fact.ID)) {
-				continue
-			}
-			t := math.Abs(fn.text)
-			if d := math.Abs(a-t) / t; d < bestD {
-				best, bestD = i, d
+	// The right value written as the wrong kind (a percentage for
+	// percentage points); a number followed by a unit word is no
+	// percentage.
+	if lit.unitWord == "" {
+		for _, fn := range v.nums {
+			if fn.kind != lit.kind && fn.unit == "" && !misattributed(v.factSubject(fn.fact.ID), about) && v.matches(lit, fn, false) {
+				return Finding{Kind: FindingChangedValue, Detail: fmt.Sprintf("written as %s, but the fact %s (%s) is %s, in %s; cite it as {{%s}}",
+					kindName(lit.kind), fn.fact.ID, fn.fact.About, fn.fact.Text, kindName(fn.kind), fn.fact.ID)}, false
 			}
 		}
-		if best >= 0 && bestD <= pass.limit {
-			fn := v.nums[best]
-			return Finding{Kind: FindingChangedValue, Detail: fmt.Sprintf("no fact has this value; the nearest is %s (%s) = %s: cite it as {{%s}} if that is what is meant, or remove the number",
-				fn.fact.ID, fn.fact.About, fn.fact.Text, fn.fact.ID)}, false
-		}
+	}
+	if fn, ok := v.nearestFact(lit, about, 0.5, true); ok {
+		return changedValue(fn), false
+	}
+	if fn, ok := v.nearestFact(lit, about, 0.1, false); ok {
+		return changedValue(fn), false
 	}
 	return Finding{Kind: FindingUnknownNumber, Detail: "no fact has this value within its rounding; every number must be a reference {{fact-id}} to a fact in the sheet, or be removed"}, false
 }
@@ -504,6 +485,52 @@ func (v *verifier) matches(lit literal, fn factNum, sameKind bool) bool {
 	tol := lit.half*(1+1e-9) + 1e-12
 	for _, t := range []float64{fn.text, fn.trueV} {
 		if math.Abs(a-math.Abs(t)) <= tol+1e-12*math.Abs(t) {
+			return true
+		}
+	}
+	return false
+}
+
+// nearestFact returns the fact of the same kind nearest to lit, within
+// limit of its value: among the subjects the clause names when scoped.
+func (v *verifier) nearestFact(lit literal, about []*subject, limit float64, scoped bool) (factNum, bool) {
+	if scoped && len(about) == 0 {
+		return factNum{}, false
+	}
+	a := math.Abs(lit.value)
+	best, bestD := -1, math.Inf(1)
+	for i, fn := range v.nums {
+		if fn.kind != lit.kind || fn.isZero || lit.unitWord != "" && fn.unit != "" && fn.unit != lit.unitWord {
+			continue
+		}
+		if scoped && !slices.Contains(about, v.factSubject(fn.fact.ID)) {
+			continue
+		}
+		t := math.Abs(fn.text)
+		if d := math.Abs(a-t) / t; d < bestD {
+			best, bestD = i, d
+		}
+	}
+	if best < 0 || bestD > limit {
+		return factNum{}, false
+	}
+	return v.nums[best], true
+}
+
+func changedValue(fn factNum) Finding {
+	return Finding{Kind: FindingChangedValue, Detail: fmt.Sprintf("no fact has this value; the nearest is %s (%s) = %s: cite it as {{%s}} if that is what is meant, or remove the number",
+		fn.fact.ID, fn.fact.About, fn.fact.Text, fn.fact.ID)}
+}
+
+// misattributed reports whether a figure of subj is cited in a clause
+// that names other subjects of the same class (outcomes, or parameters)
+// and not subj: turnout's difference in a sentence about attacks.
+func misattributed(subj *subject, about []*subject) bool {
+	if subj == nil || slices.Contains(about, subj) {
+		return false
+	}
+	for _, s := range about {
+		if s.param == subj.param {
 			return true
 		}
 	}
@@ -545,7 +572,8 @@ var clauseWords = map[string]bool{"but": true, "while": true, "whereas": true, "
 	"however": true, "yet": true, "and": true, "or": true, "because": true, "so": true, "which": true, "whilst": true}
 
 // tokenize splits s into words (letters, digits, underscores and inner
-// apostrophes) and numbers clauses: a clause ends at . ; : ! ? , and at
+// apostrophes) and numbers clauses: a clause ends at . ; : ! ? , (not at
+// parentheses, which hold an interval of the clause) and at
 // the words in clauseWords.
 func tokenize(s string) []token {
 	var out []token
@@ -579,7 +607,7 @@ func tokenize(s string) []token {
 			i = j
 			continue
 		}
-		if strings.ContainsRune(".;:!?,()", r) {
+		if strings.ContainsRune(".;:!?,", r) {
 			clause++
 		}
 		i += n
