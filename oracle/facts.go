@@ -417,7 +417,7 @@ var effectAliases = map[string][]string{
 	"quorum_failure_rate": {"quorum failures", "quorum failure", "failed quorum", "failing quorum", "miss quorum", "missed quorum",
 		"failed to reach quorum", "fail to reach quorum", "fails to reach quorum", "failing to reach quorum",
 		"did not reach quorum", "not reach quorum", "failed to meet quorum", "short of quorum", "without quorum"},
-	"attack_success_rate":  {"attack success", "successful attacks", "attacks succeeding"},
+	"attack_success_rate":  {"attack success", "successful attacks", "attacks succeeding", "attacks"},
 	"capture_cost":         {"cost of capture", "cost to capture"},
 	"capture_cost_share":   {"share of supply needed to capture"},
 	"gini_cast":            {"gini"},

@@ -32,6 +32,7 @@ type literal struct {
 	ordinal     bool // 1st, 10th
 	year        bool // a bare four-digit integer from 1900 to 2100
 	spelled     bool // written as a word ("nine days")
+	sig         int  // significant digits written (1 for "7", "0.7" and "700")
 	unitWord    string
 	// For a date: the date as YYYYMMDD, or YYYYMM00 for a month, or
 	// YYYY0000 for a year; dateText is the text to quote.
@@ -269,7 +270,7 @@ func scanDigits(s string, i int) (literal, int, bool) {
 	exp = max(-300, min(300, exp))
 	half := 0.5 * math.Pow(10, float64(exp-decimals))
 	v *= math.Pow(10, float64(exp))
-	lit := literal{start: start, value: v, half: half, signed: signed}
+	lit := literal{start: start, value: v, half: half, signed: signed, sig: sigDigits(num.String())}
 	// Suffixes.
 	rest := s[j:]
 	switch {
@@ -383,4 +384,15 @@ func unitWordOf(w string) string {
 		}
 	}
 	return ""
+}
+
+// sigDigits counts the significant digits of a plain decimal number:
+// leading zeros do not count, nor do trailing zeros of a whole number.
+func sigDigits(num string) int {
+	intPart, frac, _ := strings.Cut(num, ".")
+	digits := strings.TrimLeft(intPart+frac, "0")
+	if frac == "" {
+		digits = strings.TrimRight(digits, "0")
+	}
+	return max(1, len(digits))
 }

@@ -22,11 +22,16 @@ import (
 //   - Numbers. Every literal number the draft wrote itself (digits with
 //     sign, thousands separators, decimals, %, "pp", "percent", k/M/bn,
 //     spelled-out numbers before a unit word) must match a fact within the
-//     rounding the draft wrote it with (9.6% may be written "10%", 0.80 pp
-//     "0.8 pp" or "1 pp"; "0" only for a fact that reads zero): the same
-//     kind (a percentage is not percentage points), the same unit word
-//     (days, tokens, proposals, voters, holders) when both name one, the
-//     same sign when one is written. A number within half of a fact's
+//     rounding the draft wrote it with (0.80 pp may be written "0.8 pp",
+//     9.64% "9.6%", 250,000 tokens "250k tokens"; a number with one
+//     significant digit, like "4%" or "10", must be the fact as shown,
+//     trailing zeros aside, so "1" cannot stand for 0.7): the same kind (a
+//     percentage is not percentage points), the same unit word when the
+//     draft writes one (days, tokens, proposals, voters, holders), the
+//     same sign when one is written, and, when the clause names
+//     parameters or outcomes, a figure of one of them (turnout's interval
+//     in a sentence about attacks is a FindingChangedValue, for references
+//     too). A number within half of a fact's
 //     value is a FindingChangedValue naming the fact and its value, any
 //     other a FindingUnknownNumber. Dates (2025-06-30, June 30, 2025, June
 //     2025) must be a date fact (the window's ends, the cycle's date) or
@@ -49,8 +54,9 @@ import (
 //     clear"...), a FindingCertainty. Negated claims ("does not rise") are
 //     not judged.
 //   - Certainty. "will", "guarantees", "ensures", "certainly",
-//     "definitely" and the like in a clause about a simulated outcome are
-//     a FindingCertainty.
+//     "definitely" and the like in a clause about a simulated outcome, or
+//     anywhere in the effects and trade_off fields, are a
+//     FindingCertainty.
 //   - Form. An empty field, one longer than its limit (MaxTitleRunes...),
 //     a title with a line break, control or format characters, HTML tags,
 //     links, URLs, headings, tables or pipes, code fences, HTML entities,
@@ -471,7 +477,7 @@ func (v *verifier) matches(lit literal, fn factNum, sameKind bool) bool {
 		if fn.kind != lit.kind {
 			return false
 		}
-		if lit.unitWord != "" && fn.unit != "" && lit.unitWord != fn.unit {
+		if lit.unitWord != fn.unit && lit.unitWord != "" {
 			return false
 		}
 	}
@@ -482,6 +488,12 @@ func (v *verifier) matches(lit literal, fn factNum, sameKind bool) bool {
 		return false
 	}
 	a := math.Abs(lit.value)
+	if math.Abs(a-math.Abs(fn.text)) <= 1e-9*math.Max(1, a) {
+		return true // the number as the fact shows it, trailing zeros aside
+	}
+	if lit.sig < 2 {
+		return false // "1" for 0.7 or 1.4 rounds away everything the fact says
+	}
 	tol := lit.half*(1+1e-9) + 1e-12
 	for _, t := range []float64{fn.text, fn.trueV} {
 		if math.Abs(a-math.Abs(t)) <= tol+1e-12*math.Abs(t) {
@@ -500,7 +512,7 @@ func (v *verifier) nearestFact(lit literal, about []*subject, limit float64, sco
 	a := math.Abs(lit.value)
 	best, bestD := -1, math.Inf(1)
 	for i, fn := range v.nums {
-		if fn.kind != lit.kind || fn.isZero || lit.unitWord != "" && fn.unit != "" && fn.unit != lit.unitWord {
+		if fn.kind != lit.kind || fn.isZero || lit.unitWord != "" && fn.unit != lit.unitWord {
 			continue
 		}
 		if scoped && !slices.Contains(about, v.factSubject(fn.fact.ID)) {
@@ -523,18 +535,10 @@ func changedValue(fn factNum) Finding {
 }
 
 // misattributed reports whether a figure of subj is cited in a clause
-// that names other subjects of the same class (outcomes, or parameters)
-// and not subj: turnout's difference in a sentence about attacks.
+// that names other parameters or outcomes and not subj: turnout's
+// difference in a sentence about attacks.
 func misattributed(subj *subject, about []*subject) bool {
-	if subj == nil || slices.Contains(about, subj) {
-		return false
-	}
-	for _, s := range about {
-		if s.param == subj.param {
-			return true
-		}
-	}
-	return false
+	return subj != nil && len(about) > 0 && !slices.Contains(about, subj)
 }
 
 func kindName(k numKind) string {
@@ -755,7 +759,11 @@ func (v *verifier) words(field, text string, toks []token, ms []mention, covered
 	// Directions and certainty, clause by clause.
 	for i, t := range toks {
 		if certaintyWords[t.w] {
-			if e := v.effectInClause(ms, toks, t.clause); e != nil {
+			e := v.effectInClause(ms, toks, t.clause)
+			if e == nil && (field == "effects" || field == "trade_off") {
+				e = &subject{plain: "the simulated effects"} // what these fields are about
+			}
+			if e != nil {
 				out = append(out, Finding{Field: field, Kind: FindingCertainty, Text: v.clauseText(text, toks, t.clause),
 					Detail: fmt.Sprintf("%q claims certainty about %s, a simulated estimate; write \"is expected to\" or give the interval", t.w, e.plain)})
 			}

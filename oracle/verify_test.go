@@ -174,7 +174,9 @@ func TestVerifyAcceptsRoundingAndNames(t *testing.T) {
 	rec.DAO = "1inch DAO"
 	fs := Facts(rec)
 	cases := []string{
-		"Turnout rises by about 1 pp.",                      // +1.2 pp rounded
+		"Turnout rises by about 1.2 pp.",                    // +1.2 pp
+		"Turnout rises by 1.20 pp.",                         // trailing zero
+		"Turnout ends near 9.30%.",                          // 9.3%
 		"Turnout rises from 8.1% to 9.3%.",                  // literal facts
 		"The quorum rises by 25%.",                          // change_pct +25.0%
 		"The quorum rises to 5% of supply.",                 // 5.00% written short
