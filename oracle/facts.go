@@ -7,7 +7,6 @@ import (
 	"math"
 	"regexp"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -446,16 +445,6 @@ func parseConstraint(expr string) (string, float64, bool) {
 		return "", 0, false
 	}
 	return m[1], v, true
-}
-
-// factIDs returns the ids of fs sorted, for messages.
-func (fs FactSheet) factIDs() []string {
-	ids := make([]string, len(fs.Facts))
-	for i, f := range fs.Facts {
-		ids[i] = f.ID
-	}
-	sort.Strings(ids)
-	return ids
 }
 
 // isRateName reports whether a metric's name says it is a share or rate

@@ -40,7 +40,7 @@ const DefaultUntrustedRunes = 120
 // Untrusted(s, n).
 func Untrusted(s string, max int) string {
 	var b strings.Builder
-	b.Grow(min(len(s), 4*max+8))
+	b.Grow(min(len(s), 1<<16))
 	space := false // a space is pending
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
@@ -177,10 +177,4 @@ func capRunes(s string, max int) string {
 		head = head[:sp]
 	}
 	return strings.TrimRight(head, " ") + "…"
-}
-
-// wrapUntrusted sanitises s with Untrusted and puts it between the data
-// delimiters.
-func wrapUntrusted(s string, max int) string {
-	return UntrustedOpen + Untrusted(s, max) + UntrustedClose
 }
