@@ -148,7 +148,7 @@ func newVerifier(fs FactSheet, rec Recommendation) *verifier {
 		v.nums = append(v.nums, factNum{fact: f, kind: l.kind, text: l.value, shown: l.text, trueV: f.Value * scale,
 			unit: l.unitWord, isZero: isZeroDigits(strings.TrimLeft(l.text, "+-$")) || l.value == 0, hasSign: l.signed})
 	}
-	for _, name := range []string{fs.DAO, rec.Method.Track} {
+	for _, name := range []string{fs.DAO, rec.DAO, rec.Method.Track} {
 		if name = Untrusted(name, DefaultUntrustedRunes); name != "" {
 			v.masks = append(v.masks, regexp.MustCompile(`(?i)`+regexp.QuoteMeta(name)))
 		}
@@ -328,7 +328,7 @@ func (v *verifier) numbers(field, text string, spans []span, toks []token, ms []
 		// A reference is right by construction, but it may be cited about
 		// the wrong parameter or outcome.
 		if about := clauseSubjects(toks, ms, s.start, s.end); len(about) > 0 {
-			if subj := v.factSubject(s.id); misattributed(subj, about) {
+			if subj := v.factSubject(s.id); misattributed(subj, about) && v.hasFigureLike(about, v.kindOf(s.id), v.unitOf(s.id)) {
 				out = append(out, Finding{Field: field, Kind: FindingChangedValue, Text: text[s.start:s.end],
 					Detail: fmt.Sprintf("{{%s}} is a figure of %s, but it is cited in a clause about %s; cite that one's own fact", s.id, subj.plain, subjectNames(about))})
 			}
@@ -428,7 +428,7 @@ func (v *verifier) checkLiteral(lit literal, text string, about []*subject) (Fin
 		if !v.matches(lit, fn, true) {
 			continue
 		}
-		if !misattributed(v.factSubject(fn.fact.ID), about) {
+		if !misattributed(v.factSubject(fn.fact.ID), about) || !v.hasFigureLike(about, fn.kind, lit.unitWord) {
 			return Finding{}, true
 		}
 		if other == nil {
@@ -532,6 +532,37 @@ func (v *verifier) nearestFact(lit literal, about []*subject, limit float64, sco
 func changedValue(fn factNum) Finding {
 	return Finding{Kind: FindingChangedValue, Detail: fmt.Sprintf("no fact has this value; the nearest is %s (%s) = %s: cite it as {{%s}} if that is what is meant, or remove the number",
 		fn.fact.ID, fn.fact.About, fn.fact.Text, fn.fact.ID)}
+}
+
+// hasFigureLike reports whether one of the subjects has a fact shown as
+// a number of this kind and unit word: only then can a figure in their
+// clause be theirs ("from 7 to 9 days" in a clause about turnout is not
+// turnout's, whatever it is).
+func (v *verifier) hasFigureLike(about []*subject, kind numKind, unit string) bool {
+	for _, fn := range v.nums {
+		if fn.kind == kind && fn.unit == unit && slices.Contains(about, v.factSubject(fn.fact.ID)) {
+			return true
+		}
+	}
+	return false
+}
+
+func (v *verifier) kindOf(id string) numKind {
+	for _, fn := range v.nums {
+		if fn.fact.ID == id {
+			return fn.kind
+		}
+	}
+	return numDate
+}
+
+func (v *verifier) unitOf(id string) string {
+	for _, fn := range v.nums {
+		if fn.fact.ID == id {
+			return fn.unit
+		}
+	}
+	return ""
 }
 
 // misattributed reports whether a figure of subj is cited in a clause

@@ -259,3 +259,27 @@ func FuzzVerify(f *testing.F) {
 		fs.Render(p)
 	})
 }
+
+func TestVerifyPercentilesAndNames(t *testing.T) {
+	rec := goldenRecs(t)["compound"]
+	fs := Facts(rec)
+	base := Prose{Title: "Keep the parameters", Opening: "This proposal keeps every parameter as it is.",
+		Motivation: "", Effects: "Nothing changes.", TradeOff: "Nothing is traded off."}
+	for text, pass := range map[string]bool{
+		"The 10th percentile turnout was {{observed.turnout_p10}}.": true,
+		"Median turnout was {{observed.turnout_p50}}.":              true,
+		"The 15th percentile turnout was low.":                      false,
+		"Compound's quorum stays at {{param.quorum.current}}.":      true,
+		"The quorum stays at 4% of supply.":                         true,
+		"The quorum stays at 4% of supply, as in 2022.":             true,  // a window year
+		"The quorum stays at 4% of supply, as in 2019.":             false, // no date of the facts
+		"The vote_differential stays at zero.":                      true,
+		"The vote_delay_blocks stays as it is.":                     false,
+	} {
+		p := base
+		p.Motivation = text
+		if v := Verify(p, fs, rec); v.Passed != pass {
+			t.Errorf("%q: passed %v, want %v:\n%s", text, v.Passed, pass, findingsText(v.Findings))
+		}
+	}
+}
