@@ -1,0 +1,398 @@
+package oracle
+
+import (
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// numKind is what a literal number is written as.
+type numKind int
+
+const (
+	numPlain   numKind = iota // 9, 250,000, $31.20, 1.2M
+	numPercent                // 5%, 5 percent
+	numPoints                 // +1.2 pp, 1.2 percentage points
+	numDate                   // 2025-06-30, June 30, 2025, June 2025
+)
+
+// literal is one number written in prose.
+type literal struct {
+	start, end int    // byte offsets of the literal in the text
+	text       string // as written, suffix included
+	// value is the number as written, sign and multiplier (k, M) applied;
+	// half is half of the last written digit's place, multiplier applied:
+	// the rounding the writer claims.
+	value, half float64
+	signed      bool // an explicit + or - was written
+	kind        numKind
+	ordinal     bool // 1st, 10th
+	year        bool // a bare four-digit integer from 1900 to 2100
+	spelled     bool // written as a word ("nine days")
+	sig         int  // significant digits written (1 for "7", "0.7" and "700")
+	unitWord    string
+	// For a date: the date as YYYYMMDD, or YYYYMM00 for a month, or
+	// YYYY0000 for a year; dateText is the text to quote.
+	date int
+}
+
+var months = map[string]int{
+	"january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7,
+	"august": 8, "september": 9, "october": 10, "november": 11, "december": 12,
+	"jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "sept": 9,
+	"oct": 10, "nov": 11, "dec": 12,
+}
+
+const monthRE = `(?i:(january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)\.?)`
+
+var (
+	isoDateRE       = regexp.MustCompile(`\b(\d{4})-(\d{2})-(\d{2})\b`)
+	monthDayYearRE  = regexp.MustCompile(`\b` + monthRE + `\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})\b`)
+	dayMonthYearRE  = regexp.MustCompile(`\b(\d{1,2})(?:st|nd|rd|th)?\s+` + monthRE + `,?\s+(\d{4})\b`)
+	monthYearRE     = regexp.MustCompile(`\b` + monthRE + `,?\s+(\d{4})\b`)
+	spelledNumberRE = regexp.MustCompile(`(?i)\b(zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[- ](one|two|three|four|five|six|seven|eight|nine))?\s+(days?|weeks?|months?|years?|percent|per cent|percentage points?|tokens?|proposals?|voters?|holders?|replications?|trials?|searches|parameters?|outcomes?)\b`)
+)
+
+var spelledValues = map[string]float64{
+	"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+	"nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
+	"sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30,
+	"forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
+}
+
+// scanNumbers returns the numbers written in s, in order: dates first
+// become single literals of kind numDate, then digits (with signs,
+// thousands separators, decimals, exponents, %, pp, k/M/bn multipliers
+// and ordinal endings), then spelled-out numbers followed by a unit word.
+// Digits glued to a preceding letter or underscore ("p10", "v2", "ERC20")
+// are part of a name, not numbers.
+func scanNumbers(s string) []literal {
+	var out []literal
+	taken := make([]bool, len(s))
+	mark := func(a, b int) {
+		for i := a; i < b; i++ {
+			taken[i] = true
+		}
+	}
+	free := func(a, b int) bool {
+		for i := a; i < b; i++ {
+			if taken[i] {
+				return false
+			}
+		}
+		return true
+	}
+	addDate := func(a, b, y, mo, d int) {
+		if !free(a, b) || mo < 0 || mo > 12 || d < 0 || d > 31 {
+			return
+		}
+		out = append(out, literal{start: a, end: b, text: s[a:b], kind: numDate, date: y*10000 + mo*100 + d})
+		mark(a, b)
+	}
+	for _, m := range isoDateRE.FindAllStringSubmatchIndex(s, -1) {
+		y, _ := strconv.Atoi(s[m[2]:m[3]])
+		mo, _ := strconv.Atoi(s[m[4]:m[5]])
+		d, _ := strconv.Atoi(s[m[6]:m[7]])
+		if mo >= 1 && d >= 1 {
+			addDate(m[0], m[1], y, mo, d)
+		}
+	}
+	for _, m := range monthDayYearRE.FindAllStringSubmatchIndex(s, -1) {
+		mo := months[strings.ToLower(s[m[2]:m[3]])]
+		d, _ := strconv.Atoi(s[m[4]:m[5]])
+		y, _ := strconv.Atoi(s[m[6]:m[7]])
+		if d >= 1 {
+			addDate(m[0], m[1], y, mo, d)
+		}
+	}
+	for _, m := range dayMonthYearRE.FindAllStringSubmatchIndex(s, -1) {
+		d, _ := strconv.Atoi(s[m[2]:m[3]])
+		mo := months[strings.ToLower(s[m[4]:m[5]])]
+		y, _ := strconv.Atoi(s[m[6]:m[7]])
+		if d >= 1 {
+			addDate(m[0], m[1], y, mo, d)
+		}
+	}
+	for _, m := range monthYearRE.FindAllStringSubmatchIndex(s, -1) {
+		mo := months[strings.ToLower(s[m[2]:m[3]])]
+		y, _ := strconv.Atoi(s[m[4]:m[5]])
+		addDate(m[0], m[1], y, mo, 0)
+	}
+	for i := 0; i < len(s); {
+		if taken[i] {
+			i++
+			continue
+		}
+		lit, end, ok := scanDigits(s, i)
+		if !ok {
+			_, n := utf8.DecodeRuneInString(s[i:])
+			i += n
+			continue
+		}
+		if free(lit.start, end) {
+			out = append(out, lit)
+			mark(lit.start, end)
+		}
+		i = end
+	}
+	for _, m := range spelledNumberRE.FindAllStringSubmatchIndex(s, -1) {
+		if !free(m[0], m[1]) {
+			continue
+		}
+		v := spelledValues[strings.ToLower(s[m[2]:m[3]])]
+		if m[4] >= 0 {
+			v += spelledValues[strings.ToLower(s[m[4]:m[5]])]
+		}
+		unit := strings.ToLower(s[m[6]:m[7]])
+		kind := numPlain
+		switch {
+		case strings.HasPrefix(unit, "percentage"):
+			kind = numPoints
+		case strings.HasPrefix(unit, "per"):
+			kind = numPercent
+		}
+		out = append(out, literal{start: m[0], end: m[7], text: s[m[0]:m[7]], value: v, half: 0.5, kind: kind,
+			spelled: true, unitWord: unitWordOf(unit)})
+		mark(m[0], m[1])
+	}
+	sortLiterals(out)
+	// In a range ("+0.2 to +1.0 pp", "7-9 days", "between 5 and 6%") the
+	// first number takes the second's kind and unit word.
+	for i := 0; i+1 < len(out); i++ {
+		a, b := &out[i], &out[i+1]
+		if a.kind != numPlain || b.kind == numDate || a.spelled || b.spelled || a.end > b.start {
+			continue
+		}
+		switch strings.TrimSpace(s[a.end:b.start]) {
+		case "to", "-", "–", "—", "and":
+			if b.kind != numPlain && b.kind != numDate {
+				a.kind = b.kind
+			}
+			if a.unitWord == "" {
+				a.unitWord = b.unitWord
+			}
+		}
+	}
+	return out
+}
+
+func sortLiterals(ls []literal) {
+	for i := 1; i < len(ls); i++ {
+		for j := i; j > 0 && ls[j].start < ls[j-1].start; j-- {
+			ls[j], ls[j-1] = ls[j-1], ls[j]
+		}
+	}
+}
+
+// scanDigits reads one number starting at s[i] (a digit, or a point before
+// a digit), with the sign just before it. It returns the literal and the
+// index just past it (past the whole glued word when it is part of a
+// name, with ok false).
+func scanDigits(s string, i int) (literal, int, bool) {
+	c := s[i]
+	if !(isDigit(c) || c == '.' && i+1 < len(s) && isDigit(s[i+1])) {
+		return literal{}, i, false
+	}
+	// Glued to a name: skip the whole word.
+	if prev, _ := utf8.DecodeLastRuneInString(s[:i]); i > 0 && (unicode.IsLetter(prev) || prev == '_' || isDigit(byte(prev)) && prev < utf8.RuneSelf) {
+		j := i
+		for j < len(s) && (isWordByte(s[j]) || s[j] == '.' && j+1 < len(s) && isDigit(s[j+1])) {
+			j++
+		}
+		return literal{}, max(j, i+1), false
+	}
+	if c == '.' && i > 0 && isDigit(s[i-1]) {
+		return literal{}, i + 1, false
+	}
+	start := i
+	signed, neg := false, false
+	if i > 0 {
+		prev, n := utf8.DecodeLastRuneInString(s[:i])
+		if prev == '+' || prev == '-' || prev == '−' {
+			before, _ := utf8.DecodeLastRuneInString(s[:i-n])
+			if i-n == 0 || unicode.IsSpace(before) || strings.ContainsRune("([{\"'~≈:=", before) {
+				signed, neg = true, prev != '+'
+				start = i - n
+			}
+		}
+		if !signed && prev == '$' {
+			start = i - n
+		}
+	}
+	j := i
+	intDigits := 0
+	for j < len(s) && isDigit(s[j]) {
+		j++
+		intDigits++
+	}
+	// Thousands groups: ",ddd" not followed by another digit.
+	num := strings.Builder{}
+	num.WriteString(s[i:j])
+	if intDigits >= 1 && intDigits <= 3 {
+		for j+4 <= len(s) && s[j] == ',' && isDigit(s[j+1]) && isDigit(s[j+2]) && isDigit(s[j+3]) && (j+4 == len(s) || !isDigit(s[j+4])) {
+			num.WriteString(s[j+1 : j+4])
+			j += 4
+		}
+	}
+	decimals := 0
+	if j+1 < len(s) && s[j] == '.' && isDigit(s[j+1]) {
+		k := j + 1
+		for k < len(s) && isDigit(s[k]) {
+			k++
+		}
+		decimals = k - j - 1
+		num.WriteString(s[j:k])
+		j = k
+	}
+	exp := 0
+	if j+1 < len(s) && (s[j] == 'e' || s[j] == 'E') {
+		k := j + 1
+		if k < len(s) && (s[k] == '+' || s[k] == '-') {
+			k++
+		}
+		if k < len(s) && isDigit(s[k]) {
+			e0 := k
+			for k < len(s) && isDigit(s[k]) {
+				k++
+			}
+			exp, _ = strconv.Atoi(strings.TrimPrefix(s[j+1:k], "+"))
+			_ = e0
+			j = k
+		}
+	}
+	v, err := strconv.ParseFloat(num.String(), 64)
+	if err != nil {
+		return literal{}, max(j, i+1), false
+	}
+	exp = max(-300, min(300, exp))
+	half := 0.5 * math.Pow(10, float64(exp-decimals))
+	v *= math.Pow(10, float64(exp))
+	lit := literal{start: start, value: v, half: half, signed: signed, sig: sigDigits(num.String())}
+	// Suffixes.
+	rest := s[j:]
+	switch {
+	case strings.HasPrefix(rest, "%"):
+		lit.kind = numPercent
+		j++
+	case hasWordPrefix(rest, " pp") || hasWordPrefix(rest, "pp") || hasWordPrefix(rest, " p.p."):
+		lit.kind = numPoints
+		j += len(rest) - len(strings.TrimLeft(rest, " ")) + 2
+		if strings.HasPrefix(strings.TrimLeft(rest, " "), "p.p.") {
+			j += 2
+		}
+	case hasWordPrefixFold(rest, " percentage point"):
+		lit.kind = numPoints
+		j += len(" percentage point")
+		if j < len(s) && s[j] == 's' {
+			j++
+		}
+	case hasWordPrefixFold(rest, " percent") || hasWordPrefixFold(rest, " per cent"):
+		lit.kind = numPercent
+		if hasWordPrefixFold(rest, " percent") {
+			j += len(" percent")
+		} else {
+			j += len(" per cent")
+		}
+	case hasWordPrefix(rest, "k") || hasWordPrefix(rest, "K") || hasWordPrefixFold(rest, " thousand"):
+		lit.value, lit.half = v*1e3, half*1e3
+		if rest[0] == ' ' {
+			j += len(" thousand")
+		} else {
+			j++
+		}
+	case hasWordPrefix(rest, "M") || hasWordPrefix(rest, "m") || hasWordPrefixFold(rest, " million") || hasWordPrefix(rest, "mn"):
+		lit.value, lit.half = v*1e6, half*1e6
+		switch {
+		case rest[0] == ' ':
+			j += len(" million")
+		case strings.HasPrefix(rest, "mn"):
+			j += 2
+		default:
+			j++
+		}
+	case hasWordPrefix(rest, "bn") || hasWordPrefix(rest, "B") || hasWordPrefixFold(rest, " billion"):
+		lit.value, lit.half = v*1e9, half*1e9
+		switch {
+		case rest[0] == ' ':
+			j += len(" billion")
+		case rest[0] == 'b':
+			j += 2
+		default:
+			j++
+		}
+	case hasWordPrefix(rest, "st") || hasWordPrefix(rest, "nd") || hasWordPrefix(rest, "rd") || hasWordPrefix(rest, "th"):
+		lit.ordinal = true
+		j += 2
+	}
+	if neg {
+		lit.value = -lit.value
+	}
+	lit.year = !signed && lit.kind == numPlain && !lit.ordinal && decimals == 0 && exp == 0 && j-i == 4 && v >= 1900 && v <= 2100
+	lit.end = j
+	lit.text = s[start:j]
+	lit.unitWord = unitWordOf(firstWord(s[j:]))
+	// A number glued to other letters ("9days", "2x") still counts.
+	for j < len(s) && isWordByte(s[j]) {
+		j++
+	}
+	return lit, j, true
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func isWordByte(c byte) bool {
+	return isDigit(c) || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_'
+}
+
+// hasWordPrefix reports whether s starts with p and p ends a word there.
+func hasWordPrefix(s, p string) bool {
+	if !strings.HasPrefix(s, p) {
+		return false
+	}
+	rest := s[len(p):]
+	return rest == "" || !isWordByte(rest[0])
+}
+
+func hasWordPrefixFold(s, p string) bool {
+	if len(s) < len(p) || !strings.EqualFold(s[:len(p)], p) {
+		return false
+	}
+	rest := s[len(p):]
+	return rest == "" || !isWordByte(rest[0]) || rest[0] == 's'
+}
+
+// firstWord returns the first word of s after spaces, lower case.
+func firstWord(s string) string {
+	s = strings.TrimLeft(s, " \u00a0")
+	end := 0
+	for end < len(s) && (s[end] >= 'a' && s[end] <= 'z' || s[end] >= 'A' && s[end] <= 'Z') {
+		end++
+	}
+	return strings.ToLower(s[:end])
+}
+
+// unitWordOf returns the unit a word names ("days" -> "day"), or "" when
+// it names none of the units attune writes after a number.
+func unitWordOf(w string) string {
+	w = strings.ToLower(w)
+	for _, u := range []string{"day", "token", "proposal", "voter", "holder"} {
+		if w == u || w == u+"s" {
+			return u
+		}
+	}
+	return ""
+}
+
+// sigDigits counts the significant digits of a plain decimal number:
+// leading zeros do not count, nor do trailing zeros of a whole number.
+func sigDigits(num string) int {
+	intPart, frac, _ := strings.Cut(num, ".")
+	digits := strings.TrimLeft(intPart+frac, "0")
+	if frac == "" {
+		digits = strings.TrimRight(digits, "0")
+	}
+	return max(1, len(digits))
+}
