@@ -228,6 +228,9 @@ func (c *Client) build(req Request, mode Mode) (goopenai.ChatCompletionRequest, 
 	if reasoningModel(c.cfg.Model) {
 		cr.MaxCompletionTokens = c.cfg.MaxTokens
 	} else {
+		// max_tokens, not max_completion_tokens: Ollama's /v1 reads only
+		// max_tokens, and llama.cpp, vLLM and OpenAI's other models take it.
+		//lint:ignore SA1019 deprecated by OpenAI for reasoning models only, handled above.
 		cr.MaxTokens = c.cfg.MaxTokens
 	}
 	if t := c.cfg.Temperature; t != nil {

@@ -200,7 +200,12 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 	u, err := url.Parse(cfg.BaseURL)
 	switch {
 	case err != nil:
-		bad("BaseURL", "%q is not a URL: %v", cfg.BaseURL, err)
+		// The parse error repeats the URL, which may hold a credential.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		bad("BaseURL", "is not a URL: %v", err)
 	case u.Scheme != "http" && u.Scheme != "https":
 		bad("BaseURL", "%q needs an http or https scheme, e.g. http://localhost:11434/v1", u.Redacted())
 	case u.Host == "":
@@ -208,7 +213,7 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 	case u.User != nil:
 		bad("BaseURL", "%q carries credentials; put the key in the environment variable the configuration names", u.Redacted())
 	case u.RawQuery != "" || u.Fragment != "":
-		bad("BaseURL", "%q has a query or fragment; give the API root only (Azure's api-version goes in Azure.APIVersion)", u.Redacted())
+		bad("BaseURL", "%q has a query or fragment; give the API root only (Azure's api-version goes in Azure.APIVersion)", (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String())
 	}
 	if strings.TrimSpace(cfg.Model) == "" {
 		bad("Model", "is empty; name the model to use, e.g. gpt-4o-mini or llama3.1")
