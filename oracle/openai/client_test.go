@@ -739,3 +739,29 @@ func TestRepairConversation(t *testing.T) {
 		}
 	}
 }
+
+func TestRefusedByGoOpenAIBeforeSending(t *testing.T) {
+	f := newFake(t)
+	// go-openai refuses chat completions for completion-only models.
+	c, _ := newTestClient(t, f, Config{Model: "text-davinci-003"})
+	_, err := c.Complete(context.Background(), Request{User: "x"})
+	if !errors.Is(err, ErrInvalid) || IsRetryable(err) || len(f.requests()) != 0 {
+		t.Fatalf("err = %v, %d requests", err, len(f.requests()))
+	}
+	mustContain(t, err.Error(), "before sending", "text-davinci-003")
+}
+
+func TestSleepCtx(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := sleepCtx(ctx, 0); err != nil {
+		t.Errorf("zero wait: %v", err)
+	}
+	if err := sleepCtx(ctx, time.Nanosecond); err != nil {
+		t.Errorf("short wait: %v", err)
+	}
+	cancel()
+	// A canceled context ends even an hour's wait at once.
+	if err := sleepCtx(ctx, time.Hour); !errors.Is(err, context.Canceled) {
+		t.Errorf("canceled wait: %v", err)
+	}
+}

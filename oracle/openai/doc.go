@@ -39,7 +39,9 @@
 // # Budget
 //
 // A Client may carry a Budget in tokens and in USD (at Config.Price). Before
-// each request it estimates the prompt's tokens (see estimate) and bounds
+// each request it estimates the prompt's tokens from its bytes (4 bytes a
+// token, OpenAI's rule of thumb for English, until replies show a smaller
+// ratio, which it then keeps) plus OpenAI's per-message framing, and bounds
 // the completion by Config.MaxTokens; a request that, added to what is
 // spent and what requests in flight could still spend, would exceed the
 // budget is refused before sending with ErrBudget. What replies report is
