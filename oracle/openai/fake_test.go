@@ -1,0 +1,255 @@
+package openai
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// This file holds a fake OpenAI-compatible server that speaks the
+// chat-completions wire protocol as OpenAI sends it, and a fake sleeper.
+
+// reply is one scripted answer of the fake server.
+type reply struct {
+	status int
+	header map[string]string
+	body   string
+	// hang blocks until the client gives up on the request.
+	hang bool
+	// hangBody sends the status and headers, then blocks before the body.
+	hangBody bool
+}
+
+// seen is one request as the fake server received it.
+type seen struct {
+	Method, Path string
+	Query        map[string][]string
+	Header       http.Header
+	Body         map[string]any
+}
+
+// fakeAPI serves scripted replies in order (the last one repeats) on
+// POST /v1/chat/completions, or on path when set (Azure).
+type fakeAPI struct {
+	t       *testing.T
+	srv     *httptest.Server
+	path    string
+	mu      sync.Mutex
+	replies []reply
+	got     []*seen
+}
+
+func newFake(t *testing.T, replies ...reply) *fakeAPI {
+	t.Helper()
+	f := &fakeAPI{t: t, path: "/v1/chat/completions", replies: replies}
+	f.srv = httptest.NewServer(f)
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+// url is the base_url a client uses for the fake server.
+func (f *fakeAPI) url() string { return f.srv.URL + "/v1" }
+
+func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	raw, _ := io.ReadAll(r.Body)
+	s := &seen{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone()}
+	if err := json.Unmarshal(raw, &s.Body); err != nil {
+		f.t.Errorf("request body is not a JSON object: %v: %q", err, raw)
+	}
+	f.mu.Lock()
+	f.got = append(f.got, s)
+	n := len(f.got)
+	f.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	if r.Method != http.MethodPost || r.URL.Path != f.path {
+		w.WriteHeader(http.StatusNotFound)
+		fmt.Fprintf(w, `{"error":{"message":"Invalid URL (%s %s)","type":"invalid_request_error","param":null,"code":null}}`, r.Method, r.URL.Path)
+		return
+	}
+	if len(f.replies) == 0 {
+		f.t.Errorf("fake server got request %d with no reply scripted", n)
+		w.WriteHeader(http.StatusInternalServerError)
+		return
+	}
+	rp := f.replies[min(n, len(f.replies))-1]
+	if rp.hang {
+		<-r.Context().Done()
+		return
+	}
+	for k, v := range rp.header {
+		w.Header().Set(k, v)
+	}
+	status := rp.status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	w.WriteHeader(status)
+	if rp.hangBody {
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+		return
+	}
+	io.WriteString(w, rp.body)
+}
+
+// requests returns what the server has received.
+func (f *fakeAPI) requests() []*seen {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]*seen(nil), f.got...)
+}
+
+// completion is a chat.completion body exactly as OpenAI sends it.
+func completion(content string, finish string, prompt, completionTokens int) string {
+	c, _ := json.Marshal(content)
+	return fmt.Sprintf(`{
+  "id": "chatcmpl-AB1cdEfGh2IjKlMnOpQrStUvWxYz",
+  "object": "chat.completion",
+  "created": 1727000000,
+  "model": "gpt-4o-mini-2024-07-18",
+  "choices": [
+    {
+      "index": 0,
+      "message": {"role": "assistant", "content": %s, "refusal": null},
+      "logprobs": null,
+      "finish_reason": %q
+    }
+  ],
+  "usage": {
+    "prompt_tokens": %d,
+    "completion_tokens": %d,
+    "total_tokens": %d,
+    "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+    "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0, "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0}
+  },
+  "system_fingerprint": "fp_0ba0d124f1"
+}`, c, finish, prompt, completionTokens, prompt+completionTokens)
+}
+
+// refusalBody is a structured-output refusal as OpenAI sends it.
+const refusalBody = `{
+  "id": "chatcmpl-AB1refusal",
+  "object": "chat.completion",
+  "created": 1727000000,
+  "model": "gpt-4o-2024-08-06",
+  "choices": [
+    {
+      "index": 0,
+      "message": {"role": "assistant", "content": null, "refusal": "I'm sorry, I cannot assist with that request."},
+      "logprobs": null,
+      "finish_reason": "stop"
+    }
+  ],
+  "usage": {"prompt_tokens": 120, "completion_tokens": 10, "total_tokens": 130}
+}`
+
+// Error bodies as the endpoints send them.
+const (
+	openAIRateLimit       = `{"error":{"message":"Rate limit reached for gpt-4o-mini in organization org-abc on requests per min (RPM): Limit 3, Used 3, Requested 1. Please try again in 20s.","type":"requests","param":null,"code":"rate_limit_exceeded"}}`
+	openAIQuota           = `{"error":{"message":"You exceeded your current quota, please check your plan and billing details.","type":"insufficient_quota","param":null,"code":"insufficient_quota"}}`
+	openAIBadKey          = `{"error":{"message":"Incorrect API key provided: sk-abc***xyz. You can find your API key at https://platform.openai.com/account/api-keys.","type":"invalid_request_error","param":null,"code":"invalid_api_key"}}`
+	openAINoModel         = `{"error":{"message":"The model ` + "`gpt-9`" + ` does not exist or you do not have access to it.","type":"invalid_request_error","param":null,"code":"model_not_found"}}`
+	openAIServer          = `{"error":{"message":"The server had an error while processing your request. Sorry about that!","type":"server_error","param":null,"code":null}}`
+	openAIOverloaded      = `{"error":{"message":"The engine is currently overloaded, please try again later","type":"server_error","param":null,"code":null}}`
+	openAINoSchema        = `{"error":{"message":"Invalid parameter: 'response_format' of type 'json_schema' is not supported with this model. Learn more about supported models at the Structured Outputs guide: https://platform.openai.com/docs/guides/structured-outputs","type":"invalid_request_error","param":null,"code":null}}`
+	openAINoJSONObject    = `{"error":{"message":"Invalid parameter: 'response_format' of type 'json_object' is not supported with this model.","type":"invalid_request_error","param":"response_format","code":null}}`
+	openAIContextTooLong  = `{"error":{"message":"This model's maximum context length is 128000 tokens. However, your messages resulted in 130000 tokens. Please reduce the length of the messages.","type":"invalid_request_error","param":"messages","code":"context_length_exceeded"}}`
+	azureNoSchema         = `{"error":{"code":"BadRequest","message":"response_format value as json_schema is enabled only for api versions 2024-08-01-preview and later"}}`
+	llamaCppNoSchema      = `{"error":{"code":500,"message":"response_format type must be one of \"text\" or \"json_object\", but got: json_schema","type":"server_error"}}`
+	vllmOldBadFormat      = `{"object":"error","message":"[{'type': 'literal_error', 'loc': ('body', 'response_format', 'type'), 'msg': \"Input should be 'text' or 'json_object'\"}]","type":"BadRequestError","param":null,"code":400}`
+	vllmNewNotFound       = `{"error":{"message":"The model ` + "`llama3`" + ` does not exist.","type":"NotFoundError","param":null,"code":404}}`
+	ollamaNotFound        = `{"error":{"message":"model \"llama3.1\" not found, try pulling it first","type":"api_error","param":null,"code":null}}`
+	nginxBadGateway       = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx/1.25.3</center>\r\n</body>\r\n</html>\r\n"
+	cloudflareGatewayHTML = `<!DOCTYPE html><html><head><meta charset="utf-8"><title>api.example.com | 504: Gateway time-out</title></head><body><h1>Gateway time-out</h1><p>The web server reported a gateway time-out error.</p></body></html>`
+)
+
+// sleeper is a fake wait that records what it was asked to wait and
+// returns at once, or, when block is set, waits for ctx to end after
+// signalling entered.
+type sleeper struct {
+	mu      sync.Mutex
+	waits   []time.Duration
+	block   bool
+	entered chan struct{}
+}
+
+func (s *sleeper) sleep(ctx context.Context, d time.Duration) error {
+	s.mu.Lock()
+	s.waits = append(s.waits, d)
+	block := s.block
+	s.mu.Unlock()
+	if block {
+		s.entered <- struct{}{}
+		<-ctx.Done()
+	}
+	return ctx.Err()
+}
+
+func (s *sleeper) got() []time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]time.Duration(nil), s.waits...)
+}
+
+// newTestClient builds a client on the fake server with a fake sleeper.
+func newTestClient(t *testing.T, f *fakeAPI, cfg Config, opts ...Option) (*Client, *sleeper) {
+	t.Helper()
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = f.url()
+	}
+	if cfg.Model == "" {
+		cfg.Model = "gpt-4o-mini"
+	}
+	s := &sleeper{entered: make(chan struct{}, 1)}
+	c, err := New(cfg, append([]Option{WithSleep(s.sleep)}, opts...)...)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return c, s
+}
+
+// draftSchema is a schema like the drafter's.
+var draftSchema = json.RawMessage(`{"type":"object","properties":{"title":{"type":"string"},"opening":{"type":"string"}},"required":["title","opening"],"additionalProperties":false}`)
+
+// messages returns a request's messages as role/content pairs.
+func messages(t *testing.T, s *seen) [][2]string {
+	t.Helper()
+	list, ok := s.Body["messages"].([]any)
+	if !ok {
+		t.Fatalf("request has no messages list: %v", s.Body)
+	}
+	var out [][2]string
+	for _, m := range list {
+		mm := m.(map[string]any)
+		content, _ := mm["content"].(string)
+		out = append(out, [2]string{mm["role"].(string), content})
+	}
+	return out
+}
+
+// responseFormatType returns the request's response_format.type, or "".
+func responseFormatType(s *seen) string {
+	rf, ok := s.Body["response_format"].(map[string]any)
+	if !ok {
+		return ""
+	}
+	typ, _ := rf["type"].(string)
+	return typ
+}
+
+// mustContain fails unless s contains every part.
+func mustContain(t *testing.T, s string, parts ...string) {
+	t.Helper()
+	for _, p := range parts {
+		if !strings.Contains(s, p) {
+			t.Errorf("%q does not contain %q", s, p)
+		}
+	}
+}
