@@ -251,8 +251,8 @@ func (c *composer) method() {
 	c.printf("A simulation of the DAO's votes (model %s%s) was fitted to its record from %s. ",
 		orUnknown(m.Model), gov, c.window())
 	searches := max(m.Searches, 1)
-	c.printf("A search then tried %d settings in %d independent runs (sampler %s), each setting simulated %d times on the same random draws, so differences come from the settings, not luck. ",
-		m.Trials, searches, orUnknown(m.Sampler), m.Replications)
+	c.printf("A search then tried %d settings in %d independent %s (sampler %s), each setting simulated %d times on the same random draws, so differences come from the settings, not luck. ",
+		m.Trials, searches, pluralVerb(searches, "run", "runs"), orUnknown(m.Sampler), m.Replications)
 	if m.Selection != "" {
 		c.printf("Each run's winner was %s. ", strings.TrimSuffix(m.Selection, "."))
 	}

@@ -53,7 +53,7 @@ func (t Template) Prose(rec Recommendation) Prose {
 			}
 		}
 		if len(parts) == 0 {
-			p.Effects = "No single outcome moves clearly in the simulation; the change is recommended on the overall score (defined in the appendix)."
+			p.Effects = "No single outcome improves clearly in the simulation; the change is recommended on the overall score (defined in the appendix)."
 		} else {
 			p.Effects = capital(strings.Join(parts, "; ")) + "."
 		}
@@ -211,13 +211,14 @@ func objectiveNames(rec Recommendation) string {
 	return joinAnd(names)
 }
 
-// mainEffects returns up to n effects whose interval excludes zero:
-// objectives first (heaviest first), then other outcomes by the size of
-// the change relative to the current value; neutral outcomes last.
+// mainEffects returns up to n effects that improve (their interval lies
+// on the better side of zero): objectives first (heaviest first), then
+// other outcomes by the size of the change relative to the current value.
+// What gets worse is the trade-off's.
 func mainEffects(rec Recommendation, n int) []Effect {
 	var obj, other []Effect
 	for _, e := range rec.Effects {
-		if v := e.Verdict(); v == "better" || v == "worse" {
+		if e.Verdict() == "better" {
 			obj = append(obj, e)
 		}
 	}
@@ -231,7 +232,7 @@ func mainEffects(rec Recommendation, n int) []Effect {
 		return 0
 	})
 	for _, e := range rec.Outcomes {
-		if v := e.Verdict(); v == "better" || v == "worse" {
+		if e.Verdict() == "better" {
 			other = append(other, e)
 		}
 	}
