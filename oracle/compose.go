@@ -222,7 +222,11 @@ func (c *composer) scoreDefinition() string {
 	for _, e := range c.rec.Effects {
 		t := fmt.Sprintf("%s × %s", sig(e.Weight, 3), plainName(e.Name))
 		if e.Scale > 0 && e.Scale != 1 {
-			t += " ÷ " + c.rec.Method.plainValue(e.Scale, e.Unit, false)
+			scale := c.rec.Method.plainValue(e.Scale, e.Unit, false)
+			if isFractionOfSupply(e.Unit) {
+				scale = percent(e.Scale) + " of supply"
+			}
+			t += " ÷ " + scale
 		}
 		if e.Better == "minimize" {
 			t = "− " + t
@@ -414,8 +418,9 @@ func (c *composer) calibration() {
 				allowed = "±" + strings.TrimPrefix(formatPoints(r.Allowed), "+")
 			}
 		}
-		c.printf("| %s | %s | %s | %s | %s |\n", name, FormatValue(r.Observed, "", false),
-			FormatValue(r.Simulated, "", false), miss, allowed)
+		sim := r
+		sim.Observed = r.Simulated
+		c.printf("| %s | %s | %s | %s | %s |\n", name, observedValue(r), observedValue(sim), miss, allowed)
 	}
 	c.printf("\nA miss is relative for sizes and in percentage points (pp) for rates. A fitted figure is allowed the tolerance (±%s) or, when larger, the data's own 90%% uncertainty about it.", tolerance(m.FitTolerance))
 	var outside []string
@@ -506,15 +511,21 @@ func (c *composer) outcomes() {
 func changeCell(e Effect) string {
 	d := e.Difference
 	mean := formatDelta(d.Mean, e.Unit)
+	m, _ := formatParts(d.Mean, e.Unit, false, true)
 	lo, _ := formatParts(d.CI.Lo, e.Unit, false, true)
 	hi, _ := formatParts(d.CI.Hi, e.Unit, false, true)
-	if isZeroDigits(strings.Trim(mean, "+-%pp ")) && isZeroDigits(strings.Trim(lo, "+-%pp ")) && isZeroDigits(strings.Trim(hi, "+-%pp ")) {
+	zero := func(x string) bool {
+		return isZeroDigits(strings.TrimLeft(strings.TrimSuffix(strings.TrimSuffix(x, " pp"), "%"), "+-"))
+	}
+	if zero(m) && zero(lo) && zero(hi) {
 		return "none"
 	}
 	if lo == hi {
 		return mean
 	}
-	return mean + " (" + lo + " to " + hi + ")"
+	// The mean carries the unit; the interval's bounds only their signs.
+	short := func(x string) string { return strings.TrimSuffix(x, " pp") }
+	return mean + " (" + short(lo) + " to " + short(hi) + ")"
 }
 
 func (c *composer) constraints() {

@@ -42,6 +42,9 @@ func (t Template) Prose(rec Recommendation) Prose {
 		d := rec.Score.Difference.CI
 		a, b := rangeDigits(d.Lo, d.Hi)
 		p.Effects = fmt.Sprintf("Nothing changes, so nothing is expected to move. The best alternative found changed the overall score (defined in the appendix) by %s to %s, a range that includes no change.", a, b)
+		if a == b {
+			p.Effects = "Nothing changes, so nothing is expected to move. The best alternative found scored the same as the current settings."
+		}
 		if rec.Basis == BasisCurrentBest {
 			p.Effects = "Nothing changes, so nothing is expected to move: no setting the search tried scored better than the ones in force."
 		}
@@ -183,7 +186,7 @@ func motivation(rec Recommendation) string {
 		s = when + ", " + joinAnd(parts) + "."
 	}
 	if obj := objectiveNames(rec); obj != "" {
-		s += " The search looked for settings that improve " + obj + "."
+		s += " The search looked for settings that " + obj + "."
 	}
 	if rec.PoorFit != "" {
 		s = "Warning: the model does not reproduce this DAO's data (" + strings.TrimSuffix(oneLine(rec.PoorFit), ".") + "); read every figure as a sketch. " + s
@@ -191,24 +194,29 @@ func motivation(rec Recommendation) string {
 	return s
 }
 
-// objectiveNames lists the objectives in words, most heavily weighted
-// first.
+// objectiveNames says what the search aimed at, most heavily weighted
+// first: "raise decision quality and turnout and lower the attack success
+// rate".
 func objectiveNames(rec Recommendation) string {
 	effs := slices.Clone(rec.Effects)
-	slices.SortStableFunc(effs, func(a, b Effect) int {
-		switch {
-		case a.Weight > b.Weight:
-			return -1
-		case a.Weight < b.Weight:
-			return 1
+	slices.SortStableFunc(effs, func(a, b Effect) int { return cmpSize(b.Weight, a.Weight) })
+	var up, down []string
+	for _, e := range effs {
+		switch e.Better {
+		case "minimize":
+			down = append(down, plainName(e.Name))
+		default:
+			up = append(up, plainName(e.Name))
 		}
-		return 0
-	})
-	names := make([]string, len(effs))
-	for i, e := range effs {
-		names[i] = plainName(e.Name)
 	}
-	return joinAnd(names)
+	var parts []string
+	if len(up) > 0 {
+		parts = append(parts, "raise "+joinAnd(up))
+	}
+	if len(down) > 0 {
+		parts = append(parts, "lower "+joinAnd(down))
+	}
+	return strings.Join(parts, " and ")
 }
 
 // mainEffects returns up to n effects that improve (their interval lies
