@@ -394,7 +394,7 @@ func (e *Env) Recommend(ctx context.Context, id string, ss Searches, version str
 	}
 	baseEv, candEv := e.Objectives.Evaluate(baseReps), e.Objectives.Evaluate(candReps)
 
-	rec := oracle.Recommendation{CycleID: id, DAO: cfg.DAO.Name, Candidate: map[string]float64(agreed)}
+	rec := oracle.Recommendation{CycleID: id, DAO: cfg.DAO.Name, Candidate: map[string]float64(enacted)}
 	if err := e.CheckFit(); err != nil {
 		rec.PoorFit = strings.TrimPrefix(err.Error(), ErrPoorFit.Error()+": ")
 		if src := e.Observation.Source; src != "" {
