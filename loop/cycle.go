@@ -377,7 +377,7 @@ func (e *Env) Recommend(ctx context.Context, id string, ss Searches, version str
 			held[name] = oracle.HeldRoundedAway
 		}
 	}
-	cand, err := e.minimal(ctx, enacted, held)
+	cand, err := e.minimal(ctx, enacted.Clone(), held)
 	if err != nil {
 		return oracle.Recommendation{}, fmt.Errorf("minimal change set: %w", err)
 	}
