@@ -290,14 +290,14 @@ type Method struct {
 	Seed       uint64 `json:"seed"`
 	Risk       string `json:"risk"` // e.g. "mean" or "cvar(0.1)"
 	// Supply is the token supply that fractions of supply refer to.
-	Supply  float64  `json:"supply"`
+	Supply float64 `json:"supply"`
 	// Command reproduces the cycle from its directory (config.yaml and
 	// Inputs side by side); it names no local path.
 	Command string `json:"command"`
 	// Inputs are the cycle's config.yaml and data files, by content hash.
 	Inputs  []InputFile `json:"inputs,omitempty"`
 	Version string      `json:"version"`
-	Fit     []FitRow `json:"calibration"`
+	Fit     []FitRow    `json:"calibration"`
 	// Assumptions are the model's settings the data do not determine.
 	Assumptions  []Assumption `json:"assumptions,omitempty"`
 	FitTolerance float64      `json:"calibration_tolerance"`
