@@ -61,6 +61,31 @@ type DAO struct {
 	// move all the same; the proposal labels them as needing an upgrade or
 	// a separate programme.
 	AllowUpgrades []string `yaml:"allow_upgrades,omitempty" json:"allow_upgrades,omitempty" mapstructure:"allow_upgrades"`
+	// Onchain is what the proposal's on-chain specification needs to turn
+	// a recommended value into a setter's argument; unset fields take the
+	// governor family's defaults (governor.DefaultOnchain).
+	Onchain Onchain `yaml:"onchain,omitempty" json:"onchain,omitempty" mapstructure:"onchain"`
+}
+
+// Onchain describes the deployed governor. Defaults per family: a block
+// clock at 12 s per block (Ethereum since the Merge; Arbitrum's governors
+// read L1 blocks) except Aragon (timestamp: seconds), 18 token decimals
+// (0 for Nouns, whose thresholds are basis points anyway), and a quorum
+// denominator of 100 for OpenZeppelin (10,000 for Arbitrum).
+type Onchain struct {
+	// Address is the contract the proposal's calls go to: the governor
+	// (its proxy), Aragon's Voting app or, for Aave v2, the executor.
+	Address string `yaml:"address,omitempty" json:"address,omitempty" mapstructure:"address"`
+	// Clock is what the governor counts durations in: blocks or
+	// timestamp (seconds; an OpenZeppelin governor whose token's
+	// CLOCK_MODE is mode=timestamp).
+	Clock string `yaml:"clock,omitempty" json:"clock,omitempty" mapstructure:"clock"`
+	// BlockSeconds is the chain's seconds per block, for a block clock.
+	BlockSeconds float64 `yaml:"block_seconds,omitempty" json:"block_seconds,omitempty" mapstructure:"block_seconds"`
+	// TokenDecimals is the governance token's decimals.
+	TokenDecimals *int `yaml:"token_decimals,omitempty" json:"token_decimals,omitempty" mapstructure:"token_decimals"`
+	// QuorumDenominator is an OpenZeppelin governor's quorumDenominator().
+	QuorumDenominator int `yaml:"quorum_denominator,omitempty" json:"quorum_denominator,omitempty" mapstructure:"quorum_denominator"`
 }
 
 // Token is a DAO's governance token.

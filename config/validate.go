@@ -107,6 +107,30 @@ func (k *checker) dao() {
 	if k.finite("dao.token.price_usd", d.Token.PriceUSD) && d.Token.PriceUSD < 0 {
 		k.add("dao.token.price_usd", "%g is negative; give the price of one token in USD, or leave it out", d.Token.PriceUSD)
 	}
+	k.onchain(d.Onchain)
+}
+
+// addressRE is an Ethereum address: 0x and 40 hex digits.
+var addressRE = regexp.MustCompile(`^0x[0-9a-fA-F]{40}$`)
+
+func (k *checker) onchain(o Onchain) {
+	if o.Address != "" && !addressRE.MatchString(o.Address) {
+		k.add("dao.onchain.address", "%q is not an address; give 0x and 40 hex digits, or leave it out", o.Address)
+	}
+	switch o.Clock {
+	case "", "blocks", "timestamp":
+	default:
+		k.add("dao.onchain.clock", "%q is not a clock; use blocks or timestamp (seconds), or leave it out for the governor's", o.Clock)
+	}
+	if k.finite("dao.onchain.block_seconds", o.BlockSeconds) && (o.BlockSeconds < 0 || o.BlockSeconds > 3600) {
+		k.add("dao.onchain.block_seconds", "%g; give the seconds per block, e.g. 12 on Ethereum, or leave it out", o.BlockSeconds)
+	}
+	if o.TokenDecimals != nil && (*o.TokenDecimals < 0 || *o.TokenDecimals > 36) {
+		k.add("dao.onchain.token_decimals", "%d; want 0 to 36, e.g. 18", *o.TokenDecimals)
+	}
+	if o.QuorumDenominator < 0 {
+		k.add("dao.onchain.quorum_denominator", "%d is negative; give the governor's quorumDenominator(), e.g. 100, or leave it out", o.QuorumDenominator)
+	}
 }
 
 func (k *checker) search(key string, s SearchParam) {

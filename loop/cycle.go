@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/attune-dao/attune/config"
 	"github.com/attune-dao/attune/metrics"
@@ -42,6 +43,9 @@ type Options struct {
 	// proposal quotes the result. (The backtest package, above loop,
 	// provides it.)
 	TrackRecord func(ctx context.Context, e *Env) (*oracle.TrackRecord, error)
+	// Now is the clock that dates the cycle (Recommendation.Date, the UTC
+	// day); time.Now when nil. Tests and golden files fix it.
+	Now func() time.Time
 }
 
 // Cycle is one finished cycle: what it read, what it concluded and the
@@ -335,6 +339,12 @@ func (e *Env) Cycle(ctx context.Context, drafter oracle.Drafter, opt Options) (*
 			return nil, fmt.Errorf("track record: %w", err)
 		}
 	}
+	now := time.Now
+	if opt.Now != nil {
+		now = opt.Now
+	}
+	y, m, d := now().UTC().Date()
+	rec.Date = time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 	c.Recommendation = rec
 	if c.Proposal, err = drafter.Draft(ctx, rec); err != nil {
 		return nil, fmt.Errorf("draft: %w", err)
@@ -358,7 +368,16 @@ func (e *Env) Recommend(ctx context.Context, id string, ss Searches, version str
 		return oracle.Recommendation{}, fmt.Errorf("recommend: no search")
 	}
 	agreed, held, ranges := e.consensus(ss)
-	cand, err := e.minimal(ctx, agreed.Clone(), held)
+	enacted, unrounded, enactments, err := e.enact(agreed)
+	if err != nil {
+		return oracle.Recommendation{}, err
+	}
+	for name := range enactments {
+		if enacted[name] == e.Current[name] && held[name] == "" {
+			held[name] = oracle.HeldRoundedAway
+		}
+	}
+	cand, err := e.minimal(ctx, enacted.Clone(), held)
 	if err != nil {
 		return oracle.Recommendation{}, fmt.Errorf("minimal change set: %w", err)
 	}
@@ -375,9 +394,12 @@ func (e *Env) Recommend(ctx context.Context, id string, ss Searches, version str
 	}
 	baseEv, candEv := e.Objectives.Evaluate(baseReps), e.Objectives.Evaluate(candReps)
 
-	rec := oracle.Recommendation{CycleID: id, DAO: cfg.DAO.Name, Candidate: map[string]float64(agreed)}
+	rec := oracle.Recommendation{CycleID: id, DAO: cfg.DAO.Name, Candidate: map[string]float64(enacted)}
 	if err := e.CheckFit(); err != nil {
 		rec.PoorFit = strings.TrimPrefix(err.Error(), ErrPoorFit.Error()+": ")
+		if src := e.Observation.Source; src != "" {
+			rec.PoorFit = strings.ReplaceAll(rec.PoorFit, src, e.dataSource())
+		}
 	}
 	rec.Score = e.scoreEffect(baseEv.Scores, candEv.Scores, level)
 	d := rec.Score.Difference
@@ -436,6 +458,9 @@ func (e *Env) Recommend(ctx context.Context, id string, ss Searches, version str
 		if r, ok := ranges[s.Name]; ok {
 			pc.Range = &r
 		}
+		if u, ok := unrounded[s.Name]; ok && rec.Change && pc.Recommended != pc.Current {
+			pc.Unrounded = &u
+		}
 		if pc.Recommended == pc.Current {
 			switch {
 			case !searched[s.Name]:
@@ -455,8 +480,9 @@ func (e *Env) Recommend(ctx context.Context, id string, ss Searches, version str
 	isObjective := map[string]bool{}
 	for _, o := range e.Objectives.Objectives {
 		isObjective[o.Name] = true
-		rec.Effects = append(rec.Effects, effect(o.Name, o.Unit, o.Better.String(), o.Weight,
-			column(baseReps, o.Name), column(candReps, o.Name), level))
+		ef := effect(o.Name, o.Unit, o.Better.String(), o.Weight, column(baseReps, o.Name), column(candReps, o.Name), level)
+		ef.Scale = o.Scale
+		rec.Effects = append(rec.Effects, ef)
 	}
 	for _, s := range e.Model.Outcomes() {
 		if isObjective[s.Name] {
@@ -479,12 +505,12 @@ func (e *Env) Recommend(ctx context.Context, id string, ss Searches, version str
 		rec.Clamps = append(rec.Clamps, oracle.Clamp{Param: cl.Param, Kind: cl.Kind, Detail: cl.Detail, Binding: cl.Binding(cand[cl.Param])})
 	}
 	rec.Method = oracle.Method{
-		Model: e.Model.Name(), DataSource: e.Observation.Source,
+		Model: e.Model.Name(), DataSource: e.dataSource(),
 		WindowStart: e.Observation.Window.Start, WindowEnd: e.Observation.Window.End,
 		Storage: storageKind(cfg.Optimizer.Storage), WarmStart: e.warmFrom,
 		Sampler: e.samplerName(), Selection: e.selection(), Preset: e.preset(), Trials: ss.Trials(), Searches: len(ss), Replications: cfg.Optimizer.Replications,
 		Validation: n, Seed: cfg.Optimizer.Seed, Risk: risk, Supply: e.Observation.Metrics[metrics.TotalSupply],
-		Command: "attune run --config " + filepath.ToSlash(filepath.Join(cfg.Out, id, "config.yaml")),
+		Command: ReproCommand,
 		Version: version, FitTolerance: e.Fit.Tolerance,
 	}
 	for _, k := range e.Fit.Observed.Names() {
@@ -514,7 +540,26 @@ func (e *Env) Recommend(ctx context.Context, id string, ss Searches, version str
 		}
 		rec.Method.Assumptions = append(rec.Method.Assumptions, a)
 	}
+	if rec.Method.Inputs, err = e.inputFiles(); err != nil {
+		return oracle.Recommendation{}, fmt.Errorf("hash inputs: %w", err)
+	}
+	if rec.Change {
+		for _, p := range rec.Params {
+			if en, ok := enactments[p.Name]; ok && p.Changed() {
+				rec.Onchain = append(rec.Onchain, e.onchainCall(p, en, &rec))
+			}
+		}
+	}
 	return rec, nil
+}
+
+// dataSource names the cycle's data as its config.yaml does: a file name
+// or an embedded example, never a path of this machine.
+func (e *Env) dataSource() string {
+	if e.sourceName != "" {
+		return e.sourceName
+	}
+	return filepath.Base(e.Observation.Source)
 }
 
 // bootstrapResamples is the number of paired resamples behind a CVaR
@@ -609,17 +654,19 @@ func effect(name, unit, better string, weight float64, base, cand []float64, lev
 }
 
 // Write saves the cycle under dir/<id>/: proposal.md, recommendation.json,
-// objectives.png and config.yaml (the effective config, which reproduces
-// the cycle). The directory appears whole or not at all: the files are
-// written into a temporary directory beside it, which then takes its
-// place. Rerunning a cycle rewrites the same bytes. It returns the
-// directory.
+// objectives.png, config.yaml (the effective config less out, which
+// reproduces the cycle: ReproCommand, run in that directory) and a copy
+// of each input file the config names (the embedded examples excepted).
+// No file written names dir or any other local path. The directory
+// appears whole or not at all: the files are written into a temporary
+// directory beside it, which then takes its place. Rerunning a cycle
+// rewrites the same bytes. It returns the directory.
 func (c *Cycle) Write(dir string) (string, error) {
 	recJSON, err := json.MarshalIndent(c.Recommendation, "", "  ")
 	if err != nil {
 		return "", fmt.Errorf("write cycle: encode recommendation: %w", err)
 	}
-	cfgYAML, err := c.Env.Config.YAML()
+	cfgYAML, err := c.Env.ReproConfig()
 	if err != nil {
 		return "", fmt.Errorf("write cycle: encode config: %w", err)
 	}
@@ -648,8 +695,27 @@ func (c *Cycle) Write(dir string) (string, error) {
 		{"objectives.png", c.Chart},
 		{"config.yaml", cfgYAML},
 	}
+	for _, in := range c.Env.inputs {
+		if in.path == "" {
+			continue // embedded in the binary
+		}
+		data, err := os.ReadFile(in.path)
+		if err != nil {
+			return "", fmt.Errorf("write cycle: copy input: %w", err)
+		}
+		if hashHex(data) != in.sha256 {
+			return "", fmt.Errorf("write cycle: input %s changed while the cycle ran; run it again", in.path)
+		}
+		if err := os.MkdirAll(filepath.Join(tmp, filepath.Dir(filepath.FromSlash(in.name))), 0o755); err != nil {
+			return "", fmt.Errorf("write cycle: %w", err)
+		}
+		files = append(files, struct {
+			name string
+			data []byte
+		}{in.name, data})
+	}
 	for _, f := range files {
-		if err := os.WriteFile(filepath.Join(tmp, f.name), f.data, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(tmp, filepath.FromSlash(f.name)), f.data, 0o644); err != nil {
 			return "", fmt.Errorf("write cycle: %w", err)
 		}
 	}

@@ -54,6 +54,13 @@ type Env struct {
 	// changed ("vote", "upgrade", or "" when it cannot be).
 	Rules     governor.Rules
 	Enactment map[string]string
+	// Onchain is the deployed governor (dao.onchain over the family's
+	// defaults), for the proposal's on-chain specification.
+	Onchain governor.Onchain
+	// inputs are the source's files by content hash; sourceName is the
+	// source's path as the cycle's config.yaml gives it.
+	inputs     []input
+	sourceName string
 	// spaceErr is a problem with the search section, reported by the
 	// steps that search; calibration does not need one.
 	spaceErr error
@@ -84,6 +91,9 @@ func Prepare(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Env
 		return nil, err
 	}
 	e.Observation = obs
+	if e.inputs, e.sourceName, err = readInputs(ctx, cfg); err != nil {
+		return nil, err
+	}
 	logger.Info("metrics read", "dao", obs.DAO, "source", obs.Source, "window_days", obs.Window.Days())
 	inst, fit, err := e.Model.Calibrate(ctx, obs, e.Current, cfg.Optimizer.Seed)
 	if err != nil {
@@ -219,6 +229,7 @@ func (e *Env) setupSearch(m simulator.Model, specs []simulator.ParamSpec, cur si
 		hard[s.Name] = optimizer.Bound{Min: s.Min, Max: s.Max, Integer: s.Integer, Unit: s.Unit}
 	}
 	e.Enactment = map[string]string{}
+	e.Onchain = onchain(cfg.DAO.Onchain, rules.Family)
 	for _, s := range specs {
 		if c, ok := rules.Changeable(s.Name); ok {
 			e.Enactment[s.Name] = string(c)
@@ -317,6 +328,16 @@ func rulesOf(cfg *config.Config) (governor.Rules, error) {
 		return r, cfg.Problem("dao.track", fmt.Sprintf("the %s governor has one track; leave dao.track empty", fam))
 	}
 	return r, nil
+}
+
+// onchain resolves dao.onchain over the family's defaults.
+func onchain(c config.Onchain, family string) governor.Onchain {
+	o := governor.Onchain{Address: c.Address, Clock: governor.Clock(c.Clock), BlockSeconds: c.BlockSeconds,
+		QuorumDenominator: int64(c.QuorumDenominator)}.Merge(governor.DefaultOnchain(family))
+	if c.TokenDecimals != nil {
+		o.TokenDecimals = *c.TokenDecimals
+	}
+	return o
 }
 
 // readSource reads the cycle's metrics from its source.

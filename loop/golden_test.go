@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+	"unicode/utf8"
 
 	"github.com/attune-dao/attune/config"
 	"github.com/attune-dao/attune/oracle"
@@ -39,10 +41,11 @@ func TestGoldenExamples(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			c, err := Run(t.Context(), cfg, oracle.Template{}, Options{Version: "golden"})
+			c, err := Run(t.Context(), cfg, oracle.Template{}, Options{Version: "golden", Now: goldenNow})
 			if err != nil {
 				t.Fatal(err)
 			}
+			checkPostable(t, c, out)
 			rec, err := json.MarshalIndent(c.Recommendation, "", "  ")
 			if err != nil {
 				t.Fatal(err)
@@ -57,6 +60,66 @@ func TestGoldenExamples(t *testing.T) {
 		})
 	}
 }
+
+// goldenNow is the day the golden cycles ran.
+func goldenNow() time.Time { return time.Date(2023, 1, 9, 15, 4, 5, 0, time.UTC) }
+
+// checkPostable checks what makes a proposal postable on every bundled
+// example: a post of at most maxPostWords words, table lines a forum
+// shows whole, no local path anywhere (the output directory, the working
+// directory or a relative path up the tree), and a reproduce section that
+// names config.yaml and every input by its SHA-256.
+func checkPostable(t *testing.T, c *Cycle, out string) {
+	t.Helper()
+	p := c.Proposal
+	if n := len(strings.Fields(p.Post)); n > maxPostWords {
+		t.Errorf("the post has %d words; want at most %d:\n%s", n, maxPostWords, p.Post)
+	}
+	for _, l := range strings.Split(p.Markdown, "\n") {
+		if strings.HasPrefix(l, "|") && utf8.RuneCountInString(l) > maxTableLine {
+			t.Errorf("table line of %d characters (at most %d): %s", utf8.RuneCountInString(l), maxTableLine, l)
+		}
+	}
+	wd, _ := os.Getwd()
+	rec, _ := json.Marshal(c.Recommendation)
+	dir, err := c.Write(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfgYAML, err := os.ReadFile(filepath.Join(dir, "config.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, text := range map[string]string{"proposal": p.Markdown, "recommendation": string(rec), "config.yaml": string(cfgYAML)} {
+		for _, local := range []string{out, filepath.ToSlash(out), wd, "../"} {
+			if strings.Contains(text, local) {
+				t.Errorf("%s names the local path %q", name, local)
+			}
+		}
+	}
+	if !strings.Contains(p.Appendix, "```sh\nattune run --config config.yaml\n```") {
+		t.Errorf("the appendix lacks the reproduce command")
+	}
+	ins := c.Recommendation.Method.Inputs
+	if len(ins) < 2 || ins[0].Name != "config.yaml" || ins[0].SHA256 != hashHex(cfgYAML) {
+		t.Fatalf("inputs %+v; want config.yaml with the hash of the file written, then the data", ins)
+	}
+	for _, in := range ins {
+		if !strings.Contains(p.Appendix, "`"+in.Name+"`: `"+in.SHA256+"`") {
+			t.Errorf("the appendix does not name %s by its hash %s", in.Name, in.SHA256)
+		}
+		data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(in.Name)))
+		if err != nil || hashHex(data) != in.SHA256 {
+			t.Errorf("%s in the cycle's directory: %v, or its hash differs", in.Name, err)
+		}
+	}
+}
+
+// maxPostWords is the most words a post may have: one screen.
+const maxPostWords = 400
+
+// maxTableLine is the longest table line a forum shows without scrolling.
+const maxTableLine = 120
 
 // checkGolden compares got with the golden file at path, or rewrites the
 // file under -update.

@@ -131,7 +131,7 @@ func Facts(rec Recommendation) FactSheet {
 			continue
 		}
 		b.seen["param."+id] = true
-		label := paramLabel(p)
+		label := plainName(p.Name)
 		recd := p.Current
 		if rec.Change {
 			recd = p.Recommended
@@ -429,7 +429,7 @@ var effectAliases = map[string][]string{
 }
 
 // effectLabel is an outcome's name for prose: underscores become spaces.
-func effectLabel(name string) string { return strings.ReplaceAll(oneLine(name), "_", " ") }
+func effectLabel(name string) string { return plainName(name) }
 
 // constraintRE parses a constraint expression "name <= 14".
 var constraintRE = regexp.MustCompile(`^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(<=|>=|<|>|==)\s*([-+]?[0-9][0-9_.eE+-]*)\s*$`)
@@ -457,4 +457,12 @@ func isRateName(name string) bool {
 		}
 	}
 	return false
+}
+
+// formatLevel writes a confidence level as "90% CI" ("CI" when unknown).
+func formatLevel(level float64) string {
+	if !(level > 0 && level < 1) {
+		return "CI"
+	}
+	return strconv.FormatFloat(level*100, 'g', 4, 64) + "% CI"
 }

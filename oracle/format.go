@@ -78,14 +78,6 @@ func formatRel(r float64) string {
 	return signOf(r, s, true) + s + "%"
 }
 
-// formatLevel writes a confidence level as a label, e.g. "90% CI".
-func formatLevel(level float64) string {
-	if !(level > 0 && level < 1) {
-		return "CI"
-	}
-	return strconv.FormatFloat(level*100, 'g', 4, 64) + "% CI"
-}
-
 // unitStyleOf returns the style of a known unit, or a generic style that
 // writes the unit after a plain number.
 func unitStyleOf(unit string) unitStyle {

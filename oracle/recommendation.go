@@ -6,6 +6,7 @@ package oracle
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -48,6 +49,49 @@ type ParamChange struct {
 	// ordinary proposal calls a setter), "upgrade" (a contract upgrade or
 	// a separate programme) or "" when it cannot be changed.
 	Enactment string `json:"enactment,omitempty"`
+	// Unrounded, when set, is the searches' value before Recommended was
+	// rounded to what the governor can enact and a proposal can state.
+	Unrounded *float64 `json:"unrounded,omitempty"`
+}
+
+// OnchainCall is how one recommended change is enacted: the call an
+// ordinary vote makes, or, when no call can make it, what it needs
+// instead.
+type OnchainCall struct {
+	Param string `json:"param"`
+	// Contract names the contract ("GovernorBravo") and Address is its
+	// address ("" when the config does not give it).
+	Contract string `json:"contract"`
+	Address  string `json:"address,omitempty"`
+	// Function is the setter's signature ("_setVotingPeriod(uint256)") and
+	// Arg its integer argument in decimal; both empty when no vote can
+	// make the change.
+	Function string `json:"function,omitempty"`
+	Arg      string `json:"arg,omitempty"`
+	// Meaning says what Arg is in plain units ("3 days at 12 s per
+	// block").
+	Meaning string `json:"meaning"`
+	// Needs says what the change needs when no call makes it: an upgrade
+	// that replaces a constant, or a funded programme for a reward.
+	Needs string `json:"needs,omitempty"`
+}
+
+// Call writes the call as it is made: "_setVotingPeriod(21600)"; "" when
+// no call makes the change.
+func (c OnchainCall) Call() string {
+	name, _, ok := strings.Cut(c.Function, "(")
+	if !ok || c.Arg == "" {
+		return ""
+	}
+	return name + "(" + c.Arg + ")"
+}
+
+// InputFile names one of a cycle's inputs by its content.
+type InputFile struct {
+	// Name is the file's name as the cycle's config.yaml refers to it.
+	Name string `json:"name"`
+	// SHA256 is the hex SHA-256 of its bytes.
+	SHA256 string `json:"sha256"`
 }
 
 // TrackRecord is the model's backtest on the DAO's own history, quoted in
@@ -111,6 +155,9 @@ const (
 	// HeldNotSignificant: putting it back does not make the combined score
 	// significantly worse (the minimal change set).
 	HeldNotSignificant = "not_significant"
+	// HeldRoundedAway: rounded to what the governor can enact, the
+	// recommended value is its value in force.
+	HeldRoundedAway = "rounded_away"
 )
 
 // Changed reports whether the recommendation moves the parameter.
@@ -137,6 +184,9 @@ type Effect struct {
 	Unit   string  `json:"unit"`
 	Better string  `json:"better"` // "maximize" or "minimize"
 	Weight float64 `json:"weight"` // 0 for an outcome that is not an objective
+	// Scale is what the combined score divides the objective by (its
+	// typical size); 0 for an outcome that is not an objective.
+	Scale float64 `json:"scale,omitempty"`
 	// Current and Recommended are the outcome under each parameter set.
 	Current     Estimate `json:"current"`
 	Recommended Estimate `json:"recommended"`
@@ -240,10 +290,14 @@ type Method struct {
 	Seed       uint64 `json:"seed"`
 	Risk       string `json:"risk"` // e.g. "mean" or "cvar(0.1)"
 	// Supply is the token supply that fractions of supply refer to.
-	Supply  float64  `json:"supply"`
-	Command string   `json:"command"`
-	Version string   `json:"version"`
-	Fit     []FitRow `json:"calibration"`
+	Supply float64 `json:"supply"`
+	// Command reproduces the cycle from its directory (config.yaml and
+	// Inputs side by side); it names no local path.
+	Command string `json:"command"`
+	// Inputs are the cycle's config.yaml and data files, by content hash.
+	Inputs  []InputFile `json:"inputs,omitempty"`
+	Version string      `json:"version"`
+	Fit     []FitRow    `json:"calibration"`
 	// Assumptions are the model's settings the data do not determine.
 	Assumptions  []Assumption `json:"assumptions,omitempty"`
 	FitTolerance float64      `json:"calibration_tolerance"`
@@ -281,6 +335,9 @@ const (
 type Recommendation struct {
 	CycleID string `json:"cycle_id"`
 	DAO     string `json:"dao"`
+	// Date is the day the cycle ran (UTC, midnight); the proposal's next
+	// steps are dated from it. Zero when not recorded.
+	Date time.Time `json:"date"`
 	// Change is true when the improvement over the parameters in force is
 	// significant on paired replications; otherwise the recommendation is
 	// "no change" and Params' Recommended equal Current.
@@ -311,6 +368,9 @@ type Recommendation struct {
 	// TrackRecord is the model's backtest on this DAO's history, when one
 	// was run.
 	TrackRecord *TrackRecord `json:"track_record,omitempty"`
+	// Onchain is the on-chain specification: one entry per changed
+	// parameter, in Params order.
+	Onchain []OnchainCall `json:"onchain,omitempty"`
 	// PoorFit, when set, says which calibration target the model missed:
 	// the cycle ran only because it was told to accept a poor fit, and
 	// every figure rests on a model that does not reproduce the DAO.
@@ -322,7 +382,13 @@ type Recommendation struct {
 // figure.
 type Proposal struct {
 	Title string `json:"title"`
-	// Markdown is the whole proposal: the post, then the appendix.
+	// Post is what a steward pastes into the forum: at most a screen.
+	Post string `json:"post"`
+	// Appendix holds the method, calibration, every outcome and how to
+	// reproduce the cycle.
+	Appendix string `json:"appendix"`
+	// Markdown is the whole proposal: the post, a separator, then the
+	// appendix.
 	Markdown string `json:"markdown"`
 	// Drafter names what wrote the prose ("template", or an LLM model).
 	Drafter string `json:"drafter"`

@@ -176,7 +176,7 @@ func newVerifier(fs FactSheet, rec Recommendation) *verifier {
 		case recd < p.Current:
 			dir = "lower"
 		}
-		s := &subject{code: p.Name, plain: paramLabel(p), param: true, dir: dir, changed: dir != "keep"}
+		s := &subject{code: p.Name, plain: plainName(p.Name), param: true, dir: dir, changed: dir != "keep"}
 		v.subject["p:"+p.Name] = s
 		if v.subject["p:#"+factKey(p.Name)] == nil {
 			v.subject["p:#"+factKey(p.Name)] = s
@@ -953,7 +953,7 @@ func (v *verifier) clauseText(text string, toks []token, clause int) string {
 func (v *verifier) paramList() string {
 	var s []string
 	for _, p := range v.rec.Params {
-		s = append(s, fmt.Sprintf("%s (%s)", paramLabel(p), p.Name))
+		s = append(s, fmt.Sprintf("%s (%s)", plainName(p.Name), p.Name))
 	}
 	if len(s) == 0 {
 		return "none"

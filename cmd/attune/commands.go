@@ -38,7 +38,9 @@ parameters in force on fresh paired replications, and write
   <out>/<cycle-id>/proposal.md          the proposal for stewards (Markdown)
   <out>/<cycle-id>/recommendation.json  every number behind it
   <out>/<cycle-id>/objectives.png       objectives under current and recommended
-  <out>/<cycle-id>/config.yaml          the effective config; rerun it to reproduce
+  <out>/<cycle-id>/config.yaml          the effective config (less out) with its inputs
+                                        beside it: attune run --config config.yaml there
+                                        reproduces the cycle
 
 The cycle id is derived from the inputs, so rerunning the same inputs
 rewrites the same files.

@@ -46,7 +46,7 @@ func TestRunWritesTheCycle(t *testing.T) {
 		t.Fatalf("want one proposal under %s, found %v", out, dirs)
 	}
 	md, _ := os.ReadFile(dirs[0])
-	if !strings.Contains(string(md), "| Parameter | Current | Recommended | Change |") || !strings.Contains(string(md), "objectives.png") {
+	if !strings.Contains(string(md), "| Parameter | Current | Recommended |") || !strings.Contains(string(md), "objectives.png") {
 		t.Errorf("proposal.md lacks the parameter table or chart link")
 	}
 	// Logs go to stderr (not a terminal here) with slog.
@@ -199,9 +199,8 @@ func TestPoorFitStopsRunUnlessAccepted(t *testing.T) {
 		t.Fatalf("proposals %v", mds)
 	}
 	md, _ := os.ReadFile(mds[0])
-	summary := strings.SplitN(string(md), "## Summary", 2)
-	if len(summary) != 2 || !strings.HasPrefix(strings.TrimSpace(summary[1]), "**Warning: the model does not reproduce") {
-		t.Errorf("proposal's summary does not open with the miss")
+	if !strings.Contains(string(md), "**Why.** Warning: the model does not reproduce this DAO's data") {
+		t.Errorf("the proposal's motivation does not open with the miss")
 	}
 }
 

@@ -638,6 +638,7 @@ type result struct {
 	price       price
 	paramSource []string // per h.Params entry: where the value comes from
 	contracts   []string
+	onchain     []string // dao.onchain settings of the example's attune.yaml and their sources
 	derivation  []string
 	checks      []string
 	issues      []string
@@ -1095,6 +1096,12 @@ func convertCompound(in *input) (*result, error) {
 		fmt.Sprintf("GovernorBravoDelegator (proxy, emits every event in the file): %s", bravoAddress),
 		fmt.Sprintf("COMP token: %s", sup.address),
 	}
+	r.onchain = []string{
+		fmt.Sprintf("`address: %s`: the GovernorBravoDelegator above, the proxy that a proposal's `_setVotingPeriod` and `_setProposalThreshold` calls go to.", bravoAddress),
+		"`clock: blocks`: GovernorBravoDelegate counts the voting period in blocks (`_setVotingPeriod(uint newVotingPeriod)`, \"in blocks\", in compound-finance/compound-protocol contracts/Governance/GovernorBravoDelegate.sol).",
+		"`block_seconds: 12`: " + mergeNote,
+		"`token_decimals: 18`: the wei per token these files count in (1e18), which gives COMP's total supply of 10,000,000; `_setProposalThreshold` takes wei.",
+	}
 	for _, e := range implEvs {
 		r.contracts = append(r.contracts, fmt.Sprintf("GovernorBravoDelegate implementation %s from %s (NewImplementation tx %s, block %d)", e.get("newImplementation"), e.time.Format(time.RFC3339), e.tx, e.block))
 	}
@@ -1157,6 +1164,9 @@ func mean(xs []float64) float64 {
 // ---------------------------------------------------------------- Aave
 
 const aaveGovernance = "0xEC568fffba86c094cf06b22134B23074DFE2252c"
+
+// mergeNote is the source of a 12 s block time.
+const mergeNote = "Ethereum's slot time since the Merge (2022-09-15, proof of stake; background, not from these files): the block time a newly set period runs at. The history's mean block time (see above) mixes blocks from before the Merge."
 
 // aaveExecutor holds an executor's ProposalValidator settings, in basis
 // points of the AAVE supply and blocks. They are constructor arguments of
@@ -1399,6 +1409,12 @@ func convertAave(in *input) (*result, error) {
 		fmt.Sprintf("short Executor (track \"short\"): %s", aaveExecutors[0].address),
 		fmt.Sprintf("long Executor (track \"long\"): %s", aaveExecutors[1].address),
 		fmt.Sprintf("AAVE token: %s", sup.address),
+	}
+	r.onchain = []string{
+		fmt.Sprintf("`address: %s`: the short Executor above, whose immutable MINIMUM_QUORUM, VOTE_DIFFERENTIAL, PROPOSITION_THRESHOLD (basis points) and VOTING_DURATION (blocks) the short track runs under; changing them means deploying a new Executor and authorising it through AaveGovernanceV2 %s (`authorizeExecutors(address[])`).", aaveExecutors[0].address, aaveGovernance),
+		"`clock: blocks`: VOTING_DURATION counts blocks.",
+		"`block_seconds: 12`: " + mergeNote,
+		"`token_decimals: 18`: the wei per token these files count in (1e18), which gives AAVE's total supply of 16,000,000.",
 	}
 	for _, s := range sortedKeys(strategies) {
 		r.contracts = append(r.contracts, "GovernanceStrategy (voting power AAVE + stkAAVE, voting supply = AAVE total supply): "+s)
@@ -1689,6 +1705,11 @@ func convertLido(in *input) (*result, error) {
 		fmt.Sprintf("Lido DAO Aragon Voting (proxy, emits every event in the file): %s", lidoVoting),
 		fmt.Sprintf("TokenManager (creator of every vote): %s", lidoTokenManager),
 		fmt.Sprintf("LDO token: %s", sup.address),
+	}
+	r.onchain = []string{
+		fmt.Sprintf("`address: %s`: the Aragon Voting above, whose `changeMinAcceptQuorumPct(uint64)`, `changeSupportRequiredPct(uint64)` (10^18 = 100%%) and `unsafelyChangeVoteTime(uint64)` (seconds) a vote calls (lidofinance/aragon-apps apps/voting/contracts/Voting.sol).", lidoVoting),
+		"`clock: timestamp`: Aragon counts the vote time in seconds.",
+		"`token_decimals: 18`: the wei per token these files count in (1e18), which gives LDO's total supply of 1,000,000,000.",
 	}
 	r.provenance(
 		fmt.Sprintf("Lido Aragon Voting %s", lidoVoting),
@@ -2007,6 +2028,13 @@ func sourcesDoc(r *result, f figures, size int) string {
 	p("## Checks against the events\n\n")
 	for _, c := range r.checks {
 		p("- %s\n", c)
+	}
+	if len(r.onchain) > 0 {
+		p("\n## On-chain specification (`dao.onchain` in attune.yaml)\n\n")
+		p("What the proposal's on-chain specification needs to turn a recommended value into a call's argument:\n\n")
+		for _, l := range r.onchain {
+			p("- %s\n", l)
+		}
 	}
 	p("\n## Inconsistencies and caveats\n\n")
 	if len(r.issues) == 0 {
