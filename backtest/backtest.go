@@ -27,6 +27,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/attune-dao/attune/schema"
 	"log/slog"
 	"maps"
 	"math"
@@ -639,6 +640,8 @@ type Agreement struct {
 
 // Report is a backtest's result.
 type Report struct {
+	// Schema names the document's kind and version, schema.Backtest.
+	Schema       string    `json:"schema"`
 	DAO          string    `json:"dao"`
 	Source       string    `json:"source"`
 	Model        string    `json:"model"`
@@ -707,7 +710,7 @@ func Run(ctx context.Context, h *history.History, spec Spec, opt Options) (*Repo
 	}
 	events := PlanEvents(h, spec.Track, opt.WindowDays, r.isParam)
 	first, end, _ := bounds(h, spec.Track)
-	rep := &Report{
+	rep := &Report{Schema: schema.Backtest,
 		DAO: h.DAO, Source: h.Source, Model: r.model0, Track: spec.Track, HistoryStart: first, HistoryEnd: end,
 		WindowDays: opt.WindowDays, Replications: opt.Replications, Bootstraps: opt.Bootstraps, Seed: opt.Seed, Level: Level,
 		ExpectedCoverage: Level * float64(opt.Replications-1) / float64(opt.Replications+1),

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/attune-dao/attune/schema"
 	"math"
 	"os"
 	"path/filepath"
@@ -472,7 +473,8 @@ func (e *Env) Recommend(ctx context.Context, id string, ss Searches, version str
 			}
 		}
 		if pc.Current != 0 {
-			pc.RelChange = (pc.Recommended - pc.Current) / math.Abs(pc.Current)
+			rel := (pc.Recommended - pc.Current) / math.Abs(pc.Current)
+			pc.RelChange = &rel
 		}
 		rec.Params = append(rec.Params, pc)
 	}
@@ -513,16 +515,7 @@ func (e *Env) Recommend(ctx context.Context, id string, ss Searches, version str
 		Command: ReproCommand,
 		Version: version, FitTolerance: e.Fit.Tolerance,
 	}
-	for _, k := range e.Fit.Observed.Names() {
-		obs, sim := e.Fit.Observed[k], e.Fit.Simulated[k]
-		miss, abs := simulator.MetricError(k, e.Fit.Observed, sim)
-		row := oracle.FitRow{Metric: k, Observed: obs, Simulated: sim,
-			Error: miss, Absolute: abs, Target: slices.Contains(e.Fit.Targets, k)}
-		if row.Target {
-			row.Allowed = e.Fit.Allowed(k)
-		}
-		rec.Method.Fit = append(rec.Method.Fit, row)
-	}
+	rec.Method.Fit = e.FitRows()
 	rec.Method.Governor = e.Rules.Family
 	rec.Method.TokenSymbol, rec.Method.TokenPriceUSD = cfg.DAO.Token.Symbol, cfg.DAO.Token.PriceUSD
 	rec.Method.Track = cfg.DAO.Track
@@ -662,7 +655,7 @@ func effect(name, unit, better string, weight float64, base, cand []float64, lev
 // directory beside it, which then takes its place. Rerunning a cycle
 // rewrites the same bytes. It returns the directory.
 func (c *Cycle) Write(dir string) (string, error) {
-	recJSON, err := json.MarshalIndent(c.Recommendation, "", "  ")
+	recJSON, err := json.MarshalIndent(schema.NewRecommendation(c.Recommendation), "", "  ")
 	if err != nil {
 		return "", fmt.Errorf("write cycle: encode recommendation: %w", err)
 	}
@@ -735,4 +728,21 @@ func (c *Cycle) Write(dir string) (string, error) {
 		return "", fmt.Errorf("write cycle: %w", err)
 	}
 	return out, nil
+}
+
+// FitRows is the calibration, metric by metric: observed, simulated and
+// the signed miss, as the recommendation and attune calibrate report it.
+func (e *Env) FitRows() []oracle.FitRow {
+	var rows []oracle.FitRow
+	for _, k := range e.Fit.Observed.Names() {
+		obs, sim := e.Fit.Observed[k], e.Fit.Simulated[k]
+		miss, abs := simulator.MetricError(k, e.Fit.Observed, sim)
+		row := oracle.FitRow{Metric: k, Observed: obs, Simulated: sim,
+			Error: miss, Absolute: abs, Target: slices.Contains(e.Fit.Targets, k)}
+		if row.Target {
+			row.Allowed = e.Fit.Allowed(k)
+		}
+		rows = append(rows, row)
+	}
+	return rows
 }

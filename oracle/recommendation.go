@@ -34,8 +34,9 @@ type ParamChange struct {
 	Description string  `json:"description,omitempty"`
 	Current     float64 `json:"current"`
 	Recommended float64 `json:"recommended"`
-	// RelChange is (Recommended-Current)/|Current|; 0 when Current is 0.
-	RelChange float64 `json:"rel_change"`
+	// RelChange is (Recommended-Current)/|Current|; nil (JSON null) when
+	// Current is 0, where no relative change is defined.
+	RelChange *float64 `json:"rel_change" jsonschema:"nullable"`
 	Integer   bool    `json:"integer,omitempty"`
 	// Searched is false for a parameter held at its value in force.
 	Searched bool `json:"searched"`

@@ -26,7 +26,9 @@ func (r Recommendation) Validate() error {
 		f := fmt.Sprintf("Params[%d]", i)
 		c.num(f+".Current", p.Current)
 		c.num(f+".Recommended", p.Recommended)
-		c.num(f+".RelChange", p.RelChange)
+		if p.RelChange != nil {
+			c.num(f+".RelChange", *p.RelChange)
+		}
 	}
 	for i, e := range r.Effects {
 		c.effect(fmt.Sprintf("Effects[%d]", i), e)

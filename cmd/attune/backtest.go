@@ -110,9 +110,12 @@ result is deterministic for optimizer.seed (--seed).`,
 					return err
 				}
 			}
-			if a.output == "json" {
+			switch a.output {
+			case "json":
 				_, err := a.stdout.Write(js)
 				return err
+			case "yaml":
+				return a.writeDoc(rep)
 			}
 			printBacktest(a.stdout, rep, time.Since(start))
 			for _, w := range wrote {

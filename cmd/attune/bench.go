@@ -170,8 +170,8 @@ interquartile range of each) and a count of verdicts per budget.`,
 			if len(vs) == 0 {
 				return usageError{fmt.Errorf("no problem and budget has rows of %s in %s and of %s in %s", oursName, ours, theirsName, theirs)}
 			}
-			if a.output == "json" {
-				return writeJSON(a.stdout, verdictsJSON(vs))
+			if a.output != "text" {
+				return a.writeDoc(verdictsJSON(vs))
 			}
 			return printVerdicts(a.stdout, vs, oursName, theirsName)
 		},

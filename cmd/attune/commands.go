@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/attune-dao/attune/schema"
+	"go.yaml.in/yaml/v3"
 	"io"
 	"maps"
 	"math"
@@ -83,11 +85,10 @@ it writes nothing and exits 130.`,
 				return err
 			}
 			a.logger().Info("cycle written", "cycle", c.ID, "dir", dir, "change", c.Recommendation.Change)
-			if a.output == "json" {
-				return writeJSON(a.stdout, struct {
-					Dir            string                `json:"dir"`
-					Recommendation oracle.Recommendation `json:"recommendation"`
-				}{dir, c.Recommendation})
+			if a.output != "text" {
+				doc := schema.NewRecommendation(c.Recommendation)
+				doc.Dir = dir
+				return a.writeDoc(doc)
 			}
 			printRecommendation(a.stdout, c.Recommendation, time.Since(start))
 			fmt.Fprintf(a.stdout, "\nwrote %s/{proposal.md,recommendation.json,objectives.png,config.yaml}\n", dir)
@@ -157,8 +158,8 @@ beats on every objective) instead.`,
 			if err != nil {
 				return err
 			}
-			if a.output == "json" {
-				return writeJSON(a.stdout, rec)
+			if a.output != "text" {
+				return a.writeDoc(schema.NewRecommendation(rec))
 			}
 			printRecommendation(a.stdout, rec, time.Since(start))
 			return nil
@@ -214,35 +215,24 @@ optimizer.validation runs are made.`,
 				return err
 			}
 			level := cfg.Optimizer.Confidence
-			type row struct {
-				Outcome string    `json:"outcome"`
-				Unit    string    `json:"unit"`
-				Mean    float64   `json:"mean"`
-				CI      []float64 `json:"ci"`
-			}
-			var rows []row
+			var rows []schema.Outcome
 			for _, o := range env.Model.Outcomes() {
 				xs := make([]float64, len(runs))
 				for i, r := range runs {
 					xs[i] = r[o.Name]
 				}
 				m, lo, hi := metrics.MeanCI(xs, level)
-				rows = append(rows, row{o.Name, o.Unit, m, []float64{lo, hi}})
+				rows = append(rows, schema.Outcome{Name: o.Name, Unit: o.Unit,
+					Estimate: oracle.Estimate{Mean: m, CI: oracle.Interval{Lo: lo, Hi: hi, Level: level}, N: len(xs)}})
 			}
-			if a.output == "json" {
-				return writeJSON(a.stdout, struct {
-					Model        string           `json:"model"`
-					Params       simulator.Params `json:"params"`
-					Replications int              `json:"replications"`
-					Confidence   float64          `json:"confidence"`
-					Outcomes     []row            `json:"outcomes"`
-				}{env.Model.Name(), params, reps, level, rows})
+			if a.output != "text" {
+				return a.writeDoc(schema.SimulationDoc{Schema: schema.Simulation, Model: env.Model.Name(), Params: params, Replications: reps, Outcomes: rows})
 			}
 			fmt.Fprintf(a.stdout, "%s under %s, %d replications on the proposal's validation seeds (its figures for the same parameters agree), %.0f%% intervals\n\n", env.Model.Name(), formatParams(params), reps, level*100)
 			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "outcome\tmean\tinterval\tunit")
 			for _, r := range rows {
-				fmt.Fprintf(tw, "%s\t%s\t[%s, %s]\t%s\n", r.Outcome, num(r.Mean), num(r.CI[0]), num(r.CI[1]), r.Unit)
+				fmt.Fprintf(tw, "%s\t%s\t[%s, %s]\t%s\n", r.Name, num(r.Mean), num(r.CI.Lo), num(r.CI.Hi), r.Unit)
 			}
 			return tw.Flush()
 		},
@@ -285,12 +275,10 @@ model does not fit this DAO" from a failure.`,
 				return err
 			}
 			f := env.Fit
-			if a.output == "json" {
-				if err := writeJSON(a.stdout, struct {
-					Model string        `json:"model"`
-					OK    bool          `json:"ok"`
-					Fit   simulator.Fit `json:"fit"`
-				}{env.Model.Name(), f.OK(), f}); err != nil {
+			if a.output != "text" {
+				if err := a.writeDoc(schema.CalibrationDoc{Schema: schema.Calibration, Model: env.Model.Name(), OK: f.OK(),
+					Source: env.Observation.Source, WindowStart: env.Observation.Window.Start, WindowEnd: env.Observation.Window.End,
+					Replications: f.Replications, Tolerance: f.Tolerance, Rows: env.FitRows(), Latent: f.Latent, AtBound: f.AtBound}); err != nil {
 					return err
 				}
 				return env.CheckFit()
@@ -355,8 +343,8 @@ calibrated or searched.`,
 			if err != nil {
 				return err
 			}
-			if a.output == "json" {
-				return writeJSON(a.stdout, cfg)
+			if a.output != "text" {
+				return a.writeDoc(cfg)
 			}
 			b, err := cfg.YAML()
 			if err != nil {
@@ -423,8 +411,8 @@ func readVersion(bi *debug.BuildInfo, ok bool) versionInfo {
 
 func (a *app) printVersion() error {
 	v := readVersion(debug.ReadBuildInfo())
-	if a.output == "json" {
-		return writeJSON(a.stdout, v)
+	if a.output != "text" {
+		return a.writeDoc(v)
 	}
 	or := func(s, dflt string) string {
 		if s == "" {
@@ -463,10 +451,10 @@ func printRecommendation(w io.Writer, rec oracle.Recommendation, took time.Durat
 			change = "held: " + strings.ReplaceAll(p.Held, "_", " ")
 		case !p.Searched:
 			change = "held"
-		case p.Changed() && p.Enactment == "upgrade" && p.Current != 0:
-			change = fmt.Sprintf("%+.1f%% (needs an upgrade)", p.RelChange*100)
-		case p.Changed() && p.Current != 0:
-			change = fmt.Sprintf("%+.1f%%", p.RelChange*100)
+		case p.Changed() && p.Enactment == "upgrade" && p.RelChange != nil:
+			change = fmt.Sprintf("%+.1f%% (needs an upgrade)", *p.RelChange*100)
+		case p.Changed() && p.RelChange != nil:
+			change = fmt.Sprintf("%+.1f%%", *p.RelChange*100)
 		case p.Changed():
 			change = "from 0"
 		}
@@ -522,6 +510,40 @@ func (p *progressLine) update(pr optimizer.Progress) {
 func (p *progressLine) done() {
 	if p.shown {
 		fmt.Fprintln(p.w)
+	}
+}
+
+// writeDoc prints v in the --output format: indented JSON, or YAML with
+// the same keys in the same order.
+func (a *app) writeDoc(v any) error {
+	if a.output != "yaml" {
+		return writeJSON(a.stdout, v)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	// JSON is YAML: parse it into a node tree (keeping the key order),
+	// then print that tree in block style.
+	var n yaml.Node
+	if err := yaml.Unmarshal(b, &n); err != nil {
+		return err
+	}
+	blockStyle(&n)
+	enc := yaml.NewEncoder(a.stdout)
+	enc.SetIndent(2)
+	if err := enc.Encode(&n); err != nil {
+		return err
+	}
+	return enc.Close()
+}
+
+// blockStyle clears the styles JSON leaves on every node (flow brackets,
+// quotes), so the encoder picks block style and quotes only what needs it.
+func blockStyle(n *yaml.Node) {
+	n.Style = 0
+	for _, c := range n.Content {
+		blockStyle(c)
 	}
 }
 

@@ -181,8 +181,8 @@ fit, 130 interrupted; see attune help exit-codes.`,
 			if f := cmd.Flags().Lookup("config"); f != nil && f.Changed && strings.TrimSpace(a.configFile) == "" {
 				return usageError{errors.New("--config is empty; give a config file, or leave the flag out to use the embedded default")}
 			}
-			if a.output != "text" && a.output != "json" {
-				return usageError{fmt.Errorf("--output %q: want text or json", a.output)}
+			if a.output != "text" && a.output != "json" && a.output != "yaml" {
+				return usageError{fmt.Errorf("--output %q: want text, json or yaml", a.output)}
 			}
 			if a.logFormat != "text" && a.logFormat != "json" {
 				return usageError{fmt.Errorf("--log-format %q: want text or json", a.logFormat)}
@@ -193,7 +193,7 @@ fit, 130 interrupted; see attune help exit-codes.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	pf := root.PersistentFlags()
 	pf.StringVarP(&a.configFile, "config", "c", "", "config file (YAML); default: the embedded default config")
-	pf.StringVarP(&a.output, "output", "o", "text", "output format: text or json")
+	pf.StringVarP(&a.output, "output", "o", "text", "output format: text, json or yaml")
 	pf.Uint64Var(&a.seed, "seed", 0, "random seed (overrides optimizer.seed)")
 	pf.StringVar(&a.logFormat, "log-format", "text", "log format when stderr is not a terminal: text or json")
 	root.Flags().BoolVar(&a.showVersion, "version", false, "print the version, as attune version does")
@@ -202,7 +202,7 @@ fit, 130 interrupted; see attune help exit-codes.`,
 			return values, cobra.ShellCompDirectiveNoFileComp
 		}
 	}
-	_ = root.RegisterFlagCompletionFunc("output", fixed("text", "json"))
+	_ = root.RegisterFlagCompletionFunc("output", fixed("text", "json", "yaml"))
 	_ = root.RegisterFlagCompletionFunc("log-format", fixed("text", "json"))
 	_ = root.RegisterFlagCompletionFunc("config", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return []string{"yaml", "yml"}, cobra.ShellCompDirectiveFilterFileExt

@@ -46,8 +46,8 @@ func (a *app) printPareto(env *loop.Env, ss loop.Searches) error {
 		}
 	}
 	sort.SliceStable(rows, func(i, j int) bool { return rows[i].Score > rows[j].Score })
-	if a.output == "json" {
-		return writeJSON(a.stdout, rows)
+	if a.output != "text" {
+		return a.writeDoc(rows)
 	}
 	names := make([]string, len(env.Objectives.Objectives))
 	for k, o := range env.Objectives.Objectives {

@@ -1,0 +1,151 @@
+// Package schema defines the versioned JSON documents attune prints with
+// --output json and writes into a cycle: one shape per kind of result
+// (recommendation, simulation, calibration, backtest), shared by every
+// command that produces that kind and by the service's API. Each document
+// names its kind and version in a "schema" field, e.g.
+// "attune.recommendation/v1"; a change that removes or retypes a field
+// makes a new version.
+//
+// The JSON Schema (draft 2020-12) of each kind is embedded (Files) and
+// kept in step with the Go types by a test; Validate checks a document
+// against it.
+package schema
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/attune-dao/attune/oracle"
+)
+
+// The kinds of document, with their version.
+const (
+	Recommendation = "attune.recommendation/v1"
+	Simulation     = "attune.simulation/v1"
+	Calibration    = "attune.calibration/v1"
+	Backtest       = "attune.backtest/v1"
+)
+
+// Kinds lists every kind, in a stable order.
+var Kinds = []string{Recommendation, Simulation, Calibration, Backtest}
+
+// RecommendationDoc is a cycle's recommendation: what attune optimize and
+// attune run print and what recommendation.json holds.
+type RecommendationDoc struct {
+	Schema string `json:"schema"`
+	// Dir is where attune run wrote the cycle; absent elsewhere.
+	Dir string `json:"dir,omitempty"`
+	oracle.Recommendation
+}
+
+// NewRecommendation wraps rec as a document.
+func NewRecommendation(rec oracle.Recommendation) RecommendationDoc {
+	return RecommendationDoc{Schema: Recommendation, Recommendation: rec}
+}
+
+// SimulationDoc is what attune simulate prints: each outcome's mean and
+// interval under one parameter set.
+type SimulationDoc struct {
+	Schema       string             `json:"schema"`
+	Model        string             `json:"model"`
+	Params       map[string]float64 `json:"params"`
+	Replications int                `json:"replications"`
+	Outcomes     []Outcome          `json:"outcomes"`
+}
+
+// Outcome is one outcome's estimate: the same name and interval shape as a
+// recommendation's effects.
+type Outcome struct {
+	Name string `json:"name"`
+	Unit string `json:"unit"`
+	oracle.Estimate
+}
+
+// CalibrationDoc is what attune calibrate prints: the model's fit to the
+// DAO's data, metric by metric, with the signed miss the recommendation
+// also reports.
+type CalibrationDoc struct {
+	Schema       string             `json:"schema"`
+	Model        string             `json:"model"`
+	OK           bool               `json:"ok"`
+	Source       string             `json:"source"`
+	WindowStart  time.Time          `json:"window_start"`
+	WindowEnd    time.Time          `json:"window_end"`
+	Replications int                `json:"replications"`
+	Tolerance    float64            `json:"tolerance"`
+	Rows         []oracle.FitRow    `json:"calibration"`
+	Latent       map[string]float64 `json:"latent"`
+	AtBound      []string           `json:"at_bound,omitempty"`
+}
+
+//go:embed *.schema.json
+var files embed.FS
+
+// File returns the JSON Schema of kind.
+func File(kind string) ([]byte, error) {
+	name, err := fileName(kind)
+	if err != nil {
+		return nil, err
+	}
+	return files.ReadFile(name)
+}
+
+// ID is the $id of kind's schema.
+func ID(kind string) string {
+	name, err := fileName(kind)
+	if err != nil {
+		return ""
+	}
+	return "https://github.com/attune-dao/attune/schema/" + name
+}
+
+// fileName is the embedded schema file of kind: "recommendation.v1.schema.json".
+func fileName(kind string) (string, error) {
+	rest, ok := strings.CutPrefix(kind, "attune.")
+	name, version, ok2 := strings.Cut(rest, "/")
+	if !ok || !ok2 || name == "" || version == "" {
+		return "", fmt.Errorf("schema: %q is not a document kind; want one of %s", kind, strings.Join(Kinds, ", "))
+	}
+	return name + "." + version + ".schema.json", nil
+}
+
+// Validate checks data, one JSON document, against the schema its own
+// "schema" field names, and returns an error listing every violation.
+func Validate(data []byte) error {
+	var head struct {
+		Schema string `json:"schema"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return fmt.Errorf("schema: not a JSON object: %w", err)
+	}
+	raw, err := File(head.Schema)
+	if err != nil {
+		return err
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+	if err != nil {
+		return fmt.Errorf("schema %s: %w", head.Schema, err)
+	}
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource(ID(head.Schema), doc); err != nil {
+		return fmt.Errorf("schema %s: %w", head.Schema, err)
+	}
+	sch, err := c.Compile(ID(head.Schema))
+	if err != nil {
+		return fmt.Errorf("schema %s: %w", head.Schema, err)
+	}
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
+	if err != nil {
+		return fmt.Errorf("schema %s: %w", head.Schema, err)
+	}
+	if err := sch.Validate(inst); err != nil {
+		return fmt.Errorf("%s: %w", head.Schema, err)
+	}
+	return nil
+}
