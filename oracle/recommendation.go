@@ -37,7 +37,7 @@ type ParamChange struct {
 	// RelChange is (Recommended-Current)/|Current|; nil (JSON null) when
 	// Current is 0, where no relative change is defined.
 	RelChange *float64 `json:"rel_change" jsonschema:"nullable"`
-	Integer   bool    `json:"integer,omitempty"`
+	Integer   bool     `json:"integer,omitempty"`
 	// Searched is false for a parameter held at its value in force.
 	Searched bool `json:"searched"`
 	// Held, when the recommendation leaves the parameter at its value in
