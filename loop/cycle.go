@@ -347,6 +347,7 @@ func (e *Env) Cycle(ctx context.Context, drafter oracle.Drafter, opt Options) (*
 	y, m, d := now().UTC().Date()
 	rec.Date = time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 	c.Recommendation = rec
+	e.Logger.Info("drafting")
 	if c.Proposal, err = drafter.Draft(ctx, rec); err != nil {
 		return nil, fmt.Errorf("draft: %w", err)
 	}
@@ -385,6 +386,7 @@ func (e *Env) Recommend(ctx context.Context, id string, ss Searches, version str
 	e.Logger.Info("minimal change set", "agreed", strings.Join(changedNames(agreed, e.Current), ","), "kept", strings.Join(changedNames(cand, e.Current), ","))
 	n := cfg.Optimizer.Validation
 	vseed := e.ValidationSeed()
+	e.Logger.Info("validating", "replications", n)
 	baseReps, err := e.Replicate(ctx, e.Current, vseed, n)
 	if err != nil {
 		return oracle.Recommendation{}, fmt.Errorf("validate parameters in force: %w", err)

@@ -83,6 +83,7 @@ func Prepare(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Env
 	if err := e.setup(); err != nil {
 		return nil, err
 	}
+	logger.Info("reading data", "sources", len(cfg.Sources))
 	obs, err := readSource(ctx, cfg, e.Rules)
 	if err != nil {
 		return nil, err
@@ -95,6 +96,7 @@ func Prepare(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Env
 		return nil, err
 	}
 	logger.Info("metrics read", "dao", obs.DAO, "source", obs.Source, "window_days", obs.Window.Days())
+	logger.Info("calibrating", "model", e.Model.Name())
 	inst, fit, err := e.Model.Calibrate(ctx, obs, e.Current, cfg.Optimizer.Seed)
 	if err != nil {
 		return nil, fmt.Errorf("calibrate %s: %w", e.Model.Name(), err)

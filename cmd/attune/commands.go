@@ -21,7 +21,6 @@ import (
 	"github.com/attune-dao/attune/config"
 	"github.com/attune-dao/attune/loop"
 	"github.com/attune-dao/attune/metrics"
-	"github.com/attune-dao/attune/optimizer"
 	"github.com/attune-dao/attune/oracle"
 	"github.com/attune-dao/attune/simulator"
 )
@@ -488,31 +487,6 @@ func printRecommendation(w io.Writer, rec oracle.Recommendation, took time.Durat
 
 // progress renders search progress on a terminal; elsewhere it is silent
 // (the loop logs instead).
-type progressLine struct {
-	w      io.Writer
-	active bool
-	shown  bool
-}
-
-func (a *app) progress() *progressLine {
-	return &progressLine{w: a.stderr, active: a.interactive()}
-}
-
-func (p *progressLine) update(pr optimizer.Progress) {
-	if !p.active {
-		return
-	}
-	p.shown = true
-	fmt.Fprintf(p.w, "\r\033[Ktrials %d/%d  best %.4g (trial %d)  elapsed %s  eta %s",
-		pr.Done, pr.Total, pr.Best.Eval.Value, pr.Best.Number, pr.Elapsed.Round(100*time.Millisecond), pr.ETA().Round(100*time.Millisecond))
-}
-
-func (p *progressLine) done() {
-	if p.shown {
-		fmt.Fprintln(p.w)
-	}
-}
-
 // writeDoc prints v in the --output format: indented JSON, or YAML with
 // the same keys in the same order.
 func (a *app) writeDoc(v any) error {

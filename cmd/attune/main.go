@@ -148,6 +148,8 @@ type app struct {
 	seed           uint64
 	logFormat      string
 	showVersion    bool
+	// terminal is the status display on stderr, when it is a terminal.
+	terminal *terminal
 }
 
 func (a *app) rootCmd() *cobra.Command {
@@ -321,11 +323,10 @@ func (a *app) interactive() bool {
 // logger logs to stderr with slog when it is not a terminal; on a terminal
 // progress lines take its place and only warnings are logged.
 func (a *app) logger() *slog.Logger {
-	level := slog.LevelInfo
 	if a.interactive() {
-		level = slog.LevelWarn
+		return slog.New(&stageHandler{t: a.term()})
 	}
-	opts := &slog.HandlerOptions{Level: level}
+	opts := &slog.HandlerOptions{Level: slog.LevelInfo}
 	if a.logFormat == "json" {
 		return slog.New(slog.NewJSONHandler(a.stderr, opts))
 	}
