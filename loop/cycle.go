@@ -648,8 +648,10 @@ func effect(name, unit, better string, weight float64, base, cand []float64, lev
 		Difference: oracle.Estimate{Mean: m, CI: oracle.Interval{Lo: lo, Hi: hi, Level: level}, N: len(base)}}
 }
 
-// Write saves the cycle under dir/<id>/: proposal.md, recommendation.json,
-// objectives.png, config.yaml (the effective config less out, which
+// Write saves the cycle under dir/<id>/: proposal.md, proposal.html (the
+// same as a standalone page with the chart inlined, oracle.HTML),
+// proposal.json (oracle.Document, docs/schema/proposal.v1.json),
+// recommendation.json, objectives.png, config.yaml (the effective config less out, which
 // reproduces the cycle: ReproCommand, run in that directory) and a copy
 // of each input file the config names (the embedded examples excepted).
 // No file written names dir or any other local path. The directory
@@ -660,6 +662,14 @@ func (c *Cycle) Write(dir string) (string, error) {
 	recJSON, err := json.MarshalIndent(schema.NewRecommendation(c.Recommendation), "", "  ")
 	if err != nil {
 		return "", fmt.Errorf("write cycle: encode recommendation: %w", err)
+	}
+	docJSON, err := json.MarshalIndent(oracle.Document(c.Proposal, c.Recommendation), "", "  ")
+	if err != nil {
+		return "", fmt.Errorf("write cycle: encode proposal.json: %w", err)
+	}
+	page, err := oracle.HTML(c.Proposal, c.Chart)
+	if err != nil {
+		return "", fmt.Errorf("write cycle: %w", err)
 	}
 	cfgYAML, err := c.Env.ReproConfig()
 	if err != nil {
@@ -686,6 +696,8 @@ func (c *Cycle) Write(dir string) (string, error) {
 		data []byte
 	}{
 		{"proposal.md", []byte(c.Proposal.Markdown)},
+		{"proposal.html", page},
+		{"proposal.json", append(docJSON, '\n')},
 		{"recommendation.json", append(recJSON, '\n')},
 		{"objectives.png", c.Chart},
 		{"config.yaml", cfgYAML},

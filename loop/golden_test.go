@@ -1,9 +1,11 @@
 package loop
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"html"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/attune-dao/attune/config"
 	"github.com/attune-dao/attune/oracle"
+	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -57,7 +60,92 @@ func TestGoldenExamples(t *testing.T) {
 			dir := filepath.Join("testdata", "golden", dao)
 			checkGolden(t, filepath.Join(dir, "proposal.md"), norm(c.Proposal.Markdown))
 			checkGolden(t, filepath.Join(dir, "recommendation.json"), norm(string(rec)+"\n"))
+			written := filepath.Join(out, c.ID)
+			doc, err := os.ReadFile(filepath.Join(written, "proposal.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkGolden(t, filepath.Join(dir, "proposal.json"), norm(string(doc)))
+			checkProposalSchema(t, filepath.Join(dir, "proposal.json"))
+			page, err := os.ReadFile(filepath.Join(written, "proposal.html"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkPage(t, c, string(page))
+			if dao == "compound" {
+				// The golden page has no chart, so that it does not depend
+				// on how this platform's fonts rasterise; checkPage checks
+				// the written page's chart.
+				golden, err := oracle.HTML(c.Proposal, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkGolden(t, filepath.Join(dir, "proposal.html"), norm(string(golden)))
+			}
 		})
+	}
+}
+
+// checkProposalSchema validates the proposal document at path against
+// docs/schema/proposal.v1.json.
+func checkProposalSchema(t *testing.T, path string) {
+	t.Helper()
+	load := func(p string) any {
+		f, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		v, err := jsonschema.UnmarshalJSON(f)
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		return v
+	}
+	comp := jsonschema.NewCompiler()
+	if err := comp.AddResource("proposal.v1.json", load(filepath.Join("..", "docs", "schema", "proposal.v1.json"))); err != nil {
+		t.Fatal(err)
+	}
+	sch, err := comp.Compile("proposal.v1.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sch.Validate(load(path)); err != nil {
+		t.Errorf("%s breaks docs/schema/proposal.v1.json: %v", path, err)
+	}
+}
+
+// checkPage checks the structure of the proposal.html a cycle wrote: a
+// whole page with the proposal's title, a heading for the title and for
+// the appendix, the post's parameter table with a row per parameter, and
+// the cycle's own chart inlined as a data URI.
+func checkPage(t *testing.T, c *Cycle, page string) {
+	t.Helper()
+	if !strings.HasPrefix(page, "<!DOCTYPE html>\n") || !strings.HasSuffix(page, "</html>\n") {
+		t.Error("proposal.html is not a whole page")
+	}
+	for _, want := range []string{
+		"<title>" + html.EscapeString(c.Proposal.Title) + "</title>",
+		">" + html.EscapeString(c.Proposal.Title) + "</h1>",
+		">Appendix</h2>",
+		"<th>Parameter</th>",
+		`<img src="data:image/png;base64,` + base64.StdEncoding.EncodeToString(c.Chart) + `"`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("proposal.html lacks %.100q", want)
+		}
+	}
+	post, _, _ := strings.Cut(page, `<section class="appendix">`)
+	_, table, _ := strings.Cut(post, "<th>Parameter</th>")
+	table, _, _ = strings.Cut(table, "</table>")
+	doc := oracle.Document(c.Proposal, c.Recommendation)
+	if n := strings.Count(table, "<tr>"); n != len(doc.Parameters) {
+		t.Errorf("the page's parameter table has %d rows; want %d", n, len(doc.Parameters))
+	}
+	for _, p := range doc.Parameters {
+		if !strings.Contains(table, "<code>"+p.Name+"</code>") {
+			t.Errorf("the page's parameter table lacks %s", p.Name)
+		}
 	}
 }
 
