@@ -162,8 +162,10 @@ func (e *Env) setup() error {
 		return cfg.Problem(key, err.Error())
 	}
 	e.Model = m
-	if cfg.Oracle.Provider != "template" {
-		return cfg.Problem("oracle.provider", fmt.Sprintf("%q drafting is not available in this version; use template", cfg.Oracle.Provider))
+	// The drafter is built by the caller (NewDrafter); building one here
+	// reports a key variable that is not set before the search, not after.
+	if _, err := NewDrafter(cfg, DrafterOptions{}); err != nil {
+		return err
 	}
 	specs := m.Params()
 	for _, name := range slices.Sorted(maps.Keys(cfg.Current)) {
