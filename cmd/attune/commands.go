@@ -6,6 +6,7 @@ import (
 	"io"
 	"maps"
 	"math"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"slices"
@@ -38,12 +39,16 @@ parameters in force on fresh paired replications, and write
   <out>/<cycle-id>/proposal.md          the proposal for stewards (Markdown)
   <out>/<cycle-id>/recommendation.json  every number behind it
   <out>/<cycle-id>/objectives.png       objectives under current and recommended
+  <out>/<cycle-id>/draft.json           how the prose was drafted (drafter, model,
+                                        tokens, verification, any fallback)
   <out>/<cycle-id>/config.yaml          the effective config (less out) with its inputs
                                         beside it: attune run --config config.yaml there
                                         reproduces the cycle
 
 The cycle id is derived from the inputs, so rerunning the same inputs
-rewrites the same files.
+rewrites the same files. With oracle.provider openai, LLM drafts are cached
+under <out>/drafts/ by the hash of their inputs; attune draft redrafts a
+cycle without searching again.
 
 A calibration that misses a target stops the cycle with exit status 3
 before the search, unless --accept-poor-fit. Interrupted (Ctrl-C, SIGTERM),
@@ -68,7 +73,11 @@ it writes nothing and exits 130.`,
 			if !noTrack {
 				opts.TrackRecord = trackRecord
 			}
-			c, err := env.Cycle(cmd.Context(), oracle.Template{}, opts)
+			drafter, err := loop.NewDrafter(cfg, loop.DrafterOptions{CacheDir: filepath.Join(cfg.Out, loop.DraftsDir)})
+			if err != nil {
+				return err
+			}
+			c, err := env.Cycle(cmd.Context(), drafter, opts)
 			p.done()
 			if err != nil {
 				return err
@@ -83,6 +92,7 @@ it writes nothing and exits 130.`,
 				return err
 			}
 			a.logger().Info("cycle written", "cycle", c.ID, "dir", dir, "change", c.Recommendation.Change)
+			logDraft(a.logger(), c.Proposal)
 			if a.output == "json" {
 				return writeJSON(a.stdout, struct {
 					Dir            string                `json:"dir"`
@@ -90,7 +100,7 @@ it writes nothing and exits 130.`,
 				}{dir, c.Recommendation})
 			}
 			printRecommendation(a.stdout, c.Recommendation, time.Since(start))
-			fmt.Fprintf(a.stdout, "\nwrote %s/{proposal.md,recommendation.json,objectives.png,config.yaml}\n", dir)
+			fmt.Fprintf(a.stdout, "\nwrote %s/{proposal.md,recommendation.json,objectives.png,draft.json,config.yaml}\n", dir)
 			return nil
 		},
 	}
