@@ -475,3 +475,19 @@ func TestPromptAndHash(t *testing.T) {
 		t.Errorf("an unknown language is accepted")
 	}
 }
+
+// A draft that proposes changes for a recommendation that keeps every
+// parameter is caught and ends in the template.
+func TestChangeClaimedForNoChange(t *testing.T) {
+	rec := noChangeFixture()
+	if v := oracle.Verify(goodDraft(), oracle.Facts(rec), rec); v.Passed {
+		t.Fatalf("a draft raising the quorum passes on a no-change recommendation")
+	}
+	f := newFake(t, ok(draftJSON(goodDraft())))
+	d, _ := newDrafter(t, f, nil)
+	p, err := d.Draft(context.Background(), rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertTemplate(t, p, rec)
+}
