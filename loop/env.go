@@ -162,11 +162,8 @@ func (e *Env) setup() error {
 		return cfg.Problem(key, err.Error())
 	}
 	e.Model = m
-	// The drafter is built by the caller (NewDrafter); building one here
-	// reports a key variable that is not set before the search, not after.
-	if _, err := NewDrafter(cfg, DrafterOptions{}); err != nil {
-		return err
-	}
+	// The drafter is the caller's (NewDrafter): calibrating, simulating
+	// and searching need no API key.
 	specs := m.Params()
 	for _, name := range slices.Sorted(maps.Keys(cfg.Current)) {
 		if _, ok := simulator.Spec(specs, name); !ok {

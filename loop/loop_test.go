@@ -135,16 +135,13 @@ func TestConfigMistakesAreUserErrors(t *testing.T) {
 		mutate func(*config.Config)
 		want   string
 	}{
-		"unknown current param": {func(c *config.Config) { c.Current["qourum"] = 0.1 }, `"qourum"`},
-		"unknown search param":  {func(c *config.Config) { c.Search["speed"] = c.Search["quorum"] }, `"speed"`},
-		"unknown objective":     {func(c *config.Config) { c.Objectives[0].Name = "happiness" }, `"happiness"`},
-		"unknown model":         {func(c *config.Config) { c.DAO.Model = "futarchy" }, `"futarchy"`},
-		"unknown model option":  {func(c *config.Config) { c.DAO.Options["adversary"] = 1 }, `"adversary"`},
-		"current out of bounds": {func(c *config.Config) { c.Current["quorum"] = 0.9 }, "quorum"},
-		"unknown source":        {func(c *config.Config) { c.Sources[0].Type = "ipfs" }, `"ipfs"`},
-		"drafter key not set": {func(c *config.Config) {
-			c.Oracle = config.Oracle{Provider: "openai", BaseURL: "https://api.openai.com/v1", Model: "gpt-4o-mini", APIKeyEnv: "ATTUNE_TEST_KEY_NOT_SET"}
-		}, "oracle.api_key_env: names ATTUNE_TEST_KEY_NOT_SET"},
+		"unknown current param":           {func(c *config.Config) { c.Current["qourum"] = 0.1 }, `"qourum"`},
+		"unknown search param":            {func(c *config.Config) { c.Search["speed"] = c.Search["quorum"] }, `"speed"`},
+		"unknown objective":               {func(c *config.Config) { c.Objectives[0].Name = "happiness" }, `"happiness"`},
+		"unknown model":                   {func(c *config.Config) { c.DAO.Model = "futarchy" }, `"futarchy"`},
+		"unknown model option":            {func(c *config.Config) { c.DAO.Options["adversary"] = 1 }, `"adversary"`},
+		"current out of bounds":           {func(c *config.Config) { c.Current["quorum"] = 0.9 }, "quorum"},
+		"unknown source":                  {func(c *config.Config) { c.Sources[0].Type = "ipfs" }, `"ipfs"`},
 		"another DAO's data":              {func(c *config.Config) { c.DAO.Name = "Uniswap" }, `dao.name: is "Uniswap" but the data`},
 		"source labelled for another DAO": {func(c *config.Config) { c.DAO.Name = "Uniswap"; c.Sources[0].DAO = "Gitcoin" }, `sources[0].dao: is "Gitcoin"`},
 	}

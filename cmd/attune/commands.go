@@ -64,7 +64,13 @@ it writes nothing and exits 130.`,
 				extra["out"] = out
 			}
 			start := time.Now()
-			cfg, env, err := a.prepare(cmd, trials, extra)
+			// The drafter first: a key that is not set stops the run
+			// before calibration, not after the search.
+			var drafter oracle.Drafter
+			cfg, env, err := a.prepareWith(cmd, trials, extra, func(cfg *config.Config) (err error) {
+				drafter, err = loop.NewDrafter(cfg, loop.DrafterOptions{CacheDir: filepath.Join(cfg.Out, loop.DraftsDir)})
+				return err
+			})
 			if err != nil {
 				return err
 			}
@@ -72,10 +78,6 @@ it writes nothing and exits 130.`,
 			opts := loop.Options{Version: buildVersion(), Progress: p.update, AcceptPoorFit: acceptPoorFit}
 			if !noTrack {
 				opts.TrackRecord = trackRecord
-			}
-			drafter, err := loop.NewDrafter(cfg, loop.DrafterOptions{CacheDir: filepath.Join(cfg.Out, loop.DraftsDir)})
-			if err != nil {
-				return err
 			}
 			c, err := env.Cycle(cmd.Context(), drafter, opts)
 			p.done()
@@ -115,6 +117,12 @@ it writes nothing and exits 130.`,
 // the command has it and it is set, and extra) and prepares the
 // calibrated model.
 func (a *app) prepare(cmd *cobra.Command, trials int, extra map[string]any) (*config.Config, *loop.Env, error) {
+	return a.prepareWith(cmd, trials, extra, nil)
+}
+
+// prepareWith is prepare with a check of the loaded config that runs
+// before calibration.
+func (a *app) prepareWith(cmd *cobra.Command, trials int, extra map[string]any, check func(*config.Config) error) (*config.Config, *loop.Env, error) {
 	over := map[string]any{}
 	for k, v := range extra {
 		over[k] = v
@@ -125,6 +133,11 @@ func (a *app) prepare(cmd *cobra.Command, trials int, extra map[string]any) (*co
 	cfg, err := a.loadConfig(cmd, over)
 	if err != nil {
 		return nil, nil, err
+	}
+	if check != nil {
+		if err := check(cfg); err != nil {
+			return nil, nil, err
+		}
 	}
 	env, err := loop.Prepare(cmd.Context(), cfg, a.logger())
 	return cfg, env, err

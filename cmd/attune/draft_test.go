@@ -193,3 +193,21 @@ func TestDraftUserErrors(t *testing.T) {
 		t.Errorf("exit %d, stderr %s", code, stderr)
 	}
 }
+
+// A key variable that is not set stops attune run before calibration,
+// as a user error naming it.
+func TestRunStopsOnAnUnsetKey(t *testing.T) {
+	t.Setenv("ATTUNE_ORACLE_PROVIDER", "openai")
+	t.Setenv("ATTUNE_ORACLE_BASE_URL", "https://api.openai.com/v1")
+	t.Setenv("ATTUNE_ORACLE_MODEL", "gpt-4o-mini")
+	t.Setenv("ATTUNE_ORACLE_API_KEY_ENV", "ATTUNE_TEST_UNSET_KEY")
+	t.Setenv("ATTUNE_TEST_UNSET_KEY", "")
+	out := t.TempDir()
+	code, _, stderr := run(t, "run", "--out", out)
+	if code != exitUser || !strings.Contains(stderr, "ATTUNE_TEST_UNSET_KEY") || strings.Contains(stderr, "calibrated") {
+		t.Errorf("exit %d, stderr %s; want exit 2 naming the variable, before calibration", code, stderr)
+	}
+	if entries, _ := os.ReadDir(out); len(entries) != 0 {
+		t.Errorf("wrote %v", entries)
+	}
+}
