@@ -99,7 +99,8 @@ it writes nothing and exits 130.`,
 				return writeJSON(a.stdout, struct {
 					Dir            string                `json:"dir"`
 					Recommendation oracle.Recommendation `json:"recommendation"`
-				}{dir, c.Recommendation})
+					Draft          oracle.DraftMeta      `json:"draft"`
+				}{dir, c.Recommendation, c.Proposal.Meta})
 			}
 			printRecommendation(a.stdout, c.Recommendation, time.Since(start))
 			fmt.Fprintf(a.stdout, "\nwrote %s/{proposal.md,recommendation.json,objectives.png,draft.json,config.yaml}\n", dir)
