@@ -19,8 +19,10 @@
 //     repair round shows the model its answer and what is wrong with it.
 //  4. If the repaired draft fails too, or the endpoint fails for good,
 //     refuses, truncates its reply or the budget would be exceeded, the
-//     template's prose is used and DraftMeta.FellBack and FallbackReason
-//     say why. Cancellation is not a failure: Draft returns ctx's error.
+//     template's prose is used: DraftMeta.Drafter is then "template",
+//     FellBack and FallbackReason say why, and Verification holds the
+//     last failed check, if any. Cancellation is not a failure: Draft
+//     returns ctx's error.
 //
 // Whatever writes the prose, the proposal is oracle.Compose(rec, prose,
 // ...): the parameter table, the on-chain specification and the appendix
@@ -144,9 +146,7 @@ func (d *Drafter) Draft(ctx context.Context, rec oracle.Recommendation) (oracle.
 	}
 	meta.Usage = &out.usage
 	meta.Repaired = out.repaired
-	if out.verification != nil {
-		meta.Verification = out.verification
-	}
+	meta.Verification = out.verification
 	if out.reason != "" {
 		meta.FellBack, meta.FallbackReason = true, out.reason
 		return d.compose(rec, d.template.Prose(rec), meta)
