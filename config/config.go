@@ -254,7 +254,9 @@ type Oracle struct {
 	StructuredOutput string `yaml:"structured_output,omitempty" json:"structured_output,omitempty" mapstructure:"structured_output"`
 	// Azure, when its deployment or api_version is set, addresses an
 	// Azure OpenAI resource: base_url is https://NAME.openai.azure.com.
-	Azure OracleAzure `yaml:"azure,omitempty" json:"azure,omitempty" mapstructure:"azure"`
+	// (omitzero keeps Config.Hash, and so cycle ids, as they were when it
+	// is unset.)
+	Azure OracleAzure `yaml:"azure,omitempty" json:"azure,omitzero" mapstructure:"azure"`
 }
 
 // OracleAzure addresses an Azure OpenAI deployment.
