@@ -246,7 +246,33 @@ type Oracle struct {
 	// Price is the endpoint's price per 1,000 tokens, for the cost in the
 	// recommendation's metadata and the USD budget.
 	Price OraclePrice `yaml:"price,omitempty" json:"price,omitempty" mapstructure:"price"`
+	// StructuredOutput is the structured-output mode to ask for first:
+	// json_schema (the default: the endpoint enforces the draft's
+	// schema), json_object (JSON, shape asked for in the prompt) or
+	// prompt (no response_format). The drafter steps down by itself when
+	// an endpoint refuses a mode; set a lower one to skip the refusals.
+	StructuredOutput string `yaml:"structured_output,omitempty" json:"structured_output,omitempty" mapstructure:"structured_output"`
+	// Azure, when its deployment or api_version is set, addresses an
+	// Azure OpenAI resource: base_url is https://NAME.openai.azure.com.
+	// (omitzero keeps Config.Hash, and so cycle ids, as they were when it
+	// is unset.)
+	Azure OracleAzure `yaml:"azure,omitempty" json:"azure,omitzero" mapstructure:"azure"`
 }
+
+// OracleAzure addresses an Azure OpenAI deployment.
+type OracleAzure struct {
+	// Deployment is the deployment name (model when empty).
+	Deployment string `yaml:"deployment,omitempty" json:"deployment,omitempty" mapstructure:"deployment"`
+	// APIVersion is the api-version query parameter (2024-10-21 when
+	// empty, the first GA version with structured outputs).
+	APIVersion string `yaml:"api_version,omitempty" json:"api_version,omitempty" mapstructure:"api_version"`
+}
+
+// Enabled reports whether the oracle addresses Azure OpenAI.
+func (a OracleAzure) Enabled() bool { return a.Deployment != "" || a.APIVersion != "" }
+
+// StructuredOutputs are the values of oracle.structured_output.
+var StructuredOutputs = []string{"json_schema", "json_object", "prompt"}
 
 // OracleBudget bounds one cycle's drafting: total tokens and USD; 0 means
 // no bound of that kind.

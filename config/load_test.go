@@ -630,6 +630,10 @@ func TestValidate(t *testing.T) {
 		{"budget tokens", func(c *Config) { c.Oracle.Budget.Tokens = -1 }, "oracle.budget.tokens", "0 (no bound)"},
 		{"budget usd", func(c *Config) { c.Oracle.Budget.USD = math.Inf(1) }, "oracle.budget.usd", "not a finite"},
 		{"price", func(c *Config) { c.Oracle.Price.PromptPer1K = -1 }, "oracle.price.prompt_per_1k", "0 or more"},
+		{"structured_output", func(c *Config) { c.Oracle.StructuredOutput = "xml" }, "oracle.structured_output", "json_schema, json_object, prompt"},
+		{"azure deployment", func(c *Config) { c.Oracle.Azure.Deployment = "a/b" }, "oracle.azure.deployment", "bare deployment"},
+		{"azure api_version", func(c *Config) { c.Oracle.Azure.APIVersion = "latest" }, "oracle.azure.api_version", "2024-10-21"},
+		{"budget usd without price", func(c *Config) { c.Oracle.Budget.USD = 1 }, "oracle.budget.usd", "oracle.price"},
 		{"sink type", func(c *Config) { c.Sinks = []Sink{{Dir: "x"}} }, "sinks[0].type", "is empty"},
 		{"out", func(c *Config) { c.Out = "" }, "out", "is empty"},
 	}

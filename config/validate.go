@@ -382,7 +382,22 @@ func (k *checker) oracle() {
 	if k.finite("oracle.price.completion_per_1k", o.Price.CompletionPer1K) && o.Price.CompletionPer1K < 0 {
 		k.add("oracle.price.completion_per_1k", "%g; want 0 or more", o.Price.CompletionPer1K)
 	}
+	if o.StructuredOutput != "" && !slices.Contains(StructuredOutputs, o.StructuredOutput) {
+		k.add("oracle.structured_output", "%q; use one of %s", o.StructuredOutput, strings.Join(StructuredOutputs, ", "))
+	}
+	if d := o.Azure.Deployment; d != "" && strings.ContainsAny(d, "/?#") {
+		k.add("oracle.azure.deployment", "%q; give the bare deployment name", d)
+	}
+	if v := o.Azure.APIVersion; v != "" && !azureVersion.MatchString(v) {
+		k.add("oracle.azure.api_version", "%q; give a version like 2024-10-21 or 2024-08-01-preview", v)
+	}
+	if o.Budget.USD > 0 && !math.IsInf(o.Budget.USD, 0) && o.Price.PromptPer1K == 0 && o.Price.CompletionPer1K == 0 {
+		k.add("oracle.budget.usd", "is set but oracle.price is not; give the endpoint's prices per 1,000 tokens (price: {prompt_per_1k: ..., completion_per_1k: ...})")
+	}
 }
+
+// azureVersion is what an Azure OpenAI api-version looks like.
+var azureVersion = regexp.MustCompile(`^20[0-9]{2}-[0-9]{2}-[0-9]{2}(-preview)?$`)
 
 // envVarName is what an environment variable's name may be.
 var envVarName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)

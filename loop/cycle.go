@@ -651,7 +651,8 @@ func effect(name, unit, better string, weight float64, base, cand []float64, lev
 // Write saves the cycle under dir/<id>/: proposal.md, proposal.html (the
 // same as a standalone page with the chart inlined, oracle.HTML),
 // proposal.json (oracle.Document, docs/schema/proposal.v1.json),
-// recommendation.json, objectives.png, config.yaml (the effective config less out, which
+// recommendation.json, objectives.png, draft.json (how the prose was
+// drafted), config.yaml (the effective config less out, which
 // reproduces the cycle: ReproCommand, run in that directory) and a copy
 // of each input file the config names (the embedded examples excepted).
 // No file written names dir or any other local path. The directory
@@ -674,6 +675,10 @@ func (c *Cycle) Write(dir string) (string, error) {
 	cfgYAML, err := c.Env.ReproConfig()
 	if err != nil {
 		return "", fmt.Errorf("write cycle: encode config: %w", err)
+	}
+	draftMeta, err := draftJSON(c.Proposal)
+	if err != nil {
+		return "", fmt.Errorf("write cycle: %w", err)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("write cycle: %w", err)
@@ -701,6 +706,7 @@ func (c *Cycle) Write(dir string) (string, error) {
 		{"recommendation.json", append(recJSON, '\n')},
 		{"objectives.png", c.Chart},
 		{"config.yaml", cfgYAML},
+		{DraftFile, draftMeta},
 	}
 	for _, in := range c.Env.inputs {
 		if in.path == "" {

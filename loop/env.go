@@ -164,9 +164,8 @@ func (e *Env) setup() error {
 		return cfg.Problem(key, err.Error())
 	}
 	e.Model = m
-	if cfg.Oracle.Provider != "template" {
-		return cfg.Problem("oracle.provider", fmt.Sprintf("%q drafting is not available in this version; use template", cfg.Oracle.Provider))
-	}
+	// The drafter is the caller's (NewDrafter): calibrating, simulating
+	// and searching need no API key.
 	specs := m.Params()
 	for _, name := range slices.Sorted(maps.Keys(cfg.Current)) {
 		if _, ok := simulator.Spec(specs, name); !ok {

@@ -142,7 +142,6 @@ func TestConfigMistakesAreUserErrors(t *testing.T) {
 		"unknown model option":            {func(c *config.Config) { c.DAO.Options["adversary"] = 1 }, `"adversary"`},
 		"current out of bounds":           {func(c *config.Config) { c.Current["quorum"] = 0.9 }, "quorum"},
 		"unknown source":                  {func(c *config.Config) { c.Sources[0].Type = "ipfs" }, `"ipfs"`},
-		"unbuilt drafter":                 {func(c *config.Config) { c.Oracle.Provider = "openai" }, "oracle.provider"},
 		"another DAO's data":              {func(c *config.Config) { c.DAO.Name = "Uniswap" }, `dao.name: is "Uniswap" but the data`},
 		"source labelled for another DAO": {func(c *config.Config) { c.DAO.Name = "Uniswap"; c.Sources[0].DAO = "Gitcoin" }, `sources[0].dao: is "Gitcoin"`},
 	}

@@ -100,4 +100,8 @@ type DraftMeta struct {
 	// version, model, language): equal hashes give equal drafts, and a
 	// cached draft is reused.
 	InputHash string `json:"input_hash,omitempty"`
+	// Cached says the prose came from the drafter's cache: no request was
+	// made for this draft, and Usage is what the cached draft cost when it
+	// was written.
+	Cached bool `json:"cached,omitempty"`
 }

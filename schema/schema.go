@@ -39,8 +39,10 @@ var Kinds = []string{Recommendation, Simulation, Calibration, Backtest}
 // attune run print and what recommendation.json holds.
 type RecommendationDoc struct {
 	Schema string `json:"schema"`
-	// Dir is where attune run wrote the cycle; absent elsewhere.
-	Dir string `json:"dir,omitempty"`
+	// Dir is where attune run wrote the cycle and Draft how its prose was
+	// drafted; both absent elsewhere.
+	Dir   string            `json:"dir,omitempty"`
+	Draft *oracle.DraftMeta `json:"draft,omitempty"`
 	oracle.Recommendation
 }
 

@@ -8,6 +8,7 @@ import (
 	"io"
 	"maps"
 	"math"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"slices"
@@ -39,12 +40,16 @@ parameters in force on fresh paired replications, and write
   <out>/<cycle-id>/proposal.md          the proposal for stewards (Markdown)
   <out>/<cycle-id>/recommendation.json  every number behind it
   <out>/<cycle-id>/objectives.png       objectives under current and recommended
+  <out>/<cycle-id>/draft.json           how the prose was drafted (drafter, model,
+                                        tokens, verification, any fallback)
   <out>/<cycle-id>/config.yaml          the effective config (less out) with its inputs
                                         beside it: attune run --config config.yaml there
                                         reproduces the cycle
 
 The cycle id is derived from the inputs, so rerunning the same inputs
-rewrites the same files.
+rewrites the same files. With oracle.provider openai, LLM drafts are cached
+under <out>/drafts/ by the hash of their inputs; attune draft redrafts a
+cycle without searching again.
 
 A calibration that misses a target stops the cycle with exit status 3
 before the search, unless --accept-poor-fit. Interrupted (Ctrl-C, SIGTERM),
@@ -60,7 +65,13 @@ it writes nothing and exits 130.`,
 				extra["out"] = out
 			}
 			start := time.Now()
-			cfg, env, err := a.prepare(cmd, trials, extra)
+			// The drafter first: a key that is not set stops the run
+			// before calibration, not after the search.
+			var drafter oracle.Drafter
+			cfg, env, err := a.prepareWith(cmd, trials, extra, func(cfg *config.Config) (err error) {
+				drafter, err = loop.NewDrafter(cfg, loop.DrafterOptions{CacheDir: filepath.Join(cfg.Out, loop.DraftsDir)})
+				return err
+			})
 			if err != nil {
 				return err
 			}
@@ -69,7 +80,7 @@ it writes nothing and exits 130.`,
 			if !noTrack {
 				opts.TrackRecord = trackRecord
 			}
-			c, err := env.Cycle(cmd.Context(), oracle.Template{}, opts)
+			c, err := env.Cycle(cmd.Context(), drafter, opts)
 			p.done()
 			if err != nil {
 				return err
@@ -84,13 +95,15 @@ it writes nothing and exits 130.`,
 				return err
 			}
 			a.logger().Info("cycle written", "cycle", c.ID, "dir", dir, "change", c.Recommendation.Change)
+			logDraft(a.logger(), c.Proposal)
 			if a.output != "text" {
 				doc := schema.NewRecommendation(c.Recommendation)
 				doc.Dir = dir
+				doc.Draft = &c.Proposal.Meta
 				return a.writeDoc(doc)
 			}
 			printRecommendation(a.stdout, c.Recommendation, time.Since(start))
-			fmt.Fprintf(a.stdout, "\nwrote %s/{proposal.md,recommendation.json,objectives.png,config.yaml}\n", dir)
+			fmt.Fprintf(a.stdout, "\nwrote %s/{proposal.md,proposal.html,proposal.json,recommendation.json,objectives.png,draft.json,config.yaml}\n", dir)
 			return nil
 		},
 	}
@@ -105,6 +118,12 @@ it writes nothing and exits 130.`,
 // the command has it and it is set, and extra) and prepares the
 // calibrated model.
 func (a *app) prepare(cmd *cobra.Command, trials int, extra map[string]any) (*config.Config, *loop.Env, error) {
+	return a.prepareWith(cmd, trials, extra, nil)
+}
+
+// prepareWith is prepare with a check of the loaded config that runs
+// before calibration.
+func (a *app) prepareWith(cmd *cobra.Command, trials int, extra map[string]any, check func(*config.Config) error) (*config.Config, *loop.Env, error) {
 	over := map[string]any{}
 	for k, v := range extra {
 		over[k] = v
@@ -115,6 +134,11 @@ func (a *app) prepare(cmd *cobra.Command, trials int, extra map[string]any) (*co
 	cfg, err := a.loadConfig(cmd, over)
 	if err != nil {
 		return nil, nil, err
+	}
+	if check != nil {
+		if err := check(cfg); err != nil {
+			return nil, nil, err
+		}
 	}
 	env, err := loop.Prepare(cmd.Context(), cfg, a.logger())
 	return cfg, env, err
