@@ -25,8 +25,8 @@ func fixture() oracle.Recommendation {
 		},
 		Params: []oracle.ParamChange{
 			{Name: "quorum", Unit: "fraction of supply", Description: "share of supply that must vote for a proposal to pass",
-				Current: 0.04, Recommended: 0.05, RelChange: 0.25, Searched: true},
-			{Name: "voting_period_days", Unit: "days", Current: 7, Recommended: 9, RelChange: 2.0 / 7, Integer: true, Searched: true},
+				Current: 0.04, Recommended: 0.05, RelChange: fptr(0.25), Searched: true},
+			{Name: "voting_period_days", Unit: "days", Current: 7, Recommended: 9, RelChange: fptr(2.0 / 7), Integer: true, Searched: true},
 			{Name: "proposal_threshold", Unit: "tokens", Current: 250000, Recommended: 250000, Searched: false},
 			{Name: "participation_reward", Unit: "tokens per vote", Current: 0, Recommended: 0, Searched: true},
 		},
@@ -91,8 +91,9 @@ func noChangeFixture() oracle.Recommendation {
 	rec.Score.Difference = oracle.Estimate{Mean: 0.004, CI: oracle.Interval{Lo: -0.010, Hi: 0.018, Level: 0.9}, N: 200}
 	for i := range rec.Params {
 		rec.Params[i].Recommended = rec.Params[i].Current
-		rec.Params[i].RelChange = 0
+		rec.Params[i].RelChange = fptr(0)
 	}
 	rec.Candidate = map[string]float64{"quorum": 0.045, "voting_period_days": 8, "zeta_extra": 1234.5}
 	return rec
 }
+func fptr(v float64) *float64 { return &v }
