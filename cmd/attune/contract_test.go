@@ -248,8 +248,11 @@ func TestVersionReportsTheBuild(t *testing.T) {
 			t.Errorf("%v: models %v", args, got["models"])
 		}
 	}
-	if code, _, stderr := run(t, "--version", "-o", "yaml"); code != exitUser || !strings.Contains(stderr, "text or json") {
-		t.Errorf("--version -o yaml: exit %d, %q", code, stderr)
+	if code, _, stderr := run(t, "--version", "-o", "xml"); code != exitUser || !strings.Contains(stderr, "text, json or yaml") {
+		t.Errorf("--version -o xml: exit %d, %q", code, stderr)
+	}
+	if code, stdout, _ := run(t, "version", "-o", "yaml"); code != exitOK || !strings.Contains(stdout, "go_version: "+runtime.Version()) {
+		t.Errorf("version -o yaml: exit %d, %q", code, stdout)
 	}
 }
 

@@ -69,10 +69,13 @@ func TestRunJSONAndSeed(t *testing.T) {
 				Trials int    `json:"trials"`
 			} `json:"method"`
 			Params []struct{ Name string } `json:"params"`
-		} `json:"recommendation"`
+		} // the document is the recommendation itself, with dir and draft
 	}
 	if err := json.Unmarshal([]byte(stdout), &got); err != nil {
 		t.Fatalf("stdout is not JSON: %v\n%s", err, stdout)
+	}
+	if err := json.Unmarshal([]byte(stdout), &got.Recommendation); err != nil {
+		t.Fatal(err)
 	}
 	if got.Recommendation.Method.Seed != 5 || got.Recommendation.Method.Trials != 16 || len(got.Recommendation.Params) != 6 {
 		t.Errorf("json = %+v", got)
@@ -91,16 +94,16 @@ func TestSimulateAndCalibrate(t *testing.T) {
 	code, stdout, _ = run(t, "simulate", "--output", "json", "--replications", "4")
 	var sim struct {
 		Outcomes []struct {
-			Outcome string
+			Outcome string `json:"name"`
 			Mean    float64
-			CI      []float64
+			CI      struct{ Lo, Hi float64 }
 		}
 	}
 	if code != 0 || json.Unmarshal([]byte(stdout), &sim) != nil || len(sim.Outcomes) < 10 {
 		t.Fatalf("simulate json: exit %d %s", code, stdout)
 	}
 	for _, o := range sim.Outcomes {
-		if len(o.CI) != 2 || o.CI[0] > o.Mean || o.CI[1] < o.Mean {
+		if o.CI.Lo > o.Mean || o.CI.Hi < o.Mean {
 			t.Errorf("%s: interval %v does not hold mean %v", o.Outcome, o.CI, o.Mean)
 		}
 	}
@@ -144,7 +147,7 @@ func TestUserErrorsExitTwo(t *testing.T) {
 		{[]string{"run", "extra"}, "no arguments"},
 		{[]string{"simulate", "--set", "quorum"}, "name=number"},
 		{[]string{"simulate", "--set", "speed=3"}, "speed"},
-		{[]string{"version", "--output", "yaml"}, "text or json"},
+		{[]string{"version", "--output", "xml"}, "text, json or yaml"},
 	}
 	for _, c := range cases {
 		code, _, stderr := run(t, c.args...)
