@@ -132,17 +132,8 @@ func Facts(rec Recommendation) FactSheet {
 		}
 		b.seen["param."+id] = true
 		label := plainName(p.Name)
-		recd := p.Current
-		if rec.Change {
-			recd = p.Recommended
-		}
-		change := "keep"
-		switch {
-		case recd > p.Current:
-			change = "raise"
-		case recd < p.Current:
-			change = "lower"
-		}
+		change := direction(rec, p)
+		recd := inForce(rec, p)
 		pf := ParamFact{Code: p.Name, Plain: label, Unit: p.Unit, Change: change, Enactment: p.Enactment}
 		if change == "keep" {
 			pf.Held = heldText(p.Held)
@@ -465,4 +456,25 @@ func formatLevel(level float64) string {
 		return "CI"
 	}
 	return strconv.FormatFloat(level*100, 'g', 4, 64) + "% CI"
+}
+
+// direction is what the recommendation does to p: "raise", "lower" or
+// "keep" (always keep when it recommends no change).
+func direction(rec Recommendation, p ParamChange) string {
+	switch recd := inForce(rec, p); {
+	case recd > p.Current:
+		return "raise"
+	case recd < p.Current:
+		return "lower"
+	}
+	return "keep"
+}
+
+// inForce is p's value once the proposal passes: the recommended value, or
+// the current one when the recommendation changes nothing.
+func inForce(rec Recommendation, p ParamChange) float64 {
+	if rec.Change {
+		return p.Recommended
+	}
+	return p.Current
 }

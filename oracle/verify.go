@@ -165,17 +165,7 @@ func newVerifier(fs FactSheet, rec Recommendation) *verifier {
 		if v.subject["p:"+p.Name] != nil {
 			continue
 		}
-		recd := p.Current
-		if rec.Change {
-			recd = p.Recommended
-		}
-		dir := "keep"
-		switch {
-		case recd > p.Current:
-			dir = "raise"
-		case recd < p.Current:
-			dir = "lower"
-		}
+		dir := direction(rec, p)
 		s := &subject{code: p.Name, plain: plainName(p.Name), param: true, dir: dir, changed: dir != "keep"}
 		v.subject["p:"+p.Name] = s
 		if v.subject["p:#"+factKey(p.Name)] == nil {
