@@ -70,9 +70,9 @@ func Load(opts LoadOptions) (*Config, error) {
 	src := &source{file: opts.File, lines: map[string]int{}, origins: map[string]string{}}
 	file := map[string]any{}
 	if opts.File != "" {
-		data, err := os.ReadFile(opts.File)
+		data, err := readLimited(opts.File, MaxFileBytes)
 		if err != nil {
-			return nil, fmt.Errorf("config: cannot read the config file: %w", err)
+			return nil, err
 		}
 		if m := decodeDocument(data, configType, "", src.lines, &ps); m != nil {
 			file = m
@@ -542,4 +542,26 @@ func deletePath(m map[string]any, key string) {
 		}
 	}
 	delete(m, segs[len(segs)-1])
+}
+
+// MaxFileBytes bounds a config file: 1 MiB, a hundred times the largest
+// bundled example.
+const MaxFileBytes = 1 << 20
+
+// readLimited reads a config file of at most max bytes; a larger one is an
+// ErrInvalid naming the limit, read no further.
+func readLimited(path string, max int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: cannot read the config file: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, fmt.Errorf("config: cannot read the config file: %w", err)
+	}
+	if int64(len(data)) > max {
+		return nil, fmt.Errorf("config %s: the file is larger than %d KiB, the limit; a config is a few kilobytes: check the path: %w", path, max>>10, ErrInvalid)
+	}
+	return data, nil
 }

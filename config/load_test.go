@@ -612,6 +612,7 @@ func TestValidate(t *testing.T) {
 		{"current not a choice", func(c *Config) {
 			c.Search["voting_period_days"] = SearchParam{Type: "categorical", Choices: []float64{5, 7}}
 		}, "search.voting_period_days.choices", "do not include the value in force"},
+		{"name too long", func(c *Config) { c.DAO.Name = strings.Repeat("n", 201) }, "dao.name", "at most 200"},
 		{"replications high", func(c *Config) { c.Optimizer.Replications = 1e9 }, "optimizer.replications", "at most 1000"},
 		{"validation high", func(c *Config) { c.Optimizer.Validation = 1001 }, "optimizer.validation", "at most 1000"},
 		{"calibration replications high", func(c *Config) { c.Calibration.Replications = 1001 }, "calibration.replications", "at most 1000"},
@@ -914,3 +915,17 @@ func TestErrorFormatting(t *testing.T) {
 }
 
 func ptr(v float64) *float64 { return &v }
+
+// A config file over MaxFileBytes is refused as too large, without reading
+// the rest of it or echoing its keys.
+func TestOversizedConfigFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "big.yaml")
+	big := strings.Repeat("unknown_key_that_is_long: 1\n", MaxFileBytes/20)
+	if err := os.WriteFile(path, []byte(big), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(LoadOptions{File: path, Env: noEnv})
+	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "larger than 1024 KiB") || len(err.Error()) > 300 {
+		t.Errorf("err %.300v", err)
+	}
+}

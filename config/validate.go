@@ -10,10 +10,14 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // MaxTrials is the largest optimizer.trials Validate accepts.
 const MaxTrials = 100000
+
+// MaxNameRunes bounds dao.name, which titles, file names and logs carry.
+const MaxNameRunes = 200
 
 // MaxReplications is the largest number of replications per parameter set
 // (optimizer.replications, optimizer.validation, calibration.replications)
@@ -97,6 +101,8 @@ func (k *checker) dao() {
 	d := k.c.DAO
 	if strings.TrimSpace(d.Name) == "" {
 		k.add("dao.name", "is empty; name the DAO, e.g. name: Example DAO")
+	} else if n := utf8.RuneCountInString(d.Name); n > MaxNameRunes {
+		k.add("dao.name", "is %d characters long; want at most %d", n, MaxNameRunes)
 	}
 	if strings.TrimSpace(d.Model) == "" {
 		k.add("dao.model", "is empty; name the mechanism model, e.g. model: tokenvote (`attune model` lists them)")

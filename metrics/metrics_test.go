@@ -226,6 +226,10 @@ func TestParseDuplicateKeysBOMAndSize(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	huge := bytes.Replace(b, []byte(`"proposals": 34`), []byte(`"proposals": 1000000000`), 1)
+	if _, err := Parse(huge, "huge.json"); err == nil || !strings.Contains(err.Error(), "from 1 to 100000") {
+		t.Errorf("1e9 proposals: err %v", err)
+	}
 	dup := bytes.Replace(b, []byte(`"holders"`), []byte(`"holders": 1, "holders"`), 1)
 	if _, err := Parse(dup, "dup.json"); err == nil || !strings.Contains(err.Error(), `key "holders" appears twice`) || !errors.Is(err, ErrInvalid) {
 		t.Errorf("duplicate key: err %v", err)

@@ -306,8 +306,8 @@ func (o File) Validate() error {
 	} else if o.Holders >= 10 && o.Delegates > o.Holders {
 		add("delegates", "is %d, more than the %d holders", o.Delegates, o.Holders)
 	}
-	if o.Proposals < 1 {
-		add("proposals", "is %d; want the number of proposals decided in the window, at least 1", o.Proposals)
+	if o.Proposals < 1 || o.Proposals > MaxProposals {
+		add("proposals", "is %d; want the number of proposals decided in the window, from 1 to %d", o.Proposals, MaxProposals)
 	}
 	if o.ProposalsPassed < 0 {
 		add("proposals_passed", "is %d; want a count, 0 or more", o.ProposalsPassed)
@@ -332,6 +332,11 @@ var required = []string{
 	"delegated_share", "delegates", "proposals", "proposals_passed",
 	"turnout_power", "turnout_count",
 }
+
+// MaxProposals bounds the proposals a metrics file may report for its
+// window: the simulator runs each one, and no DAO decides more than a few
+// thousand a year.
+const MaxProposals = 100000
 
 // MaxBytes bounds the size of a metrics file: 64 MiB.
 const MaxBytes = 64 << 20
