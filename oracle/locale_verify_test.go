@@ -13,7 +13,7 @@ func spanishDraft() Prose {
 		Title:      "Subir el quorum a {{param.quorum.recommended}} y el voting period a {{param.voting_period_days.recommended}}",
 		Opening:    "Esta propuesta sube el quorum del 4,00 % al 5,00 % y alarga el periodo de votación (voting_period_days) de 7 a 9 días.",
 		Motivation: "Entre {{window.start}} y {{window.end}} la participación media fue del 7,9 % del suministro; el umbral de propuesta sigue en 250.000 tokens.",
-		Effects:    "En {{method.validation_replications}} simulaciones nuevas, la participación podría subir {{effect.turnout.diff}} (de +0,8 pp a +1,6 pp).",
+		Effects:    "En {{method.validation_replications}} simulaciones nuevas, la participación podría subir {{effect.turnout.diff}} (de +0,8 a +1,6 pp).",
 		TradeOff:   "El éxito de los ataques podría pasar del 1,2 % al 1,8 %, +0,6 pp.",
 	}
 }
@@ -125,6 +125,15 @@ func TestScanNumbersInLocale(t *testing.T) {
 		if l.value != c.value || l.kind != c.kind || l.foreign != c.foreign {
 			t.Errorf("%s %q: value %v kind %v foreign %v, want %v %v %v", c.lang, c.text, l.value, l.kind, l.foreign, c.value, c.kind, c.foreign)
 		}
+	}
+	// A range word of the language carries the second end's kind.
+	for lang, text := range map[string]string{"es": "de +0,8 a +1,6 pp", "de": "+0,8 bis +1,6 pp", "fr": "+0,8 à +1,6 pp"} {
+		if lits := scanNumbersIn(text, lang); len(lits) != 2 || lits[0].kind != numPoints {
+			t.Errorf("%s %q: %+v", lang, text, lits)
+		}
+	}
+	if lits := scanNumbersIn("+0.8 a +1.6 pp", "en"); len(lits) != 2 || lits[0].kind != numPlain {
+		t.Errorf("English range with a: %+v", lits)
 	}
 	// Mixed separators are no group: "1.234 567" is 1234 and 567.
 	if lits := scanNumbersIn("1.234 567", "de"); len(lits) != 2 || lits[0].value != 1234 {

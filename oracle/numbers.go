@@ -3,6 +3,7 @@ package oracle
 import (
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -168,15 +169,17 @@ func scanNumbersIn(s, lang string) []literal {
 		mark(m[0], m[1])
 	}
 	sortLiterals(out)
-	// In a range ("+0.2 to +1.0 pp", "7-9 days", "between 5 and 6%") the
-	// first number takes the second's kind and unit word.
+	// In a range ("+0.2 to +1.0 pp", "7-9 days", "between 5 and 6%", in
+	// es "de +0,2 a +1,0 pp") the first number takes the second's kind and
+	// unit word.
 	for i := 0; i+1 < len(out); i++ {
 		a, b := &out[i], &out[i+1]
 		if a.kind != numPlain || b.kind == numDate || a.spelled || b.spelled || a.end > b.start {
 			continue
 		}
-		switch strings.TrimSpace(s[a.end:b.start]) {
-		case "to", "-", "–", "—", "and":
+		switch between := strings.TrimSpace(s[a.end:b.start]); {
+		case between == "to" || between == "-" || between == "–" || between == "—" || between == "and",
+			slices.Contains(st.rangeWords, strings.ToLower(between)):
 			if b.kind != numPlain && b.kind != numDate {
 				a.kind = b.kind
 			}
@@ -204,6 +207,15 @@ type numberStyle struct {
 	// follow after a space ("12,5 %"). False is English: ',' separates
 	// thousands and '.' is the decimal point.
 	comma bool
+	// rangeWords join the ends of a range besides English's "to" and
+	// "and" and dashes ("bis", "und" in de).
+	rangeWords []string
+}
+
+// rangeWords are the words that join a range's ends, per language.
+var rangeWords = map[string][]string{
+	"de": {"bis", "und"}, "es": {"a", "y", "hasta"}, "fr": {"à", "a", "et"},
+	"it": {"a", "e"}, "pt": {"a", "e", "até"},
 }
 
 // numberStyleOf returns the convention numbers are read in for lang, an
@@ -214,7 +226,7 @@ func numberStyleOf(lang string) numberStyle {
 	base, _, _ := strings.Cut(strings.ToLower(lang), "-")
 	switch base {
 	case "de", "es", "fr", "it", "pt":
-		return numberStyle{comma: true}
+		return numberStyle{comma: true, rangeWords: rangeWords[base]}
 	}
 	return numberStyle{}
 }
