@@ -92,6 +92,10 @@ type FactSheet struct {
 	// Basis is one of the Basis* constants; Reason says it in words.
 	Basis  string `json:"basis"`
 	Reason string `json:"reason,omitempty"`
+	// Language is the ISO 639-1 code of the convention the facts' Text
+	// writes numbers in ("de": "1.234,5"), and so the one Verify reads a
+	// draft's numbers in; empty for English.
+	Language string `json:"language,omitempty"`
 	// References explains the {{fact-id}} syntax to the model.
 	References string        `json:"references"`
 	Params     []ParamFact   `json:"params"`
@@ -114,8 +118,25 @@ const referenceHelp = "Write every number as a reference {{fact-id}} to one of t
 // that are NaN or infinite get no fact. Names from the DAO's records (the
 // DAO's name and its track) enter only as ContextItems; add more with
 // AddContext.
-func Facts(rec Recommendation) FactSheet {
+func Facts(rec Recommendation) FactSheet { return FactsIn(rec, "en") }
+
+// FactsIn is Facts with every number in a fact's Text written in the
+// convention of lang, an ISO 639-1 code with an optional region (see
+// FormatNumber): "4,00% of supply", "+1,20 pp", "50.000 tokens" in de.
+// Values, ids, units and words are Facts'; dates stay ISO (2025-06-30).
+// The sheet's Language is lang's base code, or empty for English and for
+// a language attune does not draft in, whose numbers are English.
+func FactsIn(rec Recommendation, lang string) FactSheet {
+	lang = numberLanguage(lang)
+	// loc writes the English numbers of s in lang's convention.
+	loc := func(s string) string {
+		if lang == "" {
+			return s
+		}
+		return localizeNumerals(lang, s)
+	}
 	fs := FactSheet{
+		Language:   lang,
 		DAO:        Untrusted(rec.DAO, DefaultUntrustedRunes),
 		Change:     rec.Change,
 		Basis:      rec.Basis,
@@ -147,27 +168,27 @@ func Facts(rec Recommendation) FactSheet {
 		}
 		fs.Params = append(fs.Params, pf)
 		pre := "param." + id + "."
-		b.add(pre+"current", p.Current, p.Unit, FormatValue(p.Current, p.Unit, p.Integer), label+": the value in force")
-		b.add(pre+"recommended", recd, p.Unit, FormatValue(recd, p.Unit, p.Integer), label+": the value this proposal puts in force")
+		b.add(pre+"current", p.Current, p.Unit, FormatValueIn(lang, p.Current, p.Unit, p.Integer), label+": the value in force")
+		b.add(pre+"recommended", recd, p.Unit, FormatValueIn(lang, recd, p.Unit, p.Integer), label+": the value this proposal puts in force")
 		if p.Unit == "fraction of supply" && rec.Method.Supply > 0 {
-			b.add(pre+"current_tokens", p.Current*rec.Method.Supply, "tokens", FormatValue(p.Current*rec.Method.Supply, "tokens", false), label+" in force, as tokens")
-			b.add(pre+"recommended_tokens", recd*rec.Method.Supply, "tokens", FormatValue(recd*rec.Method.Supply, "tokens", false), label+" proposed, as tokens")
+			b.add(pre+"current_tokens", p.Current*rec.Method.Supply, "tokens", FormatValueIn(lang, p.Current*rec.Method.Supply, "tokens", false), label+" in force, as tokens")
+			b.add(pre+"recommended_tokens", recd*rec.Method.Supply, "tokens", FormatValueIn(lang, recd*rec.Method.Supply, "tokens", false), label+" proposed, as tokens")
 		}
 		if change != "keep" {
-			b.add(pre+"change", recd-p.Current, p.Unit, formatDelta(recd-p.Current, p.Unit), label+": proposed minus in force")
+			b.add(pre+"change", recd-p.Current, p.Unit, loc(formatDelta(recd-p.Current, p.Unit)), label+": proposed minus in force")
 			if p.Current != 0 {
 				rel := (recd - p.Current) / math.Abs(p.Current)
-				b.add(pre+"change_pct", rel, "relative change", formatRel(rel), label+": change relative to the value in force")
+				b.add(pre+"change_pct", rel, "relative change", loc(formatRel(rel)), label+": change relative to the value in force")
 			}
 		}
 		if !rec.Change {
 			if v, ok := rec.Candidate[p.Name]; ok && v != p.Current {
-				b.add("candidate."+id, v, p.Unit, FormatValue(v, p.Unit, p.Integer), label+": the search's best candidate, not proposed (the gain was not significant)")
+				b.add("candidate."+id, v, p.Unit, FormatValueIn(lang, v, p.Unit, p.Integer), label+": the search's best candidate, not proposed (the gain was not significant)")
 			}
 		}
 		if p.Range != nil {
-			b.add(pre+"range_lo", p.Range[0], p.Unit, FormatValue(p.Range[0], p.Unit, p.Integer), label+": lowest value the independent searches' winners took")
-			b.add(pre+"range_hi", p.Range[1], p.Unit, FormatValue(p.Range[1], p.Unit, p.Integer), label+": highest value the independent searches' winners took")
+			b.add(pre+"range_lo", p.Range[0], p.Unit, FormatValueIn(lang, p.Range[0], p.Unit, p.Integer), label+": lowest value the independent searches' winners took")
+			b.add(pre+"range_hi", p.Range[1], p.Unit, FormatValueIn(lang, p.Range[1], p.Unit, p.Integer), label+": highest value the independent searches' winners took")
 		}
 	}
 	b.add("params.changed_count", float64(changed), "", strconv.Itoa(changed), "how many parameters the proposal changes")
@@ -190,15 +211,15 @@ func Facts(rec Recommendation) FactSheet {
 		if pre == "score" {
 			plain = "the combined score (the weighted sum of the objectives the search maximised)"
 		}
-		b.add(pre+".current", e.Current.Mean, e.Unit, FormatValue(e.Current.Mean, e.Unit, false), plain+" under the parameters in force (simulated mean)")
-		b.add(pre+".recommended", e.Recommended.Mean, e.Unit, FormatValue(e.Recommended.Mean, e.Unit, false), plain+" under the recommended parameters (simulated mean)")
-		b.add(pre+".diff", e.Difference.Mean, e.Unit, formatDelta(e.Difference.Mean, e.Unit), plain+": recommended minus in force, paired by replication")
+		b.add(pre+".current", e.Current.Mean, e.Unit, FormatValueIn(lang, e.Current.Mean, e.Unit, false), plain+" under the parameters in force (simulated mean)")
+		b.add(pre+".recommended", e.Recommended.Mean, e.Unit, FormatValueIn(lang, e.Recommended.Mean, e.Unit, false), plain+" under the recommended parameters (simulated mean)")
+		b.add(pre+".diff", e.Difference.Mean, e.Unit, loc(formatDelta(e.Difference.Mean, e.Unit)), plain+": recommended minus in force, paired by replication")
 		ci := formatLevel(e.Difference.CI.Level)
-		b.add(pre+".diff_lo", e.Difference.CI.Lo, e.Unit, formatDelta(e.Difference.CI.Lo, e.Unit), plain+": low end of the difference's "+ci)
-		b.add(pre+".diff_hi", e.Difference.CI.Hi, e.Unit, formatDelta(e.Difference.CI.Hi, e.Unit), plain+": high end of the difference's "+ci)
+		b.add(pre+".diff_lo", e.Difference.CI.Lo, e.Unit, loc(formatDelta(e.Difference.CI.Lo, e.Unit)), plain+": low end of the difference's "+ci)
+		b.add(pre+".diff_hi", e.Difference.CI.Hi, e.Unit, loc(formatDelta(e.Difference.CI.Hi, e.Unit)), plain+": high end of the difference's "+ci)
 		if e.Current.Mean != 0 && e.Difference.Mean != 0 {
 			rel := e.Difference.Mean / math.Abs(e.Current.Mean)
-			b.add(pre+".change_pct", rel, "relative change", formatRel(rel), plain+": difference relative to its value in force (no interval)")
+			b.add(pre+".change_pct", rel, "relative change", loc(formatRel(rel)), plain+": difference relative to its value in force (no interval)")
 		}
 		if level == 0 && e.Difference.CI.Level > 0 && e.Difference.CI.Level < 1 {
 			level = e.Difference.CI.Level
@@ -222,7 +243,7 @@ func Facts(rec Recommendation) FactSheet {
 		}
 	}
 	if level > 0 {
-		b.add("method.ci_level", level, "share", strconv.FormatFloat(level*100, 'g', 4, 64)+"%", "confidence level of every interval")
+		b.add("method.ci_level", level, "share", loc(strconv.FormatFloat(level*100, 'g', 4, 64)+"%"), "confidence level of every interval")
 	}
 
 	m := rec.Method
@@ -233,17 +254,17 @@ func Facts(rec Recommendation) FactSheet {
 		if !ok && (r.Absolute || isRateName(r.Metric)) {
 			unit = "share"
 		}
-		b.add("observed."+id, r.Observed, unit, FormatValue(r.Observed, unit, false), label+": observed in the DAO's data over the window")
+		b.add("observed."+id, r.Observed, unit, FormatValueIn(lang, r.Observed, unit, false), label+": observed in the DAO's data over the window")
 		pre := "calibration." + id + "."
-		b.add(pre+"simulated", r.Simulated, unit, FormatValue(r.Simulated, unit, false), label+": what the calibrated model simulates under the parameters in force")
+		b.add(pre+"simulated", r.Simulated, unit, FormatValueIn(lang, r.Simulated, unit, false), label+": what the calibrated model simulates under the parameters in force")
 		if r.Absolute {
-			b.add(pre+"error", r.Error, "share", formatPoints(r.Error), label+": calibration miss, simulated minus observed")
+			b.add(pre+"error", r.Error, "share", loc(formatPoints(r.Error)), label+": calibration miss, simulated minus observed")
 		} else {
-			b.add(pre+"error", r.Error, "relative change", formatRel(r.Error), label+": calibration miss relative to the observed value")
+			b.add(pre+"error", r.Error, "relative change", loc(formatRel(r.Error)), label+": calibration miss relative to the observed value")
 		}
 	}
 	if m.FitTolerance > 0 {
-		b.add("calibration.tolerance", m.FitTolerance, "relative change", tolerance(m.FitTolerance), "largest calibration miss accepted on a target")
+		b.add("calibration.tolerance", m.FitTolerance, "relative change", loc(tolerance(m.FitTolerance)), "largest calibration miss accepted on a target")
 	}
 
 	for _, imp := range rec.Importance {
@@ -253,9 +274,9 @@ func Facts(rec Recommendation) FactSheet {
 		}
 		b.seen[id] = true
 		label := strings.ReplaceAll(imp.Param, "_", " ")
-		b.add(id, imp.Share, "share", pct0(imp.Share), "share of the variation in the search's score that "+label+" explains")
-		b.add(id+"_lo", imp.Lo, "share", pct0(imp.Lo), label+": low end of that share over the forest's trees")
-		b.add(id+"_hi", imp.Hi, "share", pct0(imp.Hi), label+": high end of that share over the forest's trees")
+		b.add(id, imp.Share, "share", loc(pct0(imp.Share)), "share of the variation in the search's score that "+label+" explains")
+		b.add(id+"_lo", imp.Lo, "share", loc(pct0(imp.Lo)), label+": low end of that share over the forest's trees")
+		b.add(id+"_hi", imp.Hi, "share", loc(pct0(imp.Hi)), label+": high end of that share over the forest's trees")
 	}
 
 	for _, c := range rec.Clamps {
@@ -270,7 +291,7 @@ func Facts(rec Recommendation) FactSheet {
 				v /= 100
 				unit = "relative change"
 			}
-			b.add(fmt.Sprintf("%s.%d", pre, i+1), v, unit, lit.text, fmt.Sprintf("number %d in the guardrail on %s: %q", i+1, strings.ReplaceAll(c.Param, "_", " "), oneLine(c.Detail)))
+			b.add(fmt.Sprintf("%s.%d", pre, i+1), v, unit, loc(lit.text), fmt.Sprintf("number %d in the guardrail on %s: %q", i+1, strings.ReplaceAll(c.Param, "_", " "), oneLine(c.Detail)))
 		}
 	}
 
@@ -283,10 +304,10 @@ func Facts(rec Recommendation) FactSheet {
 				continue
 			}
 			b.seen[pre] = true
-			b.add(pre+".limit", limit, "", FormatValue(limit, "", false), "the limit in the constraint "+c.Expr)
+			b.add(pre+".limit", limit, "", FormatValueIn(lang, limit, "", false), "the limit in the constraint "+c.Expr)
 		}
-		b.add(pre+".current", c.Current, "", FormatValue(c.Current, "", false), c.Expr+": left side under the parameters in force")
-		b.add(pre+".recommended", c.Recommended, "", FormatValue(c.Recommended, "", false), c.Expr+": left side under the recommended parameters")
+		b.add(pre+".current", c.Current, "", FormatValueIn(lang, c.Current, "", false), c.Expr+": left side under the parameters in force")
+		b.add(pre+".recommended", c.Recommended, "", FormatValueIn(lang, c.Recommended, "", false), c.Expr+": left side under the recommended parameters")
 	}
 
 	b.add("method.trials", float64(m.Trials), "", strconv.Itoa(m.Trials), "trials the search evaluated")
@@ -296,14 +317,14 @@ func Facts(rec Recommendation) FactSheet {
 	b.add("method.replications", float64(m.Replications), "", strconv.Itoa(m.Replications), "simulations per trial during the search")
 	b.add("method.validation_replications", float64(m.Validation), "", strconv.Itoa(m.Validation), "fresh simulations, on seeds the search never saw, behind every effect and interval")
 	if m.Supply > 0 {
-		b.add("method.supply", m.Supply, "tokens", FormatValue(m.Supply, "tokens", false), "token supply that shares of supply refer to")
+		b.add("method.supply", m.Supply, "tokens", FormatValueIn(lang, m.Supply, "tokens", false), "token supply that shares of supply refer to")
 	}
 	if m.TokenPriceUSD > 0 {
-		b.add("method.token_price_usd", m.TokenPriceUSD, "USD", "$"+strconv.FormatFloat(m.TokenPriceUSD, 'f', 2, 64), "token price used to value token amounts")
+		b.add("method.token_price_usd", m.TokenPriceUSD, "USD", loc("$"+strconv.FormatFloat(m.TokenPriceUSD, 'f', 2, 64)), "token price used to value token amounts")
 	}
 	if !m.WindowStart.IsZero() && !m.WindowEnd.IsZero() {
 		days := math.Round(m.WindowEnd.Sub(m.WindowStart).Hours() / 24)
-		b.add("window.days", days, "days", FormatValue(days, "days", true), "length of the data window the model was calibrated on")
+		b.add("window.days", days, "days", FormatValueIn(lang, days, "days", true), "length of the data window the model was calibrated on")
 	}
 	b.addDate("window.start", m.WindowStart, "first day of the data window")
 	b.addDate("window.end", m.WindowEnd, "last day of the data window")
@@ -396,6 +417,16 @@ func factKey(name string) string {
 		return "_"
 	}
 	return sb.String()
+}
+
+// numberLanguage returns the base code of lang when attune writes its
+// numbers other than in English ("de" for "de-AT"), else "".
+func numberLanguage(lang string) string {
+	base, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(lang)), "-")
+	if _, ok := numberLanguages[base]; !ok || base == "en" {
+		return ""
+	}
+	return base
 }
 
 // pct0 writes a share as a whole percentage, as the template's importance

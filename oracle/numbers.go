@@ -3,6 +3,7 @@ package oracle
 import (
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -33,7 +34,11 @@ type literal struct {
 	year        bool // a bare four-digit integer from 1900 to 2100
 	spelled     bool // written as a word ("nine days")
 	sig         int  // significant digits written (1 for "7", "0.7" and "700")
-	unitWord    string
+	// foreign is true when a number in a decimal-comma language also has
+	// a point before digits that are no thousands group ("12.5", the
+	// English "1,234.5"): it is written in neither convention.
+	foreign  bool
+	unitWord string
 	// For a date: the date as YYYYMMDD, or YYYYMM00 for a month, or
 	// YYYY0000 for a year; dateText is the text to quote.
 	date int
@@ -69,7 +74,12 @@ var spelledValues = map[string]float64{
 // and ordinal endings), then spelled-out numbers followed by a unit word.
 // Digits glued to a preceding letter or underscore ("p10", "v2", "ERC20")
 // are part of a name, not numbers.
-func scanNumbers(s string) []literal {
+func scanNumbers(s string) []literal { return scanNumbersIn(s, "") }
+
+// scanNumbersIn is scanNumbers reading digits in the convention of lang
+// (see numberStyleOf); "" and en read English numbers.
+func scanNumbersIn(s, lang string) []literal {
+	st := numberStyleOf(lang)
 	var out []literal
 	taken := make([]bool, len(s))
 	mark := func(a, b int) {
@@ -126,7 +136,7 @@ func scanNumbers(s string) []literal {
 			i++
 			continue
 		}
-		lit, end, ok := scanDigits(s, i)
+		lit, end, ok := scanDigits(s, i, st)
 		if !ok {
 			_, n := utf8.DecodeRuneInString(s[i:])
 			i += n
@@ -159,15 +169,17 @@ func scanNumbers(s string) []literal {
 		mark(m[0], m[1])
 	}
 	sortLiterals(out)
-	// In a range ("+0.2 to +1.0 pp", "7-9 days", "between 5 and 6%") the
-	// first number takes the second's kind and unit word.
+	// In a range ("+0.2 to +1.0 pp", "7-9 days", "between 5 and 6%", in
+	// es "de +0,2 a +1,0 pp") the first number takes the second's kind and
+	// unit word.
 	for i := 0; i+1 < len(out); i++ {
 		a, b := &out[i], &out[i+1]
 		if a.kind != numPlain || b.kind == numDate || a.spelled || b.spelled || a.end > b.start {
 			continue
 		}
-		switch strings.TrimSpace(s[a.end:b.start]) {
-		case "to", "-", "–", "—", "and":
+		switch between := strings.TrimSpace(s[a.end:b.start]); {
+		case between == "to" || between == "-" || between == "–" || between == "—" || between == "and",
+			slices.Contains(st.rangeWords, strings.ToLower(between)):
 			if b.kind != numPlain && b.kind != numDate {
 				a.kind = b.kind
 			}
@@ -187,13 +199,73 @@ func sortLiterals(ls []literal) {
 	}
 }
 
-// scanDigits reads one number starting at s[i] (a digit, or a point before
-// a digit), with the sign just before it. It returns the literal and the
-// index just past it (past the whole glued word when it is part of a
-// name, with ok false).
-func scanDigits(s string, i int) (literal, int, bool) {
+// numberStyle is how a language writes the digits of a number.
+type numberStyle struct {
+	// comma is true for a decimal comma: then '.', a space, a no-break
+	// space (U+00A0) or a narrow no-break space (U+202F) separates
+	// thousands, '.' is never a decimal point, and a percent sign may
+	// follow after a space ("12,5 %"). False is English: ',' separates
+	// thousands and '.' is the decimal point.
+	comma bool
+	// rangeWords join the ends of a range besides English's "to" and
+	// "and" and dashes ("bis", "und" in de).
+	rangeWords []string
+}
+
+// rangeWords are the words that join a range's ends, per language.
+var rangeWords = map[string][]string{
+	"de": {"bis", "und"}, "es": {"a", "y", "hasta"}, "fr": {"à", "a", "et"},
+	"it": {"a", "e"}, "pt": {"a", "e", "até"},
+}
+
+// numberStyleOf returns the convention numbers are read in for lang, an
+// ISO 639-1 code with an optional region: a decimal comma for de, es, fr,
+// it and pt, English for en, "" and any other language (as FormatNumber
+// writes them).
+func numberStyleOf(lang string) numberStyle {
+	base, _, _ := strings.Cut(strings.ToLower(lang), "-")
+	switch base {
+	case "de", "es", "fr", "it", "pt":
+		return numberStyle{comma: true, rangeWords: rangeWords[base]}
+	}
+	return numberStyle{}
+}
+
+// groupSep returns the byte length of the thousands separator at s[j] in
+// st's convention, or 0 when there is none.
+func (st numberStyle) groupSep(s string, j int) int {
+	if !st.comma {
+		if j < len(s) && s[j] == ',' {
+			return 1
+		}
+		return 0
+	}
+	switch {
+	case j < len(s) && (s[j] == '.' || s[j] == ' '):
+		return 1
+	case strings.HasPrefix(s[j:], "\u00a0"):
+		return len("\u00a0")
+	case strings.HasPrefix(s[j:], "\u202f"):
+		return len("\u202f")
+	}
+	return 0
+}
+
+// decimalPoint is the byte st writes before decimals.
+func (st numberStyle) decimalPoint() byte {
+	if st.comma {
+		return ','
+	}
+	return '.'
+}
+
+// scanDigits reads one number starting at s[i] (a digit, or in English a
+// point before a digit), with the sign just before it, in st's
+// convention. It returns the literal and the index just past it (past the
+// whole glued word when it is part of a name, with ok false).
+func scanDigits(s string, i int, st numberStyle) (literal, int, bool) {
 	c := s[i]
-	if !(isDigit(c) || c == '.' && i+1 < len(s) && isDigit(s[i+1])) {
+	if !(isDigit(c) || !st.comma && c == '.' && i+1 < len(s) && isDigit(s[i+1])) {
 		return literal{}, i, false
 	}
 	// Glued to a name: skip the whole word.
@@ -207,6 +279,7 @@ func scanDigits(s string, i int) (literal, int, bool) {
 	if c == '.' && i > 0 && isDigit(s[i-1]) {
 		return literal{}, i + 1, false
 	}
+	dp := st.decimalPoint()
 	start := i
 	signed, neg := false, false
 	if i > 0 {
@@ -228,24 +301,45 @@ func scanDigits(s string, i int) (literal, int, bool) {
 		j++
 		intDigits++
 	}
-	// Thousands groups: ",ddd" not followed by another digit.
+	// Thousands groups: ",ddd" (in English) not followed by another
+	// digit, every group with the same separator.
 	num := strings.Builder{}
 	num.WriteString(s[i:j])
 	if intDigits >= 1 && intDigits <= 3 {
-		for j+4 <= len(s) && s[j] == ',' && isDigit(s[j+1]) && isDigit(s[j+2]) && isDigit(s[j+3]) && (j+4 == len(s) || !isDigit(s[j+4])) {
-			num.WriteString(s[j+1 : j+4])
-			j += 4
+		sep := ""
+		for {
+			n := st.groupSep(s, j)
+			if n == 0 || sep != "" && s[j:j+n] != sep {
+				break
+			}
+			g := j + n
+			if !(g+3 <= len(s) && isDigit(s[g]) && isDigit(s[g+1]) && isDigit(s[g+2]) && (g+3 == len(s) || !isDigit(s[g+3]))) {
+				break
+			}
+			sep = s[j : j+n]
+			num.WriteString(s[g : g+3])
+			j = g + 3
 		}
 	}
 	decimals := 0
-	if j+1 < len(s) && s[j] == '.' && isDigit(s[j+1]) {
+	if j+1 < len(s) && s[j] == dp && isDigit(s[j+1]) {
 		k := j + 1
 		for k < len(s) && isDigit(s[k]) {
 			k++
 		}
 		decimals = k - j - 1
-		num.WriteString(s[j:k])
+		num.WriteString("." + s[j+1:k])
 		j = k
+	}
+	// In a decimal-comma language a point before digits that are no
+	// group is English ("12.5"): the literal runs on, marked foreign.
+	foreign := false
+	if st.comma && j+1 < len(s) && s[j] == '.' && isDigit(s[j+1]) {
+		foreign = true
+		j++
+		for j < len(s) && isDigit(s[j]) {
+			j++
+		}
 	}
 	exp := 0
 	if j+1 < len(s) && (s[j] == 'e' || s[j] == 'E') {
@@ -270,13 +364,16 @@ func scanDigits(s string, i int) (literal, int, bool) {
 	exp = max(-300, min(300, exp))
 	half := 0.5 * math.Pow(10, float64(exp-decimals))
 	v *= math.Pow(10, float64(exp))
-	lit := literal{start: start, value: v, half: half, signed: signed, sig: sigDigits(num.String())}
+	lit := literal{start: start, value: v, half: half, signed: signed, sig: sigDigits(num.String()), foreign: foreign}
 	// Suffixes.
 	rest := s[j:]
 	switch {
 	case strings.HasPrefix(rest, "%"):
 		lit.kind = numPercent
 		j++
+	case st.comma && spacedPercent(rest) > 0:
+		lit.kind = numPercent
+		j += spacedPercent(rest)
 	case hasWordPrefix(rest, " pp") || hasWordPrefix(rest, "pp") || hasWordPrefix(rest, " p.p."):
 		lit.kind = numPoints
 		j += len(rest) - len(strings.TrimLeft(rest, " ")) + 2
@@ -339,6 +436,18 @@ func scanDigits(s string, i int) (literal, int, bool) {
 		j++
 	}
 	return lit, j, true
+}
+
+// spacedPercent returns the length of a percent sign after one space,
+// no-break space or narrow no-break space at the start of s ("\u00a0%"),
+// or 0.
+func spacedPercent(s string) int {
+	for _, sp := range []string{" %", "\u00a0%", "\u202f%"} {
+		if strings.HasPrefix(s, sp) {
+			return len(sp)
+		}
+	}
+	return 0
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }

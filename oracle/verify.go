@@ -40,6 +40,14 @@ import (
 //     percentile" passes when an outcome is that percentile, e.g.
 //     turnout_p10). The DAO's name and track are masked first, so a
 //     name with digits ("1inch") may be quoted.
+//     Digits are read in the convention of fs.Language (see FactsIn): in
+//     English "1,234.5"; in de, es, fr, it and pt "1.234,5", "1 234,5" or
+//     "1\u00a0234,5" and "12,5 %" or "12,5%", where "1.234" is 1234 and
+//     "1,234" is 1.234. In those languages a number with a point before
+//     digits that are no thousands group ("12.5%", the English
+//     "1,234.5") is a FindingMalformed, even when it would match a fact
+//     read in English: a draft writes numbers one way. Digits the two
+//     conventions write alike ("12%", "9 days") pass as in English.
 //   - Names. A snake_case name that is no parameter, outcome, assumption,
 //     metric or constraint of rec, or a governance parameter's plain name
 //     ("timelock", "voting delay") that rec does not hold, is a
@@ -136,7 +144,7 @@ func newVerifier(fs FactSheet, rec Recommendation) *verifier {
 			v.dates = append(v.dates, f)
 			continue
 		}
-		lits := scanNumbers(f.Text)
+		lits := scanNumbersIn(f.Text, fs.Language)
 		if len(lits) == 0 || lits[0].kind == numDate {
 			continue
 		}
@@ -329,7 +337,12 @@ func (v *verifier) numbers(field, text string, spans []span, toks []token, ms []
 			blank(loc[0], loc[1])
 		}
 	}
-	for _, lit := range scanNumbers(string(work)) {
+	for _, lit := range scanNumbersIn(string(work), v.fs.Language) {
+		if lit.foreign {
+			out = append(out, Finding{Field: field, Kind: FindingMalformed, Text: text[lit.start:min(lit.end, len(text))],
+				Detail: fmt.Sprintf("the number mixes a decimal point with the %s convention; cite the fact as {{fact-id}}, or write it with a decimal comma as the facts are written", v.fs.Language)})
+			continue
+		}
 		about := clauseSubjects(toks, ms, lit.start, lit.end)
 		if f, ok := v.checkLiteral(lit, string(work), about); !ok {
 			f.Field, f.Text = field, text[lit.start:min(lit.end, len(text))]

@@ -243,20 +243,27 @@ func FuzzVerify(f *testing.F) {
 	f.Add(g.Title, g.Opening, g.Motivation, g.Effects, g.TradeOff)
 	f.Add("", "{{", "}}", "{{param.quorum.current}}", "+-−1.2e+400 pp 3rd 2025-13-45 May 2025")
 	f.Add("\x1b[31m", "\xff\xfe", "will rise fall", "1,000,000.5k %% pp", "[a](b) <|im_start|>")
+	for _, d := range []Prose{spanishDraft(), germanDraft()} {
+		f.Add(d.Title, d.Opening, d.Motivation, d.Effects, d.TradeOff)
+	}
+	f.Add("1.234,5", "12,5 %", "1\u00a0234,5\u00a0%", "1\u202f234 567,8 pp", "+0,8 pp a +1,6 pp")
+	f.Add("1,234.5", "12.5%", "1.2.3,4,5", "1 234.5 000,", ",5 .5 1,e5 1,5e+3 %")
 	rec := fixture()
-	fs := Facts(rec)
+	sheets := []FactSheet{Facts(rec), FactsIn(rec, "es"), FactsIn(rec, "de"), FactsIn(rec, "fr")}
 	f.Fuzz(func(t *testing.T, title, opening, motivation, effects, tradeOff string) {
 		p := Prose{Title: title, Opening: opening, Motivation: motivation, Effects: effects, TradeOff: tradeOff}
-		v := Verify(p, fs, rec)
-		if v.Passed != (len(v.Findings) == 0) {
-			t.Fatalf("Passed %v with %d findings", v.Passed, len(v.Findings))
-		}
-		for _, fd := range v.Findings {
-			if fd.Kind == "" || fd.Detail == "" && fd.Kind != FindingMalformed {
-				t.Fatalf("finding without kind or detail: %+v", fd)
+		for _, fs := range sheets {
+			v := Verify(p, fs, rec)
+			if v.Passed != (len(v.Findings) == 0) {
+				t.Fatalf("%s: Passed %v with %d findings", fs.Language, v.Passed, len(v.Findings))
 			}
+			for _, fd := range v.Findings {
+				if fd.Kind == "" || fd.Detail == "" && fd.Kind != FindingMalformed {
+					t.Fatalf("%s: finding without kind or detail: %+v", fs.Language, fd)
+				}
+			}
+			fs.Render(p)
 		}
-		fs.Render(p)
 	})
 }
 

@@ -119,7 +119,7 @@ func (d *Drafter) Draft(ctx context.Context, rec oracle.Recommendation) (oracle.
 	if err := rec.Validate(); err != nil {
 		return oracle.Proposal{}, err
 	}
-	fs := oracle.Facts(rec)
+	fs := oracle.FactsIn(rec, d.cfg.Language)
 	factsJSON, err := fs.JSON()
 	if err != nil {
 		return oracle.Proposal{}, err

@@ -461,9 +461,13 @@ func TestPromptAndHash(t *testing.T) {
 	if strings.Contains(msgs[0][1], rec.DAO) {
 		t.Errorf("the system prompt holds the DAO's name, which is untrusted")
 	}
-	js, _ := oracle.Facts(rec).JSON()
+	// The sheet is in the drafter's language: Spanish numbers.
+	js, _ := oracle.FactsIn(rec, "es").JSON()
 	if !strings.Contains(msgs[1][1], string(js)) {
-		t.Errorf("the user message lacks the facts sheet")
+		t.Errorf("the user message lacks the Spanish facts sheet")
+	}
+	if !strings.Contains(msgs[1][1], `"language": "es"`) || !strings.Contains(msgs[1][1], `"5,00% of supply"`) {
+		t.Errorf("the facts sheet's numbers are not Spanish")
 	}
 	if req["seed"] != float64(42) {
 		t.Errorf("seed %v", req["seed"])
