@@ -103,7 +103,7 @@ func proseTitle(rec Recommendation) string {
 		}
 		t = "Adjust " + joinAnd(names)
 	}
-	if dao := oneLine(rec.DAO); dao != "" {
+	if dao := daoName(rec.DAO); dao != "" {
 		t = dao + ": " + t
 	}
 	return t
@@ -127,7 +127,7 @@ func moveVerb(p ParamChange) string {
 
 // possessive is "Compound's", or "the DAO's" without a name.
 func possessive(dao string) string {
-	if dao = oneLine(dao); dao == "" {
+	if dao = daoName(dao); dao == "" {
 		return "the DAO's"
 	}
 	return dao + "'s"
@@ -284,3 +284,8 @@ func cmpSize(a, b float64) int {
 	}
 	return 0
 }
+
+// daoName is the DAO's name as a proposal prints it: one line, with no
+// control or bidi characters and no markup (angle brackets become ‹ ›),
+// however the config or the data spelled it.
+func daoName(s string) string { return oneLine(Untrusted(s, 200)) }

@@ -345,3 +345,22 @@ func TestDraftOddInputsDoNotPanic(t *testing.T) {
 		}
 	}
 }
+
+// A DAO name carrying markup or control characters reaches the proposal
+// as plain text.
+func TestDAONameIsPlainText(t *testing.T) {
+	rec := fixture()
+	rec.DAO = "Evil <script>alert(1)</script>\u202e DAO\x1b[2J"
+	p, err := Template{}.Draft(context.Background(), rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"<script", "\u202e", "\x1b"} {
+		if strings.Contains(p.Markdown, bad) || strings.Contains(p.Title, bad) {
+			t.Errorf("proposal carries %q", bad)
+		}
+	}
+	if !strings.Contains(p.Title, "Evil ‹script›alert(1)‹/script›") {
+		t.Errorf("title %q", p.Title)
+	}
+}
