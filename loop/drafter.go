@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/attune-dao/attune/internal/atomicfile"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -230,35 +231,9 @@ func Redraft(ctx context.Context, dir string, drafter oracle.Drafter) (oracle.Pr
 		name string
 		data []byte
 	}{{"proposal.md", []byte(p.Markdown)}, {"proposal.html", page}, {"proposal.json", append(doc, '\n')}, {DraftFile, meta}} {
-		if err := replaceFile(filepath.Join(abs, f.name), f.data); err != nil {
+		if err := atomicfile.WriteFile(filepath.Join(abs, f.name), f.data); err != nil {
 			return oracle.Proposal{}, fmt.Errorf("redraft: %w", err)
 		}
 	}
 	return p, nil
-}
-
-// replaceFile writes data to path atomically: a temporary file beside it,
-// synced, then renamed over it.
-func replaceFile(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, werr := f.Write(data)
-	serr := f.Sync()
-	cerr := f.Close()
-	if err := errors.Join(werr, serr, cerr); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := os.Chmod(tmp, 0o644); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return nil
 }

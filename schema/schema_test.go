@@ -6,7 +6,6 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 
@@ -104,5 +103,4 @@ func TestValidate(t *testing.T) {
 	if err := schema.Validate([]byte(`{"schema": "attune.nothing/v1"}`)); err == nil {
 		t.Error("unknown kind accepted")
 	}
-	_ = reflect.TypeOf
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"github.com/attune-dao/attune/internal/atomicfile"
 	"io"
 	"os"
 	"path/filepath"
@@ -157,32 +158,12 @@ func writeBacktest(dir string, rep *backtest.Report, js []byte) ([]string, error
 	var wrote []string
 	for _, f := range files {
 		path := filepath.Join(dir, f.name)
-		if err := writeAtomic(path, f.data); err != nil {
+		if err := atomicfile.WriteFile(path, f.data); err != nil {
 			return wrote, err
 		}
 		wrote = append(wrote, path)
 	}
 	return wrote, nil
-}
-
-func writeAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
 
 // printBacktest writes the report as text tables.

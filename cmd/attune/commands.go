@@ -218,12 +218,11 @@ optimizer.validation runs are made.`,
 			}
 			params := env.Current.Clone()
 			for _, s := range sets {
-				k, v, ok := strings.Cut(s, "=")
-				x, perr := strconv.ParseFloat(strings.TrimSpace(v), 64)
-				if !ok || perr != nil {
-					return usageError{fmt.Errorf("--set %q: want name=number, e.g. --set quorum=0.05", s)}
+				k, x, err := parseSet(s)
+				if err != nil {
+					return usageError{fmt.Errorf("--set %w", err)}
 				}
-				params[strings.TrimSpace(k)] = x
+				params[k] = x
 			}
 			if _, err := simulator.Complete(env.Model.Params(), params); err != nil {
 				return usageError{fmt.Errorf("--set: %w", err)}

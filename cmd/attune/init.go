@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"github.com/attune-dao/attune/internal/atomicfile"
 	"io"
 	"os"
 	"path/filepath"
@@ -88,8 +89,8 @@ the history within tolerance (see attune calibrate).`,
 			if err != nil {
 				return err
 			}
-			if err := writeFileAtomic(file, yaml); err != nil {
-				return err
+			if err := atomicfile.WriteFile(file, yaml); err != nil {
+				return fmt.Errorf("write %s: %w", file, err)
 			}
 			fmt.Fprintf(a.stdout, "wrote %s\n", file)
 			cfg, err := config.Load(config.LoadOptions{File: file})
@@ -271,16 +272,16 @@ func (s *starter) yaml(file string) ([]byte, error) {
 		}
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "# attune config for %s, written by attune init from %s.\n", oneLineYAML(s.Name), filepath.Base(s.History))
+	fmt.Fprintf(&b, "# attune config for %s, written by attune init from %s.\n", strings.Join(strings.Fields(s.Name), " "), filepath.Base(s.History))
 	b.WriteString("# Check each value in force against the DAO's contracts, and note its source beside it.\n")
 	b.WriteString("dao:\n")
-	fmt.Fprintf(&b, "  name: %s\n  model: tokenvote\n  governor: %s\n", quoteYAML(s.Name), s.Governor)
+	fmt.Fprintf(&b, "  name: %s\n  model: tokenvote\n  governor: %s\n", strconv.Quote(s.Name), s.Governor)
 	if s.Track != "" {
-		fmt.Fprintf(&b, "  track: %s\n", quoteYAML(s.Track))
+		fmt.Fprintf(&b, "  track: %s\n", strconv.Quote(s.Track))
 	}
 	b.WriteString("  # onchain: {address: \"0x...\"}   # the governor contract, so the proposal names the calls to make\n")
 	if s.Symbol != "" || s.PriceUSD > 0 {
-		fmt.Fprintf(&b, "  token: {symbol: %s, price_usd: %s}\n", quoteYAML(s.Symbol), strconv.FormatFloat(s.PriceUSD, 'g', -1, 64))
+		fmt.Fprintf(&b, "  token: {symbol: %s, price_usd: %s}\n", strconv.Quote(s.Symbol), strconv.FormatFloat(s.PriceUSD, 'g', -1, 64))
 	}
 	b.WriteString("current:\n")
 	for _, p := range initParams {
@@ -304,7 +305,7 @@ func (s *starter) yaml(file string) ([]byte, error) {
 	}
 	b.WriteString("objectives:\n  - {name: decision_quality, weight: 2}\n  - {name: turnout, weight: 1}\n  - {name: attack_success_rate, weight: 1}\n")
 	b.WriteString("constraints: [\"time_to_decision_days <= 14\"]\n")
-	fmt.Fprintf(&b, "sources: [{type: history, path: %s, window_days: 365}]\n", quoteYAML(hist))
+	fmt.Fprintf(&b, "sources: [{type: history, path: %s, window_days: 365}]\n", strconv.Quote(hist))
 	return []byte(b.String()), nil
 }
 
@@ -327,48 +328,13 @@ func starterSearch(p string, cur float64) (string, bool) {
 	return "", false
 }
 
-// quoteYAML writes s as a YAML double-quoted scalar.
-func quoteYAML(s string) string { return strconv.Quote(s) }
-
-// oneLineYAML keeps a name on one comment line.
-func oneLineYAML(s string) string {
-	return strings.Join(strings.Fields(s), " ")
-}
-
-// writeFileAtomic writes data to path through a temporary file beside it,
-// so a reader never sees half a config.
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
-}
-
-// parseSet reads NAME=VALUE.
+// parseSet reads a --set or --current value: name=number.
 func parseSet(kv string) (string, float64, error) {
 	k, v, ok := strings.Cut(kv, "=")
 	k = strings.TrimSpace(k)
-	if !ok || k == "" {
-		return "", 0, fmt.Errorf("%q: want NAME=VALUE, e.g. quorum=0.04", kv)
-	}
 	x, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-	if err != nil {
-		return "", 0, fmt.Errorf("%q: %q is not a number", kv, v)
+	if !ok || k == "" || err != nil {
+		return "", 0, fmt.Errorf("%q: want name=number, e.g. quorum=0.05", kv)
 	}
 	return k, x, nil
 }

@@ -48,7 +48,7 @@ func TestInitFromHistory(t *testing.T) {
 	if code, _, stderr := run(t, "init", "--history", hist, "--file", file, "--ask=false"); code != exitUser || !strings.Contains(stderr, "--force") {
 		t.Errorf("overwrite: exit %d, stderr %s", code, stderr)
 	}
-	if code, _, stderr := run(t, "init", "--history", hist, "--file", file, "--ask=false", "--force", "--no-calibrate", "--current", "quorum=abc"); code != exitUser || !strings.Contains(stderr, "not a number") {
+	if code, _, stderr := run(t, "init", "--history", hist, "--file", file, "--ask=false", "--force", "--no-calibrate", "--current", "quorum=abc"); code != exitUser || !strings.Contains(stderr, "want name=number") {
 		t.Errorf("bad --current: exit %d, stderr %s", code, stderr)
 	}
 }

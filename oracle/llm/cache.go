@@ -3,6 +3,7 @@ package llm
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/attune-dao/attune/internal/atomicfile"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -77,14 +78,6 @@ func (d *Drafter) store(hash string, e entry) {
 	if err := os.MkdirAll(d.cfg.CacheDir, 0o755); err != nil {
 		return
 	}
-	f, err := os.CreateTemp(d.cfg.CacheDir, "."+hash+".tmp-")
-	if err != nil {
-		return
-	}
-	tmp := f.Name()
-	_, werr := f.Write(append(data, '\n'))
-	cerr := f.Close()
-	if werr != nil || cerr != nil || os.Rename(tmp, filepath.Join(d.cfg.CacheDir, hash+".json")) != nil {
-		os.Remove(tmp)
-	}
+	// A cache entry that cannot be written only costs a request later.
+	_ = atomicfile.WriteFile(filepath.Join(d.cfg.CacheDir, hash+".json"), append(data, '\n'))
 }
