@@ -214,7 +214,7 @@ func FactsIn(rec Recommendation, lang string) FactSheet {
 		b.add(pre+".current", e.Current.Mean, e.Unit, FormatValueIn(lang, e.Current.Mean, e.Unit, false), plain+" under the parameters in force (simulated mean)")
 		b.add(pre+".recommended", e.Recommended.Mean, e.Unit, FormatValueIn(lang, e.Recommended.Mean, e.Unit, false), plain+" under the recommended parameters (simulated mean)")
 		b.add(pre+".diff", e.Difference.Mean, e.Unit, loc(formatDelta(e.Difference.Mean, e.Unit)), plain+": recommended minus in force, paired by replication")
-		ci := formatLevel(e.Difference.CI.Level)
+		ci := levelWords(e.Difference.CI.Level) + " interval"
 		b.add(pre+".diff_lo", e.Difference.CI.Lo, e.Unit, loc(formatDelta(e.Difference.CI.Lo, e.Unit)), plain+": low end of the difference's "+ci)
 		b.add(pre+".diff_hi", e.Difference.CI.Hi, e.Unit, loc(formatDelta(e.Difference.CI.Hi, e.Unit)), plain+": high end of the difference's "+ci)
 		if e.Current.Mean != 0 && e.Difference.Mean != 0 {
@@ -479,14 +479,6 @@ func isRateName(name string) bool {
 		}
 	}
 	return false
-}
-
-// formatLevel writes a confidence level as "90% CI" ("CI" when unknown).
-func formatLevel(level float64) string {
-	if !(level > 0 && level < 1) {
-		return "CI"
-	}
-	return strconv.FormatFloat(level*100, 'g', 4, 64) + "% CI"
 }
 
 // direction is what the recommendation does to p: "raise", "lower" or
