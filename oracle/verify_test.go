@@ -248,8 +248,17 @@ func FuzzVerify(f *testing.F) {
 	}
 	f.Add("1.234,5", "12,5 %", "1\u00a0234,5\u00a0%", "1\u202f234 567,8 pp", "+0,8 pp a +1,6 pp")
 	f.Add("1,234.5", "12.5%", "1.2.3,4,5", "1 234.5 000,", ",5 .5 1,e5 1,5e+3 %")
+	for _, lang := range Languages {
+		d := langDrafts[lang]
+		f.Add(d.Title, d.Opening, d.Motivation, d.Effects, d.TradeOff)
+	}
+	f.Add("30. Juni 2025", "10. Perzentil; 10e centile; percentil 10; 10° percentile", "wird steigen, moins élevé, menos alto",
+		"l'affluenza dell'offerta n'augmente", "+1,2 Pp. +1,2 p. p. 1,2 p.p. 1,2 pt 5 Prozent 5 por ciento")
 	rec := fixture()
-	sheets := []FactSheet{Facts(rec), FactsIn(rec, "es"), FactsIn(rec, "de"), FactsIn(rec, "fr")}
+	var sheets []FactSheet
+	for _, lang := range Languages {
+		sheets = append(sheets, FactsIn(rec, lang))
+	}
 	f.Fuzz(func(t *testing.T, title, opening, motivation, effects, tradeOff string) {
 		p := Prose{Title: title, Opening: opening, Motivation: motivation, Effects: effects, TradeOff: tradeOff}
 		for _, fs := range sheets {
