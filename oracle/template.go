@@ -58,7 +58,6 @@ func (t Template) Draft(ctx context.Context, rec Recommendation) (Proposal, erro
 // num3 formats x with three significant digits.
 func num3(x float64) string { return strconv.FormatFloat(x, 'g', 3, 64) }
 
-
 // formatPoints formats an absolute difference of two shares in
 // percentage points, signed.
 func formatPoints(x float64) string {
