@@ -54,7 +54,7 @@ import (
 // the system prompt, the user message or the repair message changes: it
 // is part of InputHash, so cached drafts of an older prompt are not
 // reused.
-const PromptVersion = "draft-2026-11-24.1"
+const PromptVersion = "draft-2026-11-24.2"
 
 // Provider is the name the drafter records in DraftMeta.Drafter.
 const Provider = "openai"
