@@ -389,7 +389,7 @@ func (c *composer) method() {
 		c.printf("\n%s\n", l.f("method.detail", "reason", r))
 	}
 	if rec.PoorFit != "" {
-		c.printf("\n**%s**: %s\n", l.msg("method.poor_fit"), l.f("method.poor_fit_rest", "detail", strings.TrimSuffix(oneLine(rec.PoorFit), ".")))
+		c.printf("\n**%s**%s%s\n", l.msg("method.poor_fit"), l.msg("punct.colon"), l.f("method.poor_fit_rest", "detail", strings.TrimSuffix(oneLine(rec.PoorFit), ".")))
 	}
 	if len(m.WarmStart) > 0 {
 		c.printf("\n%s\n", l.f("method.warm_start", "studies", strings.Join(m.WarmStart, ", ")))
@@ -443,7 +443,7 @@ func (c *composer) parameters() {
 		if c.rec.Change {
 			rv = p.Recommended
 		}
-		line := fmt.Sprintf("- %s (%s): %s", capital(l.name(p.Name)), code(p.Name), l.plainValue(m, p.Current, p.Unit, p.Integer))
+		line := fmt.Sprintf("- %s (%s)%s%s", capital(l.name(p.Name)), code(p.Name), l.msg("punct.colon"), l.plainValue(m, p.Current, p.Unit, p.Integer))
 		if rv != p.Current {
 			line += " → " + l.plainValue(m, rv, p.Unit, p.Integer)
 		}
@@ -468,7 +468,7 @@ func (c *composer) parameters() {
 			notes = append(notes, l.f("param.spanned", "lo", l.plainValue(m, p.Range[0], p.Unit, p.Integer), "hi", l.plainValue(m, p.Range[1], p.Unit, p.Integer)))
 		}
 		if len(notes) > 0 {
-			line += "; " + strings.Join(notes, "; ")
+			line += l.msg("list.semicolon") + strings.Join(notes, l.msg("list.semicolon"))
 		}
 		c.printf("%s.\n", line)
 	}
@@ -556,11 +556,19 @@ func (c *composer) assumptions() {
 	}
 	c.section("assumptions")
 	if len(m.Assumptions) > 0 {
-		c.printf("%s\n\n", l.msg("assumptions.intro"))
+		intro := l.msg("assumptions.intro")
+		if !l.en() {
+			// The model describes its settings in English; a proposal in
+			// another language names each and says where that is.
+			intro += " " + l.msg("assumptions.where")
+		}
+		c.printf("%s\n\n", intro)
 		for _, a := range m.Assumptions {
-			// The model's description, in English, says what the setting
-			// is: it is quoted in every language.
-			c.printf("- %s = %s: %s.\n", code(a.Name), l.formatValue(a.Value, "", false), strings.TrimSuffix(oneLine(a.Description), "."))
+			if d := strings.TrimSuffix(oneLine(a.Description), "."); d != "" && l.en() {
+				c.printf("- %s = %s: %s.\n", code(a.Name), l.formatValue(a.Value, "", false), d)
+			} else {
+				c.printf("- %s = %s.\n", code(a.Name), l.formatValue(a.Value, "", false))
+			}
 		}
 	}
 	if len(rec.Sensitivity) > 0 {
@@ -671,19 +679,19 @@ func (c *composer) guardrails() {
 	c.section("guardrails")
 	binding := 0
 	for _, k := range c.rec.Clamps {
-		line := fmt.Sprintf("- %s: %s", capital(l.name(k.Param)), code(k.Kind))
+		line := fmt.Sprintf("- %s%s%s", capital(l.name(k.Param)), l.msg("punct.colon"), code(k.Kind))
 		if why, ok := l.msgs["clamp."+k.Kind]; ok {
 			line += ", " + why
 		}
-		// The detail gives the ranges, in the loop's English notation;
-		// it is quoted in every language.
-		if det := oneLine(k.Detail); det != "" {
+		// The detail gives the ranges in the search's English words;
+		// another language has the kind's explanation alone.
+		if det := oneLine(k.Detail); det != "" && l.en() {
 			line += " (" + strings.TrimSuffix(det, ".") + ")"
 		}
 		line += "."
 		if k.Binding {
 			binding++
-			line += " **" + l.msg("guardrail.binding") + "**: " + l.msg("guardrail.binding_note")
+			line += " **" + l.msg("guardrail.binding") + "**" + l.msg("punct.colon") + l.msg("guardrail.binding_note")
 		}
 		c.printf("%s\n", line)
 	}
@@ -756,7 +764,7 @@ func (c *composer) reproduce() {
 	if len(m.Inputs) > 0 {
 		c.printf("%s\n\n", l.msg("reproduce.files"))
 		for _, f := range m.Inputs {
-			c.printf("- %s: `%s`\n", code(f.Name), oneLine(f.SHA256))
+			c.printf("- %s%s`%s`\n", code(f.Name), l.msg("punct.colon"), oneLine(f.SHA256))
 		}
 		c.printf("\n%s\n\n", l.f("reproduce.then", "version", l.orUnknown(m.Version)))
 	} else {
@@ -812,9 +820,9 @@ func (c *composer) extrapolation() {
 		}
 	}
 	if len(unknown) > 0 {
-		extrap = append(extrap, capital(l.plural("extrap.unknown", len(unknown), "list", strings.Join(unknown, "; "))))
+		extrap = append(extrap, capital(l.plural("extrap.unknown", len(unknown), "list", strings.Join(unknown, l.msg("list.semicolon")))))
 	}
 	c.section("extrapolation")
-	c.printf("- **%s**: %s\n", l.msg("extrap.label"), strings.Join(extrap, " "))
-	c.printf("- **%s**: %s\n", l.msg("rollback.label"), strings.Join(rollback, " "))
+	c.printf("- **%s**%s%s\n", l.msg("extrap.label"), l.msg("punct.colon"), strings.Join(extrap, " "))
+	c.printf("- **%s**%s%s\n", l.msg("rollback.label"), l.msg("punct.colon"), strings.Join(rollback, " "))
 }

@@ -273,6 +273,12 @@ func (l *locale) formatParts(v float64, unit string, integer, signed bool) (num,
 	}
 	st, known := unitStyles[unit]
 	if !known {
+		if key, ok := otherUnits[unit]; ok {
+			if strings.TrimPrefix(num, "-") == "1" {
+				return l.num(num), l.msg("unit." + key + ".one")
+			}
+			return l.num(num), l.msg("unit." + key + ".other")
+		}
 		return l.num(num), suffix
 	}
 	switch {
@@ -292,6 +298,11 @@ func (l *locale) formatParts(v float64, unit string, integer, signed bool) (num,
 	}
 	return num, suffix
 }
+
+// otherUnits are units the models report that FormatValue writes as a
+// plain number and the unit ("4.75 voters"): another language writes its
+// own words for them, the messages "unit.<key>.one" and ".other".
+var otherUnits = map[string]string{"voters": "voters", "USD per month": "usd_per_month"}
 
 // symbolOr is the token's symbol, or the word for tokens when it is
 // unknown.

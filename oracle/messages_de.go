@@ -5,6 +5,7 @@ package oracle
 // that their accusative is their nominative; "dürfte" says "is expected
 // to".
 var messagesDE = map[string]string{
+	"punct.colon":             ": ",
 	"list.and":                "und",
 	"range":                   "{lo} bis {hi}",
 	"amount.range":            "{lo} bis {hi}",
@@ -240,7 +241,7 @@ var messagesDE = map[string]string{
 	"extrap.unknown.other": "Die Empfehlung verzeichnet keine anderen Werte als die geltenden; diese empfohlenen Werte liegen daher außerhalb dessen, was die Daten zeigen, und die Zahlen dafür beruhen allein auf dem Modell: {list}.",
 	"extrap.item":          "{param} {value}, derzeit {current}",
 	"rollback.label":       "Rücknahme",
-	"rollback.call":        "{param}: Eine spätere Abstimmung ruft {function} auf {contract} mit dem geltenden Wert auf, {current} (dem Argument, das der Vertrag heute hält: vor dieser Abstimmung aus dem Vertrag auslesen, da attunes Zahl gerundet ist).",
+	"rollback.call":        "{param}: Eine spätere Abstimmung ruft {function} auf {contract} mit dem geltenden Wert auf ({current}); zu übergeben ist das Argument, das der Vertrag heute hält, vor dieser Abstimmung aus dem Vertrag ausgelesen, da attunes Zahl gerundet ist.",
 	"rollback.route":       "{param}: zurück auf {current} auf demselben Weg wie bei der Umsetzung (siehe Spezifikation).",
 
 	"rounding.intro": "Empfohlene Werte werden auf das gerundet, was der Governor umsetzen und ein Vorschlag angeben kann (ganze Stunden, zwei signifikante Stellen, dann die Einheiten des Vertrags); die obigen Wirkungen wurden mit den gerundeten Werten simuliert.",
@@ -314,6 +315,13 @@ var messagesDE = map[string]string{
 	"needs.aave":               "{constant} ist im Executor unveränderlich: {constant} = {arg} umzusetzen erfordert einen neuen Executor, der mit diesem Wert bereitgestellt und über authorizeExecutors von AaveGovernanceV2 zugelassen wird, per Abstimmung auf dem langen Track",
 	"needs.constant":           "{constant} ist eine Konstante des Vertrags {contract}: {constant} = {arg} umzusetzen erfordert eine neue Implementierung (ein von der Governance genehmigtes Vertrags-Upgrade), keinen Parameteraufruf",
 	"needs.upgrade":            "Kein Aufruf des Governors nimmt diese Änderung vor; sie umzusetzen erfordert ein von der Governance genehmigtes Vertrags-Upgrade",
+
+	// Words of the model's other units and settings.
+	"assumptions.where":        "Die Beschreibung jeder Einstellung steht in der recommendation.json des Zyklus.",
+	"unit.voters.one":          " Wähler",
+	"unit.voters.other":        " Wähler",
+	"unit.usd_per_month.one":   " USD pro Monat",
+	"unit.usd_per_month.other": " USD pro Monat",
 
 	"html.title":         "Vorschlag",
 	"html.chart_alt":     "Ziele unter den geltenden Einstellungen und unter der Empfehlung",

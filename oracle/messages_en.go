@@ -12,6 +12,7 @@ package oracle
 // HTML page (html.).
 var messagesEN = map[string]string{
 	// Words and lists.
+	"punct.colon":             ": ",
 	"list.and":                "and",
 	"range":                   "{lo} to {hi}",
 	"word.confidence":         "confidence",
@@ -331,6 +332,13 @@ var messagesEN = map[string]string{
 	"needs.constant":           "{constant} is a constant of the {contract} contract: enacting {constant} = {arg} needs a new implementation (a contract upgrade approved by governance), not a parameter call",
 	"needs.upgrade":            "no call of the governor makes this change: enacting it needs a contract upgrade approved by governance",
 	"amount.range":             "{lo} to {hi}",
+
+	// Words of the model's other units and settings.
+	"assumptions.where":        "Each setting's description is in the cycle's recommendation.json.",
+	"unit.voters.one":          " voter",
+	"unit.voters.other":        " voters",
+	"unit.usd_per_month.one":   " USD per month",
+	"unit.usd_per_month.other": " USD per month",
 
 	"html.title":         "Proposal",
 	"html.chart_alt":     "Objectives under the settings in force and under the recommendation",

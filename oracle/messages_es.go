@@ -3,6 +3,7 @@ package oracle
 // messagesES is the Spanish catalog (see messagesEN). "Se espera que"
 // takes the subjunctive ("suba", "baje") for "is expected to".
 var messagesES = map[string]string{
+	"punct.colon":             ": ",
 	"list.and":                "y",
 	"range":                   "de {lo} a {hi}",
 	"amount.range":            "{lo} a {hi}",
@@ -250,7 +251,7 @@ var messagesES = map[string]string{
 	"table.simulated":      "Simulado",
 	"table.miss":           "Desvío",
 	"table.allowed":        "Permitido",
-	"calibration.fitted":   "{name} (ajustado)",
+	"calibration.fitted":   "{name} (meta)",
 	"calibration.note":     "El desvío es relativo para los tamaños y en puntos porcentuales (p.\u00a0p.) para las tasas. A una cifra ajustada se le permite la tolerancia (±{tolerance}) o, si es mayor, la propia incertidumbre de los datos (nivel {level}).",
 	"calibration.outside":  "Fuera de ella: {names}.",
 	"calibration.within":   "Todas las cifras ajustadas están dentro.",
@@ -312,6 +313,13 @@ var messagesES = map[string]string{
 	"needs.aave":               "{constant} es inmutable en el ejecutor: aplicar {constant} = {arg} requiere un nuevo ejecutor desplegado con ese valor y autorizado mediante authorizeExecutors de AaveGovernanceV2, con una votación en la vía larga",
 	"needs.constant":           "{constant} es una constante del contrato {contract}: aplicar {constant} = {arg} requiere una nueva implementación (una actualización del contrato aprobada por la gobernanza), no una llamada de parámetro",
 	"needs.upgrade":            "ninguna llamada del gobernador hace este cambio: aplicarlo requiere una actualización del contrato aprobada por la gobernanza",
+
+	// Words of the model's other units and settings.
+	"assumptions.where":        "La descripción de cada ajuste está en el recommendation.json del ciclo.",
+	"unit.voters.one":          " votante",
+	"unit.voters.other":        " votantes",
+	"unit.usd_per_month.one":   " USD al mes",
+	"unit.usd_per_month.other": " USD al mes",
 
 	"html.title":         "Propuesta",
 	"html.chart_alt":     "Objetivos con los ajustes vigentes y con la recomendación",

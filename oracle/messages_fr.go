@@ -8,6 +8,7 @@ import "strings"
 // begin with a consonant, so no elision is needed, and the DAO's name
 // never follows "de".
 var messagesFR = frenchSpacing(map[string]string{
+	"punct.colon":             " : ",
 	"list.and":                "et",
 	"range":                   "de {lo} à {hi}",
 	"amount.range":            "{lo} à {hi}",
@@ -255,7 +256,7 @@ var messagesFR = frenchSpacing(map[string]string{
 	"table.simulated":      "Simulé",
 	"table.miss":           "Écart",
 	"table.allowed":        "Toléré",
-	"calibration.fitted":   "{name} (ajusté)",
+	"calibration.fitted":   "{name} (cible)",
 	"calibration.note":     "Un écart est relatif pour les tailles et en points de pourcentage (pt) pour les taux. Un chiffre ajusté a droit à la tolérance (±{tolerance}) ou, si elle est plus grande, à l'incertitude propre aux données (niveau {level}).",
 	"calibration.outside":  "Hors tolérance : {names}.",
 	"calibration.within":   "Chaque chiffre ajusté est dans la tolérance.",
@@ -317,6 +318,13 @@ var messagesFR = frenchSpacing(map[string]string{
 	"needs.aave":               "{constant} est immuable dans l'exécuteur : appliquer {constant} = {arg} demande un nouvel exécuteur déployé avec cette valeur et autorisé par authorizeExecutors (AaveGovernanceV2), par un vote sur la piste longue",
 	"needs.constant":           "{constant} est une constante du contrat {contract} : appliquer {constant} = {arg} demande une nouvelle implémentation (une mise à niveau du contrat approuvée par la gouvernance), pas un appel de paramètre",
 	"needs.upgrade":            "aucun appel du gouverneur ne fait ce changement : l'appliquer demande une mise à niveau du contrat approuvée par la gouvernance",
+
+	// Words of the model's other units and settings.
+	"assumptions.where":        "La description de chaque réglage figure dans le fichier recommendation.json du cycle.",
+	"unit.voters.one":          " votant",
+	"unit.voters.other":        " votants",
+	"unit.usd_per_month.one":   " USD par mois",
+	"unit.usd_per_month.other": " USD par mois",
 
 	"html.title":         "Proposition",
 	"html.chart_alt":     "Objectifs avec les réglages en vigueur et avec la recommandation",

@@ -3,6 +3,7 @@ package oracle
 // messagesIT is the Italian catalog (see messagesEN). "Dovrebbe" says
 // "is expected to".
 var messagesIT = map[string]string{
+	"punct.colon":             ": ",
 	"list.and":                "e",
 	"range":                   "da {lo} a {hi}",
 	"amount.range":            "{lo}–{hi}",
@@ -250,7 +251,7 @@ var messagesIT = map[string]string{
 	"table.simulated":      "Simulato",
 	"table.miss":           "Scarto",
 	"table.allowed":        "Consentito",
-	"calibration.fitted":   "{name} (adattato)",
+	"calibration.fitted":   "{name} (taratura)",
 	"calibration.note":     "Lo scarto è relativo per le grandezze e in punti percentuali (p.p.) per i tassi. A una cifra adattata è consentita la tolleranza (±{tolerance}) o, se maggiore, l'incertezza propria dei dati (livello {level}).",
 	"calibration.outside":  "Fuori tolleranza: {names}.",
 	"calibration.within":   "Ogni cifra adattata rientra nella tolleranza.",
@@ -312,6 +313,13 @@ var messagesIT = map[string]string{
 	"needs.aave":               "{constant} è immutabile nell'executor: attuare {constant} = {arg} richiede un nuovo executor distribuito con quel valore e autorizzato tramite authorizeExecutors di AaveGovernanceV2, con una votazione sul track lungo",
 	"needs.constant":           "{constant} è una costante del contratto {contract}: attuare {constant} = {arg} richiede una nuova implementazione (un aggiornamento del contratto approvato dalla governance), non una chiamata di parametro",
 	"needs.upgrade":            "nessuna chiamata del governor effettua questa modifica: attuarla richiede un aggiornamento del contratto approvato dalla governance",
+
+	// Words of the model's other units and settings.
+	"assumptions.where":        "La descrizione di ogni impostazione si trova nel file recommendation.json del ciclo.",
+	"unit.voters.one":          " votante",
+	"unit.voters.other":        " votanti",
+	"unit.usd_per_month.one":   " USD al mese",
+	"unit.usd_per_month.other": " USD al mese",
 
 	"html.title":         "Proposta",
 	"html.chart_alt":     "Obiettivi con le impostazioni in vigore e con la raccomandazione",

@@ -3,6 +3,7 @@ package oracle
 // messagesPT is the Portuguese catalog (see messagesEN), in a register
 // that reads in Brazil and in Portugal; "deve" says "is expected to".
 var messagesPT = map[string]string{
+	"punct.colon":             ": ",
 	"list.and":                "e",
 	"range":                   "de {lo} a {hi}",
 	"amount.range":            "{lo} a {hi}",
@@ -250,7 +251,7 @@ var messagesPT = map[string]string{
 	"table.simulated":      "Simulado",
 	"table.miss":           "Desvio",
 	"table.allowed":        "Permitido",
-	"calibration.fitted":   "{name} (ajustado)",
+	"calibration.fitted":   "{name} (meta)",
 	"calibration.note":     "O desvio é relativo para tamanhos e em pontos percentuais (p.p.) para taxas. Um número ajustado tem direito à tolerância (±{tolerance}) ou, se for maior, à própria incerteza dos dados (nível {level}).",
 	"calibration.outside":  "Fora dela: {names}.",
 	"calibration.within":   "Todos os números ajustados estão dentro dela.",
@@ -312,6 +313,13 @@ var messagesPT = map[string]string{
 	"needs.aave":               "{constant} é imutável no executor: aplicar {constant} = {arg} exige um novo executor implantado com esse valor e autorizado por meio de authorizeExecutors do AaveGovernanceV2, por uma votação na trilha longa",
 	"needs.constant":           "{constant} é uma constante do contrato {contract}: aplicar {constant} = {arg} exige uma nova implementação (uma atualização do contrato aprovada pela governança), não uma chamada de parâmetro",
 	"needs.upgrade":            "nenhuma chamada do governador faz esta mudança: aplicá-la exige uma atualização do contrato aprovada pela governança",
+
+	// Words of the model's other units and settings.
+	"assumptions.where":        "A descrição de cada ajuste está no recommendation.json do ciclo.",
+	"unit.voters.one":          " votante",
+	"unit.voters.other":        " votantes",
+	"unit.usd_per_month.one":   " USD por mês",
+	"unit.usd_per_month.other": " USD por mês",
 
 	"html.title":         "Proposta",
 	"html.chart_alt":     "Objetivos com os ajustes vigentes e com a recomendação",
