@@ -160,6 +160,8 @@ func (d *decoder) value(n *yaml.Node, t reflect.Type, key string) (v any, ok boo
 		t = t.Elem()
 	}
 	switch t.Kind() {
+	case reflect.Interface:
+		return d.generic(n, key)
 	case reflect.Struct:
 		return d.structValue(n, t, key)
 	case reflect.Map:
@@ -279,8 +281,8 @@ func fieldsOf(t reflect.Type) []field {
 		if !f.IsExported() {
 			continue
 		}
-		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-		if name == "-" {
+		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if name == "-" || opts == "inline" {
 			continue
 		}
 		out = append(out, field{name: name, typ: f.Type})
@@ -337,6 +339,13 @@ func (d *decoder) structValue(n *yaml.Node, t reflect.Type, key string) (any, bo
 				break
 			}
 		}
+		if f == nil && hasInline(t) {
+			d.line(ck, p.k.Line)
+			if v, ok := d.generic(p.v, ck); ok {
+				out[name] = v
+			}
+			continue
+		}
 		if f == nil {
 			d.fail(ck, p.k.Line, unknownKey(name, key, fs))
 			continue
@@ -351,6 +360,76 @@ func (d *decoder) structValue(n *yaml.Node, t reflect.Type, key string) (any, bo
 		}
 	}
 	return out, true
+}
+
+// hasInline reports whether t has an inline map (yaml:",inline") that
+// takes the keys its fields do not name: a section whose keys another
+// package decodes.
+func hasInline(t reflect.Type) bool {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if _, opts, _ := strings.Cut(f.Tag.Get("yaml"), ","); opts == "inline" && f.Type.Kind() == reflect.Map {
+			return true
+		}
+	}
+	return false
+}
+
+// generic converts n into the generic form without a type to check it
+// against: map[string]any, []any, or the scalar yaml.v3 resolves (int,
+// float64, bool, string). Aliases, merge keys and the value budget are
+// handled as for typed values.
+func (d *decoder) generic(n *yaml.Node, key string) (any, bool) {
+	if !d.spend(key, n) {
+		return nil, false
+	}
+	switch n.Kind {
+	case yaml.AliasNode:
+		return d.value(n, reflect.TypeFor[any](), key)
+	case yaml.MappingNode:
+		out := map[string]any{}
+		for _, p := range d.pairs(n, key) {
+			if p.k.Kind != yaml.ScalarNode {
+				d.failKey(key, p.k.Line, "keys must be plain names, got %s", describe(p.k))
+				continue
+			}
+			ck := joinKey(key, p.k.Value)
+			if _, dup := out[p.k.Value]; dup && !p.merged {
+				d.failKey(ck, p.k.Line, "set twice; keep one")
+				continue
+			}
+			d.line(ck, p.k.Line)
+			if v, ok := d.generic(p.v, ck); ok {
+				out[p.k.Value] = v
+			}
+		}
+		return out, true
+	case yaml.SequenceNode:
+		out := make([]any, 0, len(n.Content))
+		for i, it := range n.Content {
+			v, ok := d.generic(it, indexKey(key, i))
+			if !ok {
+				v = nil
+			}
+			out = append(out, v)
+		}
+		return out, true
+	case yaml.ScalarNode:
+		if isNull(n) {
+			return nil, false
+		}
+		var v any
+		if err := n.Decode(&v); err != nil {
+			d.failKey(key, n.Line, "%v", err)
+			return nil, false
+		}
+		if f, ok := v.(float64); ok && (math.IsInf(f, 0) || math.IsNaN(f)) {
+			d.failKey(key, n.Line, "%s is not a finite number", n.Value)
+			return nil, false
+		}
+		return v, true
+	}
+	return nil, false
 }
 
 // unknownKey explains an unknown key and lists the allowed ones.
