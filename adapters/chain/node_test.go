@@ -65,7 +65,7 @@ type fakeNode struct {
 	hook func(w http.ResponseWriter, body []byte) bool
 
 	requests, batches, getLogs, calls, blocks int
-	ranges                                   [][2]uint64
+	ranges                                    [][2]uint64
 }
 
 func newFakeNode() *fakeNode {

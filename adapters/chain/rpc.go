@@ -6,7 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-		"net/http"
+	"net/http"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -204,24 +204,38 @@ func (c *rpcClient) Call(ctx context.Context, out any, method string, params ...
 	if err != nil {
 		return err
 	}
-	var r response
-	if err := json.Unmarshal(raw, &r); err != nil {
+	result, err := decodeResponse(raw)
+	if err != nil {
+		var re *RPCError
+		if errors.As(err, &re) {
+			return re
+		}
 		return c.malformed(method, raw, err)
-	}
-	if r.Error != nil {
-		r.Error.Status = http.StatusOK
-		return r.Error
-	}
-	if r.JSONRPC != "2.0" || len(r.Result) == 0 {
-		return c.malformed(method, raw, errors.New(`no "result" and no "error" in a JSON-RPC 2.0 answer`))
 	}
 	if out == nil {
 		return nil
 	}
-	if err := json.Unmarshal(r.Result, out); err != nil {
+	if err := json.Unmarshal(result, out); err != nil {
 		return c.malformed(method, raw, err)
 	}
 	return nil
+}
+
+// decodeResponse reads one JSON-RPC 2.0 answer: its result, or its error
+// object as an *RPCError.
+func decodeResponse(raw []byte) (json.RawMessage, error) {
+	var r response
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return nil, err
+	}
+	if r.Error != nil {
+		r.Error.Status = http.StatusOK
+		return nil, r.Error
+	}
+	if r.JSONRPC != "2.0" || len(r.Result) == 0 {
+		return nil, errors.New(`no "result" and no "error" in a JSON-RPC 2.0 answer`)
+	}
+	return r.Result, nil
 }
 
 // malformed is the error for an answer that is not the JSON-RPC the
@@ -266,14 +280,27 @@ func (c *rpcClient) batch(ctx context.Context, calls []*call) error {
 	if err != nil {
 		return err
 	}
-	var resps []response
-	if err := json.Unmarshal(raw, &resps); err != nil {
+	if err := decodeBatch(raw, byID); err != nil {
 		// A node that refuses batches answers with one error object.
 		var one response
 		if json.Unmarshal(raw, &one) == nil && one.Error != nil {
 			return fmt.Errorf("%s: the node refused a batch of %d calls: %w; lower batch (1 sends calls one by one)", c.source, len(calls), one.Error)
 		}
 		return c.malformed("batch of "+calls[0].Method, raw, err)
+	}
+	for _, cl := range byID {
+		cl.Err = fmt.Errorf("%s: %s: the node left this call of a batch unanswered; lower batch", c.source, cl.Method)
+	}
+	return nil
+}
+
+// decodeBatch reads a batch's answers into the calls byID names, in any
+// order, and removes each call answered from byID. Answers with an id not
+// asked for are ignored.
+func decodeBatch(raw []byte, byID map[uint64]*call) error {
+	var resps []response
+	if err := json.Unmarshal(raw, &resps); err != nil {
+		return err
 	}
 	for _, r := range resps {
 		id, err := strconv.ParseUint(strings.Trim(string(r.ID), `"`), 10, 64)
@@ -287,13 +314,10 @@ func (c *rpcClient) batch(ctx context.Context, calls []*call) error {
 			r.Error.Status = http.StatusOK
 			cl.Err = r.Error
 		case len(r.Result) == 0:
-			cl.Err = c.malformed(cl.Method, raw, errors.New(`an answer with no "result" and no "error"`))
+			cl.Err = fmt.Errorf("%s: an answer in the batch with no \"result\" and no \"error\"", cl.Method)
 		default:
 			cl.Result = r.Result
 		}
-	}
-	for _, cl := range byID {
-		cl.Err = fmt.Errorf("%s: %s: the node left this call of a batch unanswered; lower batch", c.source, cl.Method)
 	}
 	return nil
 }

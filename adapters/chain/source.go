@@ -126,6 +126,24 @@ type ballot struct {
 	time     uint64
 }
 
+// weiPoint is the token supply from a time on, in its smallest unit.
+type weiPoint struct {
+	t   time.Time
+	wei *big.Int
+}
+
+// supplyWeiAt is the exact supply in force at t: the last point read at
+// or before t, else the first, else the supply at the head.
+func (r *reader) supplyWeiAt(t time.Time) *big.Int {
+	v := r.info.supply
+	for i, p := range r.supplyWei {
+		if i == 0 || !p.t.After(t) {
+			v = p.wei
+		}
+	}
+	return v
+}
+
 // paramEvent is a parameter-setting event.
 type paramEvent struct {
 	name     string
@@ -139,16 +157,18 @@ type paramEvent struct {
 // reader is one read's state.
 type reader struct {
 	*Source
-	info      governorInfo
-	head      uint64 // the last block read
-	headTime  uint64
-	from      uint64
-	now       *big.Int // the clock at head: head or headTime
-	props     map[string]*prop
-	order     []string
-	ballots   map[[2]string]*ballot
-	params    []paramEvent
-	times     map[uint64]uint64 // block timestamps
+	info     governorInfo
+	head     uint64 // the last block read
+	headTime uint64
+	from     uint64
+	now      *big.Int // the clock at head: head or headTime
+	props    map[string]*prop
+	order    []string
+	ballots  map[[2]string]*ballot
+	params   []paramEvent
+	times    map[uint64]uint64 // block timestamps
+	// supplyWei are the supply points read, exact, in time order.
+	supplyWei []weiPoint
 	prev      *history.History
 	notes     []string
 	newEvents int
@@ -770,11 +790,7 @@ func (r *reader) snapshots(ctx context.Context, h *history.History) error {
 	if err := r.callAll(ctx, hexQ(r.head), calls); err != nil {
 		return err
 	}
-	type point struct {
-		t   time.Time
-		wei *big.Int
-	}
-	var pts []point
+	var pts []weiPoint
 	pastWorks := true
 	for _, sn := range snaps {
 		if sn.quorum != nil {
@@ -791,7 +807,7 @@ func (r *reader) snapshots(ctx context.Context, h *history.History) error {
 		if err != nil {
 			return fmt.Errorf("%s: proposal %s: %w", r.name, sn.p.id, err)
 		}
-		pts = append(pts, point{t, sn.supply.num(0)})
+		pts = append(pts, weiPoint{t, sn.supply.num(0)})
 	}
 	r.info.pastSupplyWorks = pastWorks && len(pts) > 0
 	if r.prev != nil {
@@ -809,7 +825,7 @@ func (r *reader) snapshots(ctx context.Context, h *history.History) error {
 		return nil
 	}
 	r.notes = append(r.notes, "supply: getPastTotalSupply at each proposal's snapshot")
-	slices.SortStableFunc(pts, func(a, b point) int { return a.t.Compare(b.t) })
+	slices.SortStableFunc(pts, func(a, b weiPoint) int { return a.t.Compare(b.t) })
 	for _, pt := range pts {
 		if n := len(h.Supply); n > 0 && !pt.t.After(h.Supply[n-1].Time) {
 			continue
@@ -818,6 +834,7 @@ func (r *reader) snapshots(ctx context.Context, h *history.History) error {
 			continue
 		}
 		h.Supply = append(h.Supply, history.SupplyPoint{Time: pt.t, Total: r.tokens(pt.wei)})
+		r.supplyWei = append(r.supplyWei, pt)
 	}
 	if len(h.Supply) == 0 {
 		h.Supply = []history.SupplyPoint{{Time: r.firstCreated(), Total: r.tokens(r.info.supply)}}
@@ -864,12 +881,17 @@ func (r *reader) buildParams(h *history.History) error {
 		conv    func(v *big.Int, t time.Time) float64
 		how     string
 	}
+	// A threshold as a fraction of the supply in force: exact when this
+	// read has the supply in the token's unit, else (an update whose
+	// supply points come from the cache) of the history's supply.
 	threshold := func(v *big.Int, t time.Time) float64 {
-		s := h.SupplyAt(t).Total
-		if s <= 0 {
-			return 0
+		if r.prev == nil || len(r.supplyWei) > 0 {
+			return frac(v, r.supplyWeiAt(t))
 		}
-		return r.tokens(v) / s
+		if s := h.SupplyAt(t).Total; s > 0 {
+			return r.tokens(v) / s
+		}
+		return 0
 	}
 	ss := []series{
 		{paramThreshold, "ProposalThresholdSet", r.info.threshold, threshold, "tokens / supply"},
@@ -885,7 +907,7 @@ func (r *reader) buildParams(h *history.History) error {
 	if r.prev != nil {
 		out = append(out, r.prev.Params...)
 	} else if r.cfg.Family == Bravo && r.info.quorumVotes != nil {
-		out = append(out, history.ParamChange{Time: first, Name: paramQuorum, Value: r.tokens(r.info.quorumVotes) / h.SupplyAt(first).Total, Event: "initial"})
+		out = append(out, history.ParamChange{Time: first, Name: paramQuorum, Value: frac(r.info.quorumVotes, r.supplyWeiAt(first)), Event: "initial"})
 	}
 	for _, s := range ss {
 		var evs []paramEvent
