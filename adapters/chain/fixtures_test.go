@@ -366,3 +366,9 @@ func ozNode(t testing.TB, head uint64) (*fakeNode, ozScenario) {
 func ozConfig() Config {
 	return Config{Family: OZ, Address: ozGovernor.Hex(), FromBlock: 1}
 }
+
+// newTestHTTPTimeout is newTestHTTP with a per-attempt timeout.
+func newTestHTTPTimeout(_ *httpx.Client, d time.Duration) *httpx.Client {
+	return httpx.New(httpx.Options{MaxRetries: 1, Timeout: d,
+		Sleep: func(ctx context.Context, _ time.Duration) error { return ctx.Err() }})
+}

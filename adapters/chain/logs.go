@@ -54,14 +54,14 @@ var (
 	suggestRe = regexp.MustCompile(`(?i)(?:try with this block range|this block range should work:?)\s*\[\s*(0x[0-9a-f]+)\s*,\s*(0x[0-9a-f]+)\s*\]`)
 	// The widest span the node serves, as a number.
 	capRes = []*regexp.Regexp{
-		regexp.MustCompile(`(?i)range \d+ exceeds limit of ([\d,]+)`),                                   // Infura: "range 1000000 exceeds limit of 10000"
-		regexp.MustCompile(`(?i)limited to a ([\d,]+)`),                                                 // QuickNode: "eth_getLogs is limited to a 10,000 range"
-		regexp.MustCompile(`(?i)requests with up to a ([\d,]+) block range`),                            // Alchemy free tier: "up to a 500 block range"
-		regexp.MustCompile(`(?i)block range is too wide \(maximum ([\d,]+)\)`),                          // Moonbeam
-		regexp.MustCompile(`(?i)max(?:imum)? block range\D{0,4}?([\d,]+)`),                              // PublicNode, Hyperliquid, geth forks
-		regexp.MustCompile(`(?i)limit the query to at most ([\d,]+) blocks`),                            // Coinbase
-		regexp.MustCompile(`(?i)maximum \[from, to\] blocks distance: ([\d,]+)`),                        // Ankr (some chains)
-		regexp.MustCompile(`(?i)requested too many blocks from \d+ to \d+, maximum is set to ([\d,]+)`), // Avalanche
+		regexp.MustCompile(`(?i)range \d+ exceeds limit of (\d[\d,]*)`),                                   // Infura: "range 1000000 exceeds limit of 10000"
+		regexp.MustCompile(`(?i)limited to a (\d[\d,]*)`),                                                 // QuickNode: "eth_getLogs is limited to a 10,000 range"
+		regexp.MustCompile(`(?i)requests with up to a (\d[\d,]*) block range`),                            // Alchemy free tier: "up to a 500 block range"
+		regexp.MustCompile(`(?i)block range is too wide \(maximum (\d[\d,]*)\)`),                          // Moonbeam
+		regexp.MustCompile(`(?i)max(?:imum)? block range\D{0,4}?(\d[\d,]*)`),                              // PublicNode, Hyperliquid, geth forks
+		regexp.MustCompile(`(?i)limit the query to at most (\d[\d,]*) blocks`),                            // Coinbase
+		regexp.MustCompile(`(?i)maximum \[from, to\] blocks distance: (\d[\d,]*)`),                        // Ankr (some chains)
+		regexp.MustCompile(`(?i)requested too many blocks from \d+ to \d+, maximum is set to (\d[\d,]*)`), // Avalanche
 	}
 	// Refusals that name no usable number: halve.
 	halveRes = regexp.MustCompile(`(?i)query returned more than \d+ results|log response size exceeded|` +

@@ -65,7 +65,8 @@ type fakeNode struct {
 	hook func(w http.ResponseWriter, body []byte) bool
 
 	requests, batches, getLogs, calls, blocks int
-	ranges                                    [][2]uint64
+	// ranges are the eth_getLogs ranges asked for, served those answered.
+	ranges, served [][2]uint64
 }
 
 func newFakeNode() *fakeNode {
@@ -253,6 +254,7 @@ func (n *fakeNode) handle(req rpcReq) (rpcResp, int) {
 				return resp, status
 			}
 		}
+		n.served = append(n.served, [2]uint64{from, to})
 		if matched == nil {
 			matched = []fakeLog{}
 		}

@@ -163,7 +163,7 @@ func (c *rpcClient) post(ctx context.Context, body []byte) ([]byte, error) {
 			}
 		}
 		cp := *he
-		cp.URL = c.where
+		cp.Op, cp.URL = req.Method, c.where // the path may hold the key
 		cp.Err = redactErr(he.Err, c.url, c.where)
 		what := "check rpc_url and that the node is up"
 		if cp.Retryable {
