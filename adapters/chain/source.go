@@ -119,6 +119,7 @@ type prop struct {
 type ballot struct {
 	proposal string
 	voter    string
+	key      string // voter in lower case, for order
 	support  history.Support
 	weight   *big.Int // nil for a vote kept from prev
 	prev     *history.Vote
@@ -365,7 +366,7 @@ func (r *reader) seed(prev *history.History) error {
 	for i := range prev.Votes {
 		v := &prev.Votes[i]
 		k := [2]string{v.Proposal, strings.ToLower(v.Voter)}
-		r.ballots[k] = &ballot{proposal: v.Proposal, voter: v.Voter, support: v.Support, prev: v}
+		r.ballots[k] = &ballot{proposal: v.Proposal, voter: v.Voter, key: k[1], support: v.Support, prev: v}
 	}
 	return nil
 }
@@ -445,7 +446,7 @@ func (r *reader) apply(ev event) error {
 			// replays one is counted once, the last.
 			p.tally(old.support).Sub(p.tally(old.support), old.weight)
 		}
-		r.ballots[k] = &ballot{proposal: id, voter: ev.Voter, support: s, weight: ev.Weight, block: ev.Block, time: ev.Time}
+		r.ballots[k] = &ballot{proposal: id, voter: ev.Voter, key: k[1], support: s, weight: ev.Weight, block: ev.Block, time: ev.Time}
 		if p.forW != nil {
 			p.tally(s).Add(p.tally(s), ev.Weight)
 		}
@@ -736,7 +737,7 @@ func (r *reader) build(ctx context.Context) (*history.History, error) {
 		}
 	}
 	slices.SortFunc(bs, func(a, b *ballot) int {
-		return cmp.Or(cmp.Compare(pos[a.proposal], pos[b.proposal]), cmp.Compare(strings.ToLower(a.voter), strings.ToLower(b.voter)))
+		return cmp.Or(cmp.Compare(pos[a.proposal], pos[b.proposal]), cmp.Compare(a.key, b.key))
 	})
 	for _, b := range bs {
 		if b.prev != nil {
