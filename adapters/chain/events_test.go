@@ -13,14 +13,7 @@ import (
 // emitting QuorumNumeratorUpdated(0, 100), and TimelockChange, an event
 // this source does not read.
 func TestDecodeENSDeploymentLogs(t *testing.T) {
-	raw, err := os.ReadFile("testdata/ens_governor_deployment_logs.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var logs []rawLog
-	if err := json.Unmarshal(raw, &logs); err != nil {
-		t.Fatal(err)
-	}
+	logs := loadENSLogs(t)
 	ev, ok, err := decodeLog(logs[0])
 	if err != nil || !ok {
 		t.Fatalf("QuorumNumeratorUpdated: %v %v", ok, err)
@@ -77,4 +70,18 @@ func TestTitle(t *testing.T) {
 			t.Errorf("title(%q) = %q; want %q", in, got, want)
 		}
 	}
+}
+
+// loadENSLogs reads testdata/ens_governor_deployment_logs.json.
+func loadENSLogs(t testing.TB) []rawLog {
+	t.Helper()
+	raw, err := os.ReadFile("testdata/ens_governor_deployment_logs.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs []rawLog
+	if err := json.Unmarshal(raw, &logs); err != nil {
+		t.Fatal(err)
+	}
+	return logs
 }

@@ -3,7 +3,6 @@ package chain
 import (
 	"encoding/json"
 	"maps"
-	"os"
 	"testing"
 
 	"github.com/attune-dao/attune/internal/evm"
@@ -13,14 +12,7 @@ import (
 // arbitrary topics and data: it must return an event or an error, never
 // panic, and an event must carry the fields its kind needs.
 func FuzzDecodeLog(f *testing.F) {
-	raw, err := os.ReadFile("testdata/ens_governor_deployment_logs.json")
-	if err != nil {
-		f.Fatal(err)
-	}
-	var logs []rawLog
-	if err := json.Unmarshal(raw, &logs); err != nil {
-		f.Fatal(err)
-	}
+	logs := loadENSLogs(f)
 	data, _ := evm.DecodeHex(logs[0].Data)
 	f.Add(byte(10), []byte{}, data)
 	fx := loadBravoFixture(f)

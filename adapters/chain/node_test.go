@@ -2,6 +2,7 @@ package chain
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -100,21 +101,8 @@ func (n *fakeNode) addLog(l fakeLog) {
 	l.index, _ = parseQuantity(l.LogIndex)
 	n.logs = append(n.logs, l)
 	slices.SortStableFunc(n.logs, func(a, b fakeLog) int {
-		if a.block != b.block {
-			return compareU(a.block, b.block)
-		}
-		return compareU(a.index, b.index)
+		return cmp.Or(cmp.Compare(a.block, b.block), cmp.Compare(a.index, b.index))
 	})
-}
-
-func compareU(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // timeOf is a block's timestamp: known, interpolated, or extrapolated.

@@ -99,7 +99,7 @@ type governorInfo struct {
 type prop struct {
 	id                       *big.Int
 	proposer                 string
-	createdBlock, created    uint64 // block and its time
+	createdBlock             uint64
 	start, end               *big.Int
 	forW, againstW, abstainW *big.Int
 	queued, executed         bool
@@ -124,7 +124,6 @@ type ballot struct {
 	weight   *big.Int // nil for a vote kept from prev
 	prev     *history.Vote
 	block    uint64
-	time     uint64
 }
 
 // weiPoint is the token supply from a time on, in its smallest unit.
@@ -150,7 +149,6 @@ type paramEvent struct {
 	name     string
 	old, new *big.Int
 	block    uint64
-	time     uint64
 	tx       string
 	event    string
 }
@@ -446,7 +444,7 @@ func (r *reader) apply(ev event) error {
 			// replays one is counted once, the last.
 			p.tally(old.support).Sub(p.tally(old.support), old.weight)
 		}
-		r.ballots[k] = &ballot{proposal: id, voter: ev.Voter, key: k[1], support: s, weight: ev.Weight, block: ev.Block, time: ev.Time}
+		r.ballots[k] = &ballot{proposal: id, voter: ev.Voter, key: k[1], support: s, weight: ev.Weight, block: ev.Block}
 		if p.forW != nil {
 			p.tally(s).Add(p.tally(s), ev.Weight)
 		}
@@ -812,9 +810,7 @@ func (r *reader) snapshots(ctx context.Context, h *history.History) error {
 	}
 	r.info.pastSupplyWorks = pastWorks && len(pts) > 0
 	if r.prev != nil {
-		for _, sp := range r.prev.Supply {
-			h.Supply = append(h.Supply, sp)
-		}
+		h.Supply = append(h.Supply, r.prev.Supply...)
 	}
 	if !r.info.pastSupplyWorks {
 		// No checkpoints (COMP has getPriorVotes, not getPastTotalSupply):
