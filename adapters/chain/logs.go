@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"regexp"
 	"strconv"
 	"strings"
@@ -147,6 +148,7 @@ func nextSpan(r refusal, from, to uint64) uint64 {
 // shrink when the node refuses one and grow again after successes.
 type logScanner struct {
 	rpc     *rpcClient
+	log     *slog.Logger
 	address string
 	topics  []evm.Hash
 	// span is the span tried next; ceiling the largest it may grow to
@@ -180,6 +182,8 @@ func (s *logScanner) scan(ctx context.Context, from, to uint64, visit func([]raw
 						s.rpc.source, s.rpc.where, end-cur+1, cur, end, re)
 				}
 				s.span = max(nextSpan(r, cur, end), s.minSpan)
+				s.log.Debug("eth_getLogs range refused; narrowing", "source", s.rpc.source, "from", cur, "to", end,
+					"next_span", s.span, "refusal", oneLine(re.Message, 200))
 				continue
 			}
 		}

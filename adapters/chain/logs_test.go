@@ -213,7 +213,7 @@ func TestScanSpans(t *testing.T) {
 		return http.StatusOK, &RPCError{Code: -32614, Message: "eth_getLogs is limited to a 40 range"}
 	}
 	s := n.start(t, Config{Family: Bravo, Address: compoundBravo.Hex()})
-	sc := &logScanner{rpc: s.rpc, address: compoundBravo.Hex(), topics: eventTopics, span: 100, ceiling: 100, minSpan: 1}
+	sc := &logScanner{rpc: s.rpc, log: s.env.Log(), address: compoundBravo.Hex(), topics: eventTopics, span: 100, ceiling: 100, minSpan: 1}
 	if err := sc.scan(context.Background(), 0, 999, func([]rawLog) error { return nil }); err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -185,5 +186,25 @@ func TestCheckLog(t *testing.T) {
 		if err := checkLog(bad, compoundBravo.Hex(), 5, 10); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
+	}
+}
+
+func TestLogsNameTheNodeWithoutItsKey(t *testing.T) {
+	n, _ := compoundNode(t, 14417075)
+	n.refuse = func(from, to uint64, k int, m []fakeLog) (int, *RPCError) {
+		if k <= 3 {
+			return 0, nil
+		}
+		return http.StatusOK, &RPCError{Code: -32005, Message: "query returned more than 3 results"}
+	}
+	var buf strings.Builder
+	s := n.start(t, compoundConfig())
+	s.env.Logger = slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	if _, err := s.Read(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	if strings.Contains(out, testKey) || !strings.Contains(out, "REDACTED") || !strings.Contains(out, "range refused") {
+		t.Errorf("logs %q; want the refusals and the node named without its key", out)
 	}
 }

@@ -232,6 +232,9 @@ func (s *Source) read(ctx context.Context, prev *history.History) (*history.Hist
 	if err := h.Validate(); err != nil {
 		return nil, fmt.Errorf("%s: the history read does not hold together (a bug, or a node answering inconsistently): %w", s.name, err)
 	}
+	s.env.Log().Info("governor source read", "source", s.name, "node", s.rpc.where, "from", r.from, "to", r.head,
+		"events", r.newEvents, "proposals", len(h.Proposals), "votes", len(h.Votes),
+		"getlogs_requests", s.lastScan.requests, "refusals", s.lastScan.refusals)
 	return h, nil
 }
 
@@ -374,7 +377,7 @@ func (r *reader) scan(ctx context.Context) error {
 	if r.span == 0 {
 		r.span, r.ceiling = r.cfg.MaxRange, r.cfg.MaxRange
 	}
-	sc := &logScanner{rpc: r.rpc, address: r.governor.Hex(), topics: eventTopics,
+	sc := &logScanner{rpc: r.rpc, log: r.env.Log(), address: r.governor.Hex(), topics: eventTopics,
 		span: r.span, ceiling: r.ceiling, minSpan: r.cfg.MinRange}
 	err := sc.scan(ctx, r.from, r.head, func(logs []rawLog) error {
 		for _, l := range logs {
