@@ -88,3 +88,13 @@ sources:
 		t.Fatal("a non-pointer target must be refused")
 	}
 }
+
+func TestUnknownAnchorHasItsLine(t *testing.T) {
+	_, file, err := loadFile(t, "dao:\n  name: X # *nope in a comment\n  model: [a, *nope]\n")
+	if err == nil || !strings.Contains(err.Error(), file+":3: alias *nope names no anchor") {
+		t.Fatalf("err %v; want the alias's line", err)
+	}
+	if aliasLine([]byte("a: *nopex\nb: *nope\n"), "nope") != 2 {
+		t.Fatal("a longer alias that starts with the name is another alias")
+	}
+}

@@ -275,9 +275,9 @@ func (h *History) problems(loc locator) []problem {
 				c.add(sec, k, "time", "%s is not after that of %s, %s; want points in increasing time order", stamp(s.Time), c.ref(sec, k-1), stamp(prev))
 			}
 		}
-		okT := finite(s.Total) && s.Total > 0
+		okT := finite(s.Total) && s.Total > 0 && s.Total <= MaxSupply
 		if !okT {
-			c.add(sec, k, "total", "is %v; want the token supply in tokens, a finite number above 0", s.Total)
+			c.add(sec, k, "total", "is %v; want the token supply in whole tokens (not wei), a finite number above 0 and at most %g", s.Total, float64(MaxSupply))
 		}
 		switch {
 		case !finite(s.Votable) || s.Votable < 0:

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/attune-dao/attune/history"
 	"github.com/attune-dao/attune/internal/jsonx"
 	"io"
 	"math"
@@ -290,8 +291,11 @@ func (o File) Validate() error {
 	if o.Holders < 10 {
 		add("holders", "is %d; want the number of token holders, at least 10", o.Holders)
 	}
-	if math.IsNaN(o.TotalSupply) || math.IsInf(o.TotalSupply, 0) || o.TotalSupply <= 0 {
+	switch {
+	case math.IsNaN(o.TotalSupply) || math.IsInf(o.TotalSupply, 0) || o.TotalSupply <= 0:
 		add("total_supply", "is %v; want the token supply in tokens, a positive number", o.TotalSupply)
+	case o.TotalSupply > MaxSupply:
+		add("total_supply", "is %g, more than %g tokens; give the supply in whole tokens, not in the token's smallest unit (wei)", o.TotalSupply, float64(MaxSupply))
 	}
 	share("gini", o.Gini, "the Gini coefficient of holdings")
 	if o.Gini >= 1 && !math.IsNaN(o.Gini) {
@@ -325,6 +329,9 @@ func (o File) Validate() error {
 	}
 	return &ValidationError{Source: o.Source, Fields: fs}
 }
+
+// MaxSupply bounds a token supply, in whole tokens (see history.MaxSupply).
+const MaxSupply = history.MaxSupply
 
 // required lists the fields Parse insists on, in the order it reports them.
 var required = []string{
