@@ -28,6 +28,9 @@ func TestValidateRules(t *testing.T) {
 	}{
 		// The history as a whole.
 		{"dao empty", func(h *History) { h.DAO = "  " }, `dao is empty; want the DAO's name`},
+		{"dao too long", func(h *History) { h.DAO = strings.Repeat("D", 5000) }, `dao is 5000 characters long, starting "DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDD..."; want at most 200`},
+		{"id too long", func(h *History) { h.Proposals[2].ID = strings.Repeat("9", 300) }, `proposals[2] (id "9999999999999999999999999999999999999..."): id is 300 characters long`},
+		{"title long but allowed", func(h *History) { h.Proposals[2].Title = strings.Repeat("t", 1500) }, ``},
 		{"symbol empty", func(h *History) { h.Token.Symbol = "" }, `token.symbol is empty; want the governance token's symbol`},
 		{"price negative", func(h *History) { h.Token.Price = -1 }, `token.price_usd is -1; want the token's price in USD (0 if unknown), a finite number, 0 or more`},
 		{"price NaN", func(h *History) { h.Token.Price = nan }, `token.price_usd is NaN; want`},

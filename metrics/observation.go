@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // ErrInvalid is wrapped by every error that reports bad metrics input, so
@@ -166,6 +167,8 @@ func (o Observation) Validate() error {
 	}
 	if strings.TrimSpace(o.DAO) == "" {
 		add("dao", "is empty; want the DAO's name")
+	} else if n := utf8.RuneCountInString(o.DAO); n > history.MaxText {
+		add("dao", "is %d characters long; want the DAO's name, at most %d", n, history.MaxText)
 	}
 	switch {
 	case o.Window.Start.IsZero() || o.Window.End.IsZero():
@@ -279,6 +282,8 @@ func (o File) Validate() error {
 	}
 	if strings.TrimSpace(o.DAO) == "" {
 		add("dao", "is empty; want the DAO's name")
+	} else if n := utf8.RuneCountInString(o.DAO); n > history.MaxText {
+		add("dao", "is %d characters long; want the DAO's name, at most %d", n, history.MaxText)
 	}
 	switch {
 	case o.Window.Start.IsZero() || o.Window.End.IsZero():
