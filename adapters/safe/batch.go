@@ -1,9 +1,9 @@
 package safe
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
+
+	"github.com/attune-dao/attune/adapters/internal/outfile"
 )
 
 // TxBuilderVersion is the Transaction Builder version a batch says made it:
@@ -64,7 +64,7 @@ type ContractInput struct {
 // JSON ending in a newline.
 func (b *Batch) Seal() ([]byte, error) {
 	b.Meta.Checksum = ""
-	raw, err := marshal(b)
+	raw, err := outfile.JSON(b)
 	if err != nil {
 		return nil, err
 	}
@@ -73,18 +73,5 @@ func (b *Batch) Seal() ([]byte, error) {
 		return nil, fmt.Errorf("batch checksum: %w", err)
 	}
 	b.Meta.Checksum = sum
-	return marshal(b)
-}
-
-// marshal writes v as indented JSON without HTML escaping (the file is
-// for people and wallets, not a web page), ending in a newline.
-func marshal(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return outfile.JSON(b)
 }

@@ -27,8 +27,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -150,17 +148,9 @@ func (s *Sink) Preview(_ context.Context, p *adapters.Publication) ([]adapters.O
 // Find reports the batch an earlier Publish wrote for p: the cycle's
 // batch file, when its description carries p.Key.
 func (s *Sink) Find(_ context.Context, p *adapters.Publication) (adapters.Receipt, bool, error) {
-	dir, err := outfile.Dir(s.env, s.dir, p.CycleID)
-	if err != nil {
+	b, path, found, err := outfile.Read(s.env, s.dir, p.CycleID, BatchFile)
+	if err != nil || !found {
 		return adapters.Receipt{}, false, err
-	}
-	path := filepath.Join(dir, BatchFile)
-	b, err := os.ReadFile(path)
-	if os.IsNotExist(err) {
-		return adapters.Receipt{}, false, nil
-	}
-	if err != nil {
-		return adapters.Receipt{}, false, fmt.Errorf("safe sink: %w", err)
 	}
 	var batch Batch
 	if err := json.Unmarshal(b, &batch); err != nil || !strings.HasPrefix(batch.Meta.Description, p.Key+" ") {
@@ -168,8 +158,8 @@ func (s *Sink) Find(_ context.Context, p *adapters.Publication) (adapters.Receip
 	}
 	r := adapters.Receipt{ID: batch.Meta.Checksum, Files: []string{path}}
 	for _, name := range []string{ProposalFile, ProposeBatchFile} {
-		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
-			r.Files = append(r.Files, filepath.Join(dir, name))
+		if _, other, ok, _ := outfile.Read(s.env, s.dir, p.CycleID, name); ok {
+			r.Files = append(r.Files, other)
 		}
 	}
 	return r, true, nil
@@ -236,7 +226,7 @@ func (s *Sink) build(p *adapters.Publication) (string, []outfile.File, string, e
 	if err != nil {
 		return "", nil, "", fmt.Errorf("safe sink: governor proposal: %w", err)
 	}
-	pdata, err := marshal(prop)
+	pdata, err := outfile.JSON(prop)
 	if err != nil {
 		return "", nil, "", err
 	}

@@ -5,8 +5,12 @@
 package outfile
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -58,6 +62,24 @@ func Write(ctx context.Context, dir string, files []File) ([]string, error) {
 	return paths, nil
 }
 
+// Read returns the file name in the cycle's directory as an earlier
+// Write left it, and its path; found is false when there is none.
+func Read(env adapters.Env, dir, cycle, name string) (data []byte, path string, found bool, err error) {
+	d, err := Dir(env, dir, cycle)
+	if err != nil {
+		return nil, "", false, err
+	}
+	path = filepath.Join(d, name)
+	data, err = os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, path, false, nil
+	}
+	if err != nil {
+		return nil, path, false, err
+	}
+	return data, path, true, nil
+}
+
 // Preview describes files as Write would write them into dir.
 func Preview(dir string, files []File) []adapters.Outgoing {
 	out := make([]adapters.Outgoing, len(files))
@@ -65,4 +87,17 @@ func Preview(dir string, files []File) []adapters.Outgoing {
 		out[i] = adapters.Outgoing{Target: filepath.Join(dir, f.Name), ContentType: "application/json", Body: f.Data}
 	}
 	return out
+}
+
+// JSON writes v as indented JSON without HTML escaping (the files are for
+// people and wallets, not web pages), ending in a newline.
+func JSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }

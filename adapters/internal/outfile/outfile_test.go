@@ -40,6 +40,19 @@ func TestDirAndWrite(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(base, "never")); !os.IsNotExist(err) {
 		t.Error("a cancelled Write created its directory")
 	}
+	data, path, found, err := Read(env, "out", "2023-01-09-abc", "b.json")
+	if err != nil || !found || string(data) != "2" || path != paths[1] {
+		t.Errorf("Read = %q, %s, %v, %v", data, path, found, err)
+	}
+	if _, _, found, err := Read(env, "out", "2023-01-09-abc", "none.json"); found || err != nil {
+		t.Errorf("Read of a missing file = %v, %v", found, err)
+	}
+	if _, _, _, err := Read(env, "out", "..", "b.json"); err == nil {
+		t.Error("Read accepted a cycle id naming another directory")
+	}
+	if b, err := JSON(map[string]string{"a": "<&>"}); err != nil || string(b) != "{\n  \"a\": \"<&>\"\n}\n" {
+		t.Errorf("JSON = %q, %v", b, err)
+	}
 	out := Preview(dir, []File{{"a.json", []byte("1")}})
 	if out[0].Target != paths[0] || string(out[0].Body) != "1" || out[0].ContentType != "application/json" {
 		t.Errorf("Preview = %+v", out)
