@@ -343,3 +343,37 @@ func FuzzChecksum(f *testing.F) {
 		}
 	})
 }
+
+// Without the governor family in the recommendation, the style follows
+// the setters' names: Bravo's begin with an underscore.
+func TestStyleInferredFromSetters(t *testing.T) {
+	s := newSink(t, t.TempDir(), 1)
+	for _, c := range []struct {
+		pub  *adapters.Publication
+		want string
+	}{{bravoPublication(), StyleBravo}, {ozPublication(), StyleOZ}} {
+		c.pub.Recommendation.Method.Governor = ""
+		out, err := s.Preview(context.Background(), c.pub)
+		if err != nil || len(out) != 3 {
+			t.Fatalf("Preview = %d files, %v", len(out), err)
+		}
+		var prop GovernorProposal
+		if err := json.Unmarshal(out[1].Body, &prop); err != nil || prop.Style != c.want {
+			t.Errorf("style %q, %v; want %q", prop.Style, err, c.want)
+		}
+	}
+	if StyleFor("aave-v2") != "" || StyleFor("nouns") != StyleBravo || StyleFor("arbitrum") != StyleOZ {
+		t.Error("StyleFor maps a family wrongly")
+	}
+	if _, err := Propose("aragon", []Call{{}}, "d", "1", "k"); err == nil {
+		t.Error("Propose accepted an unknown style")
+	}
+	if _, err := Propose(StyleOZ, nil, "d", "1", "k"); err == nil {
+		t.Error("Propose accepted no calls")
+	}
+	a, _ := evm.ParseAddress(ozGovernor)
+	b, _ := evm.ParseAddress(bravoGovernor)
+	if _, err := Propose(StyleOZ, []Call{{To: a}, {To: b}}, "d", "1", "k"); err == nil || !strings.Contains(err.Error(), "one governor") {
+		t.Errorf("Propose on two governors: %v", err)
+	}
+}

@@ -254,6 +254,10 @@ func TestConfigCheck(t *testing.T) {
 	if got := fields(&Config{Space: "s.eth", From: "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359", Type: "basic", Choices: []string{"For"}}); got != "choices" {
 		t.Errorf("basic with one choice: %s", got)
 	}
+	many := &Config{Space: "s.eth", From: "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359", Labels: strings.Fields("a b c d e f g h i j k")}
+	if got := fields(many); got != "labels" {
+		t.Errorf("11 labels: %s", got)
+	}
 	if _, err := bad.NewSink(adapters.Env{}); err == nil {
 		t.Error("NewSink accepted a bad config")
 	}
