@@ -98,3 +98,20 @@ func TestUnknownAnchorHasItsLine(t *testing.T) {
 		t.Fatal("a longer alias that starts with the name is another alias")
 	}
 }
+
+func TestErrorListsAtMostMaxListed(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("dao:\n  name: X\n")
+	for i := range 500 {
+		b.WriteString("  k" + strings.Repeat("z", i%3) + string(rune('a'+i%26)) + "_" + strings.Repeat("q", i/26) + ": 1\n")
+	}
+	_, _, err := loadFile(t, b.String())
+	var ce *Error
+	if !errors.As(err, &ce) || len(ce.Problems) != 500 {
+		t.Fatalf("err %v; want 500 problems kept", err)
+	}
+	msg := err.Error()
+	if n := strings.Count(msg, "\n  "); n != MaxListed+1 || !strings.Contains(msg, "... and 450 more") {
+		t.Fatalf("message has %d lines; want %d problems and a count of the rest", n, MaxListed)
+	}
+}
