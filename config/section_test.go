@@ -115,3 +115,23 @@ func TestErrorListsAtMostMaxListed(t *testing.T) {
 		t.Fatalf("message has %d lines; want %d problems and a count of the rest", n, MaxListed)
 	}
 }
+
+func TestSchedule(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"@every 24h", ""},
+		{"@daily", ""},
+		{"0 6 * * 1", ""},
+		{"", ""},
+		{"whenever", `schedule: "whenever" is not a schedule`},
+		{"@every 10s", "more often than once a minute"},
+		{"61 * * * *", "is not a schedule"},
+	} {
+		_, _, err := loadFile(t, "schedule: \""+tc.in+"\"\n")
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("schedule %q: %v", tc.in, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("schedule %q: err %v; want %q", tc.in, err, tc.want)
+		}
+	}
+}
