@@ -216,6 +216,11 @@ func TestReadSinceMatchesFullRead(t *testing.T) {
 	if s79, s80 := findProposal(t, prev, "79").State, findProposal(t, prev, "80").State; s79 != history.Active || s80 != history.Pending {
 		t.Fatalf("at block 13960000: 79 %s, 80 %s; want active and pending", s79, s80)
 	}
+	// 80's deadline is not mined yet: the head's time plus 12 s a block.
+	wantEnd := time.Unix(int64(n.timeOf(13960000)+(13986993-13960000)*12), 0).UTC()
+	if end := findProposal(t, prev, "80").End; !end.Equal(wantEnd) {
+		t.Errorf("80 ends %s; want %s, extrapolated at block_seconds from the head", end, wantEnd)
+	}
 	src := n.start(t, compoundConfig())
 	n.ranges = nil
 	got, err := src.ReadSince(context.Background(), prev)
@@ -259,5 +264,32 @@ func TestReadSinceOtherHistoryReadsWhole(t *testing.T) {
 	}
 	if n.ranges[0][0] != 12266840 || len(h.Proposals) != 3 {
 		t.Errorf("a history of another governor must be read again from from_block: ranges %v", n.ranges)
+	}
+}
+
+func TestReadSinceOZ(t *testing.T) {
+	// At block 116 the vote is open with two votes cast; the update to
+	// block 200 re-reads the proposal from the governor and adds the rest.
+	n, _ := ozNode(t, 200)
+	early := ozConfig()
+	early.ToBlock = 116
+	d, err := n.start(t, early).Read(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := d.History.Proposals[0]; p.State != history.Active || p.Voters != 2 || p.For != 17 {
+		t.Fatalf("at block 116: %+v", p)
+	}
+	got, err := n.start(t, ozConfig()).ReadSince(context.Background(), d.History)
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, err := n.start(t, ozConfig()).Read(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got.Proposals, full.History.Proposals) || !reflect.DeepEqual(got.Votes, full.History.Votes) ||
+		!reflect.DeepEqual(got.Supply, full.History.Supply) || !reflect.DeepEqual(got.Params, full.History.Params) {
+		t.Errorf("update differs from a full read:\n got %+v\nwant %+v", got.Proposals, full.History.Proposals)
 	}
 }
