@@ -212,6 +212,10 @@ type Source struct {
 	// DAO is the DAO name the data carry, when it differs from dao.name;
 	// data labelled with any other name are refused.
 	DAO string `yaml:"dao,omitempty" json:"dao,omitempty" mapstructure:"dao"`
+	// Settings holds the source type's own keys, which the type decodes
+	// (see DecodeSection): everything in the entry but type, path,
+	// window_days and dao.
+	Settings map[string]any `yaml:",inline" json:"settings,omitempty" mapstructure:",remain"`
 }
 
 // Oracle chooses what drafts proposal prose: "template" (deterministic, no
@@ -288,8 +292,21 @@ type OraclePrice struct {
 	CompletionPer1K float64 `yaml:"completion_per_1k,omitempty" json:"completion_per_1k,omitempty" mapstructure:"completion_per_1k"`
 }
 
-// Sink is where drafted proposals go. Type selects the adapter.
+// Sink is where approved proposals go. Type selects the adapter; Name
+// tells two sinks of one type apart (publish --sink NAME) and defaults to
+// the type.
 type Sink struct {
 	Type string `yaml:"type" json:"type" mapstructure:"type"`
-	Dir  string `yaml:"dir,omitempty" json:"dir,omitempty" mapstructure:"dir"`
+	Name string `yaml:"name,omitempty" json:"name,omitempty" mapstructure:"name"`
+	// Settings holds the sink type's own keys, which the type decodes
+	// (see DecodeSection).
+	Settings map[string]any `yaml:",inline" json:"settings,omitempty" mapstructure:",remain"`
+}
+
+// SinkName is the sink's name: Name, or Type when Name is empty.
+func (s Sink) SinkName() string {
+	if s.Name != "" {
+		return s.Name
+	}
+	return s.Type
 }

@@ -92,7 +92,7 @@ func (d *decoder) parseDocument(data []byte) *yaml.Node {
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
-		d.syntaxError(err)
+		d.syntaxError(err, data)
 		return nil
 	}
 	var extra yaml.Node
@@ -101,7 +101,7 @@ func (d *decoder) parseDocument(data []byte) *yaml.Node {
 		d.fail("", extra.Line, "a second YAML document starts here (after ---); put all settings in one document")
 		return nil
 	case !errors.Is(err, io.EOF):
-		d.syntaxError(err)
+		d.syntaxError(err, data)
 		return nil
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
@@ -110,14 +110,45 @@ func (d *decoder) parseDocument(data []byte) *yaml.Node {
 	return doc.Content[0]
 }
 
-func (d *decoder) syntaxError(err error) {
+// unknownAnchorRE picks the anchor out of yaml.v3's "unknown anchor"
+// error, which carries no line.
+var unknownAnchorRE = regexp.MustCompile(`^yaml: unknown anchor '(.*)' referenced$`)
+
+func (d *decoder) syntaxError(err error, data []byte) {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	line := 0
 	if m := syntaxLineRE.FindStringSubmatch(err.Error()); m != nil {
 		line, _ = strconv.Atoi(m[1])
 		msg = m[2]
 	}
+	if m := unknownAnchorRE.FindStringSubmatch(err.Error()); m != nil {
+		line = aliasLine(data, m[1])
+		d.fail("", line, fmt.Sprintf("alias *%s names no anchor; define &%s before using it", m[1], m[1]))
+		return
+	}
 	d.fail("", line, "YAML syntax error: "+msg+"; check the indentation (spaces, not tabs) and quote values that contain \": \" or \" #\"")
+}
+
+// aliasLine is the line of the first use of alias *name in data that
+// is not inside a comment, or 0.
+func aliasLine(data []byte, name string) int {
+	for i, l := range strings.Split(string(data), "\n") {
+		if c := strings.Index(l, " #"); c >= 0 {
+			l = l[:c]
+		}
+		for rest := l; ; {
+			j := strings.Index(rest, "*"+name)
+			if j < 0 {
+				break
+			}
+			end := j + 1 + len(name)
+			if end == len(rest) || strings.ContainsRune(" ,]}\t\r", rune(rest[end])) {
+				return i + 1
+			}
+			rest = rest[end:]
+		}
+	}
+	return 0
 }
 
 // isNull reports whether n is an empty value or ~ or null.
@@ -160,6 +191,8 @@ func (d *decoder) value(n *yaml.Node, t reflect.Type, key string) (v any, ok boo
 		t = t.Elem()
 	}
 	switch t.Kind() {
+	case reflect.Interface:
+		return d.generic(n, key)
 	case reflect.Struct:
 		return d.structValue(n, t, key)
 	case reflect.Map:
@@ -279,8 +312,8 @@ func fieldsOf(t reflect.Type) []field {
 		if !f.IsExported() {
 			continue
 		}
-		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-		if name == "-" {
+		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if name == "-" || opts == "inline" {
 			continue
 		}
 		out = append(out, field{name: name, typ: f.Type})
@@ -337,6 +370,13 @@ func (d *decoder) structValue(n *yaml.Node, t reflect.Type, key string) (any, bo
 				break
 			}
 		}
+		if f == nil && hasInline(t) {
+			d.line(ck, p.k.Line)
+			if v, ok := d.generic(p.v, ck); ok {
+				out[name] = v
+			}
+			continue
+		}
 		if f == nil {
 			d.fail(ck, p.k.Line, unknownKey(name, key, fs))
 			continue
@@ -351,6 +391,76 @@ func (d *decoder) structValue(n *yaml.Node, t reflect.Type, key string) (any, bo
 		}
 	}
 	return out, true
+}
+
+// hasInline reports whether t has an inline map (yaml:",inline") that
+// takes the keys its fields do not name: a section whose keys another
+// package decodes.
+func hasInline(t reflect.Type) bool {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if _, opts, _ := strings.Cut(f.Tag.Get("yaml"), ","); opts == "inline" && f.Type.Kind() == reflect.Map {
+			return true
+		}
+	}
+	return false
+}
+
+// generic converts n into the generic form without a type to check it
+// against: map[string]any, []any, or the scalar yaml.v3 resolves (int,
+// float64, bool, string). Aliases, merge keys and the value budget are
+// handled as for typed values.
+func (d *decoder) generic(n *yaml.Node, key string) (any, bool) {
+	if !d.spend(key, n) {
+		return nil, false
+	}
+	switch n.Kind {
+	case yaml.AliasNode:
+		return d.value(n, reflect.TypeFor[any](), key)
+	case yaml.MappingNode:
+		out := map[string]any{}
+		for _, p := range d.pairs(n, key) {
+			if p.k.Kind != yaml.ScalarNode {
+				d.failKey(key, p.k.Line, "keys must be plain names, got %s", describe(p.k))
+				continue
+			}
+			ck := joinKey(key, p.k.Value)
+			if _, dup := out[p.k.Value]; dup && !p.merged {
+				d.failKey(ck, p.k.Line, "set twice; keep one")
+				continue
+			}
+			d.line(ck, p.k.Line)
+			if v, ok := d.generic(p.v, ck); ok {
+				out[p.k.Value] = v
+			}
+		}
+		return out, true
+	case yaml.SequenceNode:
+		out := make([]any, 0, len(n.Content))
+		for i, it := range n.Content {
+			v, ok := d.generic(it, indexKey(key, i))
+			if !ok {
+				v = nil
+			}
+			out = append(out, v)
+		}
+		return out, true
+	case yaml.ScalarNode:
+		if isNull(n) {
+			return nil, false
+		}
+		var v any
+		if err := n.Decode(&v); err != nil {
+			d.failKey(key, n.Line, "%v", err)
+			return nil, false
+		}
+		if f, ok := v.(float64); ok && (math.IsInf(f, 0) || math.IsNaN(f)) {
+			d.failKey(key, n.Line, "%s is not a finite number", n.Value)
+			return nil, false
+		}
+		return v, true
+	}
+	return nil, false
 }
 
 // unknownKey explains an unknown key and lists the allowed ones.

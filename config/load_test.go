@@ -635,7 +635,7 @@ func TestValidate(t *testing.T) {
 		{"azure deployment", func(c *Config) { c.Oracle.Azure.Deployment = "a/b" }, "oracle.azure.deployment", "bare deployment"},
 		{"azure api_version", func(c *Config) { c.Oracle.Azure.APIVersion = "latest" }, "oracle.azure.api_version", "2024-10-21"},
 		{"budget usd without price", func(c *Config) { c.Oracle.Budget.USD = 1 }, "oracle.budget.usd", "oracle.price"},
-		{"sink type", func(c *Config) { c.Sinks = []Sink{{Dir: "x"}} }, "sinks[0].type", "is empty"},
+		{"sink type", func(c *Config) { c.Sinks = []Sink{{Name: "x"}} }, "sinks[0].type", "is empty"},
 		{"out", func(c *Config) { c.Out = "" }, "out", "is empty"},
 	}
 	for _, tc := range cases {

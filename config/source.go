@@ -5,7 +5,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -197,4 +200,50 @@ func (c *Config) Hash() string {
 	}
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
+}
+
+// DecodeSection decodes settings, the keys of the section at key (a
+// source's or sink's own keys, "sources[1]"), strictly into into, a
+// pointer to a struct whose yaml tags name the keys. Problems (an unknown
+// key, a value of the wrong type) come back as an *Error whose lines are
+// those of the config file, as Load's are.
+func (c *Config) DecodeSection(key string, settings map[string]any, into any) error {
+	t := reflect.TypeOf(into)
+	if t == nil || t.Kind() != reflect.Pointer || t.Elem().Kind() != reflect.Struct {
+		return fmt.Errorf("config: DecodeSection(%s) needs a pointer to a struct, got %T", key, into)
+	}
+	if settings == nil {
+		settings = map[string]any{}
+	}
+	data, err := yaml.Marshal(settings)
+	if err != nil {
+		return c.Problem(key, fmt.Sprintf("cannot encode the section: %v", err))
+	}
+	ps := &problems{}
+	gen := decodeDocument(data, t.Elem(), "", nil, ps)
+	if len(ps.list) > 0 {
+		e := &Error{File: c.fileName()}
+		for _, p := range ps.list {
+			full := key
+			if p.Key != "" {
+				full = key + "." + p.Key
+			}
+			msg := strings.TrimPrefix(p.Msg, p.Key+": ")
+			e.Problems = append(e.Problems, c.problem(full, msg))
+		}
+		return e
+	}
+	if gen == nil {
+		gen = map[string]any{}
+	}
+	data, err = yaml.Marshal(gen)
+	if err != nil {
+		return c.Problem(key, fmt.Sprintf("cannot encode the section: %v", err))
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(into); err != nil && !errors.Is(err, io.EOF) {
+		return c.Problem(key, err.Error())
+	}
+	return nil
 }

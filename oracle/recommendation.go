@@ -73,7 +73,7 @@ type OnchainCall struct {
 	// Arg its integer argument in decimal; both empty when no vote can
 	// make the change.
 	Function string `json:"function,omitempty"`
-	Arg      string `json:"arg,omitempty"`
+	Arg      string `json:"arg,omitempty" jsonschema:"pattern=^-?[0-9]+$"`
 	// Meaning says what Arg is in plain units ("3 days at 12 s per
 	// block").
 	Meaning string `json:"meaning"`
@@ -89,10 +89,10 @@ type OnchainCall struct {
 	// TokenDecimals and QuorumDenominator are the conversions the unit
 	// needs. Meaning and Needs say the same in English words; these let
 	// a proposal in another language say it in its own.
-	ArgUnit           string  `json:"arg_unit,omitempty"`
-	BlockSeconds      float64 `json:"block_seconds,omitempty"`
-	TokenDecimals     int     `json:"token_decimals,omitempty"`
-	QuorumDenominator int64   `json:"quorum_denominator,omitempty"`
+	ArgUnit           string  `json:"arg_unit,omitempty" jsonschema:"enum=blocks,enum=seconds,enum=token_units,enum=quorum_numerator,enum=pct_1e18,enum=bps"`
+	BlockSeconds      float64 `json:"block_seconds,omitempty" jsonschema:"exclusiveMinimum=0"`
+	TokenDecimals     int     `json:"token_decimals,omitempty" jsonschema:"minimum=0"`
+	QuorumDenominator int64   `json:"quorum_denominator,omitempty" jsonschema:"minimum=1"`
 }
 
 // Call writes the call as it is made: "_setVotingPeriod(21600)"; "" when
