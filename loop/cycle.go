@@ -461,6 +461,9 @@ func (e *Env) Recommend(ctx context.Context, id string, ss Searches, version str
 		if r, ok := ranges[s.Name]; ok {
 			pc.Range = &r
 		}
+		if r, ok := e.seen[s.Name]; ok {
+			pc.Seen = &r
+		}
 		if u, ok := unrounded[s.Name]; ok && rec.Change && pc.Recommended != pc.Current {
 			pc.Unrounded = &u
 		}

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"maps"
 	"os"
 	"path/filepath"
@@ -69,6 +70,9 @@ type Env struct {
 	Workers int
 	// warmFrom names the earlier studies the searches warm-started from.
 	warmFrom []string
+	// seen holds, for each parameter a history source records, the
+	// lowest and highest value it has had in force (see seenRanges).
+	seen map[string][2]float64
 }
 
 // Prepare checks cfg against its model, reads the metrics, calibrates, and
@@ -84,10 +88,11 @@ func Prepare(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Env
 		return nil, err
 	}
 	logger.Info("reading data", "sources", len(cfg.Sources))
-	obs, err := readSource(ctx, cfg, e.Rules)
+	obs, hist, err := readSource(ctx, cfg, e.Rules)
 	if err != nil {
 		return nil, err
 	}
+	e.seen = seenRanges(hist, cfg.DAO.Track, e.Current)
 	if err := checkDAO(cfg, obs); err != nil {
 		return nil, err
 	}
@@ -341,32 +346,64 @@ func onchain(c config.Onchain, family string) governor.Onchain {
 	return o
 }
 
-// readSource reads the cycle's metrics from its source.
-func readSource(ctx context.Context, cfg *config.Config, rules governor.Rules) (metrics.Observation, error) {
+// readSource reads the cycle's metrics from its source, and the
+// governance history when the source is one (nil otherwise).
+func readSource(ctx context.Context, cfg *config.Config, rules governor.Rules) (metrics.Observation, *history.History, error) {
 	if len(cfg.Sources) != 1 {
-		return metrics.Observation{}, cfg.Problem("sources", fmt.Sprintf("have %d sources; a cycle reads exactly one for now", len(cfg.Sources)))
+		return metrics.Observation{}, nil, cfg.Problem("sources", fmt.Sprintf("have %d sources; a cycle reads exactly one for now", len(cfg.Sources)))
 	}
 	src := cfg.Sources[0]
 	switch src.Type {
 	case "file", "history":
 	default:
-		return metrics.Observation{}, cfg.Problem("sources[0].type", fmt.Sprintf("unknown source type %q; available: history, file", src.Type))
+		return metrics.Observation{}, nil, cfg.Problem("sources[0].type", fmt.Sprintf("unknown source type %q; available: history, file", src.Type))
 	}
 	if src.Type == "history" {
 		h, err := readHistory(ctx, cfg, src.Path)
 		if err != nil {
-			return metrics.Observation{}, err
+			return metrics.Observation{}, nil, err
 		}
-		return observe(h, src.WindowDays, rules, cfg.DAO.Track)
+		obs, err := observe(h, src.WindowDays, rules, cfg.DAO.Track)
+		return obs, h, err
 	}
 	if configs.IsEmbedded(src.Path) {
 		data, err := configs.ReadEmbedded(src.Path)
 		if err != nil {
-			return metrics.Observation{}, cfg.Problem("sources[0].path", err.Error())
+			return metrics.Observation{}, nil, cfg.Problem("sources[0].path", err.Error())
 		}
-		return metrics.Parse(data, src.Path)
+		obs, err := metrics.Parse(data, src.Path)
+		return obs, nil, err
 	}
-	return metrics.Load(ctx, sourcePath(cfg, src.Path))
+	obs, err := metrics.Load(ctx, sourcePath(cfg, src.Path))
+	return obs, nil, err
+}
+
+// seenRanges returns, for each parameter that h records in force on the
+// track (or on every track), the lowest and highest value it has had
+// over the whole history, the value in force (current) included: what
+// the DAO has lived under, which a recommended value may lie outside.
+// A nil history, or one that records no parameters, gives none.
+func seenRanges(h *history.History, track string, current simulator.Params) map[string][2]float64 {
+	if h == nil {
+		return nil
+	}
+	out := map[string][2]float64{}
+	for _, c := range h.Params {
+		if c.Track != "" && c.Track != track || math.IsNaN(c.Value) || math.IsInf(c.Value, 0) {
+			continue
+		}
+		r, ok := out[c.Name]
+		if !ok {
+			r = [2]float64{c.Value, c.Value}
+		}
+		out[c.Name] = [2]float64{min(r[0], c.Value), max(r[1], c.Value)}
+	}
+	for name, r := range out {
+		if v, ok := current[name]; ok {
+			out[name] = [2]float64{min(r[0], v), max(r[1], v)}
+		}
+	}
+	return out
 }
 
 // sourcePath resolves a source's path: a relative path not found from the
