@@ -370,3 +370,39 @@ func TestDAONameIsPlainText(t *testing.T) {
 		t.Errorf("title %q", p.Title)
 	}
 }
+
+// The appendix says, for each change, whether its value lies outside the
+// values the history records, and how to revert it; a recommendation
+// that changes nothing has neither.
+func TestExtrapolationAndRollback(t *testing.T) {
+	rec := bravoFixture()
+	rec.Params[0].Seen = &[2]float64{0.04, 0.04} // quorum: only 4% ever
+	rec.Params[1].Seen = &[2]float64{3, 14}      // voting period: 9 days is within
+	rec.Params[3].Seen = &[2]float64{0, 0.5}     // reward: 4.7 is outside 0 to 0.5
+	p := draftOK(t, rec)
+	_, sec, ok := strings.Cut(p.Appendix, "### Extrapolation and rollback\n\n")
+	if !ok {
+		t.Fatalf("no extrapolation section:\n%s", p.Appendix)
+	}
+	sec, _, _ = strings.Cut(sec, "\n\n")
+	for _, want := range []string{
+		"- **Extrapolation**: Quorum: the DAO's history records only 4% (400,000 COMP); the recommended 5.1% (510,000 COMP) lies outside it",
+		"Voting period: the recommended 9 days lies within the values the DAO's history records (3 days to 14 days).",
+		"Participation reward: the recommended 4.7 COMP per vote lies outside the values the DAO's history records (0 COMP per vote to 0.5 COMP per vote)",
+		"- **Rollback**: Quorum: back to 4% (400,000 COMP) by the same route as enacting",
+		"Voting period: a later vote calls `_setVotingPeriod` on GovernorBravo `0xc0Da02939E1441F497fd74F78cE7Decb17B66529` with the value in force, 7 days",
+	} {
+		if !strings.Contains(sec, want) {
+			t.Errorf("the section lacks %q:\n%s", want, sec)
+		}
+	}
+	// Without Seen, the value in force is all the recommendation knows.
+	rec.Params[1].Seen = nil
+	p = draftOK(t, rec)
+	if !strings.Contains(p.Appendix, "The recommendation records no value but the one in force, so this recommended value lies outside what the data show, and the figures for it rest on the model alone: voting period 9 days, now 7 days.") {
+		t.Errorf("no history, no range:\n%s", p.Appendix)
+	}
+	if p := draftOK(t, noChangeFixture()); strings.Contains(p.Appendix, "Extrapolation") || strings.Contains(p.Appendix, "Rollback") {
+		t.Errorf("a recommendation that changes nothing has an extrapolation section")
+	}
+}
