@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -214,4 +215,12 @@ func FuzzDecodeRecommendation(f *testing.F) {
 			t.Fatalf("accepted a recommendation the template cannot draft: %v", err)
 		}
 	})
+}
+
+// The config accepts exactly the languages the oracle drafts in (config
+// cannot import oracle to share the list).
+func TestConfigLanguagesAreTheOracles(t *testing.T) {
+	if !slices.Equal(config.Languages, oracle.Languages) {
+		t.Errorf("config.Languages %v, oracle.Languages %v", config.Languages, oracle.Languages)
+	}
 }
