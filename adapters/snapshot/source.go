@@ -191,7 +191,11 @@ func (src *Source) proposalsByID(ctx context.Context, ids []string) ([]apiPropos
 // votes reads the votes on the proposals ps, in batches of up to 100
 // proposals, and maps them. budget is how many votes may still be read.
 func (src *Source) votes(ctx context.Context, ps []*mapped, budget int) ([]history.Vote, error) {
-	var out []history.Vote
+	expected := 0
+	for _, p := range ps {
+		expected += max(p.api.Votes, 0)
+	}
+	out := make([]history.Vote, 0, min(expected, budget))
 	for i := 0; i < len(ps); i += maxIn {
 		batch := ps[i:min(i+maxIn, len(ps))]
 		byID := make(map[string]*mapped, len(batch))
