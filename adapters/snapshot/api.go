@@ -123,7 +123,7 @@ type apiVote struct {
 	Created  int64    `json:"created"`
 	Choice   choice   `json:"choice"`
 	VP       optFloat `json:"vp"`
-	Proposal *struct {
+	Proposal struct {
 		ID string `json:"id"`
 	} `json:"proposal"`
 }
@@ -166,10 +166,11 @@ func (f *optFloat) UnmarshalJSON(b []byte) error {
 		*f = optFloat{}
 		return nil
 	}
-	if err := json.Unmarshal(b, &f.V); err != nil {
-		return err
+	v, err := strconv.ParseFloat(string(b), 64)
+	if err != nil {
+		return fmt.Errorf("vp %.40q is not a number", b)
 	}
-	f.Set = true
+	*f = optFloat{V: v, Set: true}
 	return nil
 }
 

@@ -57,7 +57,7 @@ type Config struct {
 	Space string `yaml:"space" json:"space"`
 	// APIKey, optional, is sent as the x-api-key header; a key lifts the
 	// hub's keyless limit of 100 requests a minute.
-	APIKey adapters.Secret `yaml:"api_key,omitzero" json:"api_key,omitzero"`
+	APIKey adapters.Secret `yaml:"api_key,omitempty" json:"api_key,omitzero"`
 	// PerMinute limits the requests sent a minute; 0 means
 	// DefaultPerMinute. Without an API key it may be at most 100.
 	PerMinute float64 `yaml:"per_minute,omitempty" json:"per_minute,omitempty"`

@@ -222,7 +222,7 @@ func (src *Source) votes(ctx context.Context, ps []*mapped, budget int) ([]histo
 			if len(out) >= budget {
 				return src.fail(what(at), fmt.Errorf("more than max_votes (%d) votes to read; set since to read fewer proposals, or raise max_votes", src.s.maxVotes))
 			}
-			if v.Proposal == nil {
+			if v.Proposal.ID == "" {
 				return src.fail(what(at), fmt.Errorf("vote %q names no proposal", v.ID))
 			}
 			p := byID[v.Proposal.ID]
