@@ -30,10 +30,11 @@ const (
 	Simulation     = "attune.simulation/v1"
 	Calibration    = "attune.calibration/v1"
 	Backtest       = "attune.backtest/v1"
+	Proposal       = oracle.DocumentSchema
 )
 
 // Kinds lists every kind, in a stable order.
-var Kinds = []string{Recommendation, Simulation, Calibration, Backtest}
+var Kinds = []string{Recommendation, Simulation, Calibration, Backtest, Proposal}
 
 // RecommendationDoc is a cycle's recommendation: what attune optimize and
 // attune run print and what recommendation.json holds.
