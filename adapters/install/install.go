@@ -1,9 +1,14 @@
 // Package install registers every source and sink type attune ships:
-// import it for its side effects, as cmd/attune does.
+// it blank-imports each adapter subpackage, whose init registers its
+// type with package adapters. Import it for its side effects where the
+// sources and sinks are built, as cmd/attune does:
+//
+//	import _ "github.com/attune-dao/attune/adapters/install"
 package install
 
 import (
 	_ "github.com/attune-dao/attune/adapters/chain"       // source governor
 	_ "github.com/attune-dao/attune/adapters/safe"        // sink safe
+	_ "github.com/attune-dao/attune/adapters/snapshot"    // source snapshot: a Snapshot hub's GraphQL API
 	_ "github.com/attune-dao/attune/adapters/snapshotsig" // sink snapshot
 )

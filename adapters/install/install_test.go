@@ -1,0 +1,16 @@
+package install
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/attune-dao/attune/adapters"
+)
+
+func TestInstalled(t *testing.T) {
+	for _, typ := range []string{"snapshot"} {
+		if !slices.Contains(adapters.SourceTypes(), typ) {
+			t.Errorf("source type %q is not registered; have %v", typ, adapters.SourceTypes())
+		}
+	}
+}
