@@ -21,6 +21,7 @@ func TestOutputsFollowTheirSchemas(t *testing.T) {
 	}{
 		{schema.Simulation, []string{"simulate", "--set", "proposal_threshold=0"}},
 		{schema.Calibration, []string{"calibrate"}},
+		{schema.Sources, []string{"sources", "check"}},
 		{schema.Recommendation, []string{"optimize"}},
 		{schema.Recommendation, []string{"run", "--out", out, "--no-track-record"}},
 		{schema.Backtest, []string{"backtest", "--config", "../../configs/examples/lido/attune.yaml", "--windows", "2", "--replications", "8"}},
