@@ -31,10 +31,11 @@ const (
 	Calibration    = "attune.calibration/v1"
 	Backtest       = "attune.backtest/v1"
 	Sources        = "attune.sources/v1"
+	Proposal       = oracle.DocumentSchema
 )
 
 // Kinds lists every kind, in a stable order.
-var Kinds = []string{Recommendation, Simulation, Calibration, Backtest, Sources}
+var Kinds = []string{Recommendation, Simulation, Calibration, Backtest, Proposal, Sources}
 
 // RecommendationDoc is a cycle's recommendation: what attune optimize and
 // attune run print and what recommendation.json holds.

@@ -25,6 +25,7 @@ var docTypes = map[string]any{
 	schema.Calibration:    schema.CalibrationDoc{},
 	schema.Backtest:       backtest.Report{},
 	schema.Sources:        schema.SourcesDoc{},
+	schema.Proposal:       oracle.ProposalDocument{},
 }
 
 // generate reflects kind's Go type into a JSON Schema: every field the
