@@ -75,6 +75,9 @@ type Env struct {
 	// seen holds, for each parameter a history source records, the
 	// lowest and highest value it has had in force (see seenRanges).
 	seen map[string][2]float64
+	// History is the governance history the sources gave, merged; nil
+	// when the source is a file of precomputed metrics.
+	History *history.History
 }
 
 // Prepare checks cfg against its model, reads the metrics, calibrates, and
@@ -100,6 +103,7 @@ func PrepareWith(ctx context.Context, cfg *config.Config, logger *slog.Logger, o
 	if err != nil {
 		return nil, err
 	}
+	e.History = data.history
 	e.seen = seenRanges(data.history, cfg.DAO.Track, e.Current)
 	obs, err := data.observation(e.Rules, cfg.DAO.Track)
 	if err != nil {
