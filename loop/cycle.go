@@ -47,6 +47,9 @@ type Options struct {
 	// Now is the clock that dates the cycle (Recommendation.Date, the UTC
 	// day); time.Now when nil. Tests and golden files fix it.
 	Now func() time.Time
+	// Stage, when set, is told when the search (StageOptimizing) and the
+	// draft (StageDrafting) start.
+	Stage StageFunc
 }
 
 // Cycle is one finished cycle: what it read, what it concluded and the
@@ -326,6 +329,9 @@ func (e *Env) Cycle(ctx context.Context, drafter oracle.Drafter, opt Options) (*
 		return nil, err
 	}
 	e.Workers = opt.Workers
+	if err := opt.Stage.enter(ctx, StageOptimizing, e); err != nil {
+		return nil, err
+	}
 	res, err := e.Optimize(ctx, opt)
 	if err != nil {
 		return nil, err
@@ -347,6 +353,9 @@ func (e *Env) Cycle(ctx context.Context, drafter oracle.Drafter, opt Options) (*
 	y, m, d := now().UTC().Date()
 	rec.Date = time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 	c.Recommendation = rec
+	if err := opt.Stage.enter(ctx, StageDrafting, e); err != nil {
+		return nil, err
+	}
 	e.Logger.Info("drafting")
 	if c.Proposal, err = drafter.Draft(ctx, rec); err != nil {
 		return nil, fmt.Errorf("draft: %w", err)

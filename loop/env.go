@@ -114,6 +114,9 @@ func PrepareWith(ctx context.Context, cfg *config.Config, logger *slog.Logger, o
 		return nil, err
 	}
 	logger.Info("metrics read", "dao", obs.DAO, "source", obs.Source, "window_days", obs.Window.Days())
+	if err := opts.Stage.enter(ctx, StageCalibrating, e); err != nil {
+		return nil, err
+	}
 	logger.Info("calibrating", "model", e.Model.Name())
 	inst, fit, err := e.Model.Calibrate(ctx, obs, e.Current, cfg.Optimizer.Seed)
 	if err != nil {

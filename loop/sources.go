@@ -37,6 +37,9 @@ type SourceOptions struct {
 	// Refresh ignores the cache: incremental sources read everything
 	// again, and the cache is rewritten from what they return.
 	Refresh bool
+	// Stage, when set, is told when the data are read (StageCalibrating)
+	// before calibration starts.
+	Stage StageFunc
 }
 
 // opened is one configured source, decoded and built.

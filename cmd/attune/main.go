@@ -15,8 +15,9 @@
 // Exit status (attune help exit-codes): 0 on success, 1 for a runtime
 // failure, 2 for a user error (an unknown command or flag, a bad flag value,
 // a config or data file that is missing, a directory, unreadable or
-// invalid), 3 when calibration misses a target (a poor fit), 130 when
-// interrupted by SIGINT or SIGTERM.
+// invalid), 3 when calibration misses a target (a poor fit), 75 for a
+// temporary failure (network, rate limit, busy database, the DAO's lock
+// held), 130 when interrupted by SIGINT or SIGTERM.
 package main
 
 import (
@@ -24,7 +25,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -36,12 +36,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/attune-dao/attune/config"
-	"github.com/attune-dao/attune/history"
 	"github.com/attune-dao/attune/loop"
-	"github.com/attune-dao/attune/metrics"
-	"github.com/attune-dao/attune/objectives"
-	"github.com/attune-dao/attune/optimizer"
-	"github.com/attune-dao/attune/simulator"
 )
 
 // version is set at build time with -ldflags "-X main.version=v1.2.3".
@@ -53,6 +48,7 @@ const (
 	exitRuntime     = 1
 	exitUser        = 2
 	exitPoorFit     = 3
+	exitTransient   = 75  // EX_TEMPFAIL of sysexits.h: try again later
 	exitInterrupted = 130 // 128 + SIGINT, as shells report a Ctrl-C
 )
 
@@ -70,6 +66,9 @@ tell what happened without reading the message:
        within calibration.tolerance; attune calibrate exits 3 when a target
        misses, attune run and attune optimize refuse to search (exit 3)
        unless --accept-poor-fit
+  75   temporary failure: the network, a rate limit, a busy database, or
+       another attune process running the DAO's cycle; the same command
+       may succeed later (attune serve retries these with backoff)
   130  interrupted by SIGINT (Ctrl-C) or SIGTERM; attune prints one line and
        writes nothing (attune worker: the trials it finished stay in the
        study)`
@@ -116,25 +115,23 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return exitCode(err)
 }
 
-// exitCode maps an error to its exit code: a poor fit, a user's mistake
-// (in the command line, the config or the data, or a path the user gave
-// that is missing, a directory or unreadable), or else a runtime failure.
+// exitCode maps an error to its exit code: a mistake in the command
+// line, and otherwise what loop.Classify (the classification attune
+// serve's retries use too) makes of it: a poor fit, a transient failure
+// worth running again, a user's mistake (in the config, the data, a path
+// the user gave, a request the store refused), or else a runtime
+// failure.
 func exitCode(err error) int {
 	var ue usageError
-	switch {
-	case errors.Is(err, loop.ErrPoorFit):
+	if errors.As(err, &ue) {
+		return exitUser
+	}
+	switch c := loop.Classify(err); {
+	case c.Cause == loop.CausePoorFit:
 		return exitPoorFit
-	case errors.As(err, &ue),
-		errors.Is(err, config.ErrInvalid),
-		errors.Is(err, metrics.ErrInvalid),
-		errors.Is(err, history.ErrInvalid),
-		errors.Is(err, objectives.ErrInvalid),
-		errors.Is(err, optimizer.ErrInvalid),
-		errors.Is(err, simulator.ErrInvalidParams),
-		errors.Is(err, fs.ErrNotExist),
-		errors.Is(err, fs.ErrPermission),
-		errors.Is(err, syscall.EISDIR),
-		errors.Is(err, syscall.ENOTDIR):
+	case c.Kind == loop.Transient:
+		return exitTransient
+	case c.Cause == loop.CauseConfig, c.Cause == loop.CauseData, c.Cause == loop.CauseInput, c.Cause == loop.CauseRequest:
 		return exitUser
 	}
 	return exitRuntime
@@ -168,7 +165,7 @@ With no --config, attune runs on its embedded default: Compound's
 governance history (configs/examples/compound), bundled in the binary.
 
 Exit status: 0 success, 1 runtime failure, 2 user error, 3 poor calibration
-fit, 130 interrupted; see attune help exit-codes.`,
+fit, 75 temporary failure, 130 interrupted; see attune help exit-codes.`,
 		Example: `  attune run                                  # one cycle on the embedded default
   attune calibrate --config dao.yaml          # does the model fit your DAO?
   attune run --config dao.yaml --out cycles   # one cycle for your DAO
