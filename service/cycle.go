@@ -1,0 +1,360 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync/atomic"
+	"time"
+
+	"github.com/attune-dao/attune/loop"
+	"github.com/attune-dao/attune/metrics"
+	"github.com/attune-dao/attune/simulator"
+	"github.com/attune-dao/attune/store"
+)
+
+// inFlight are the states of a cycle that a process is working on: one
+// found in them by the holder of the DAO's lock was left by a process
+// that stopped.
+var inFlight = []store.State{store.Fetching, store.Calibrating, store.Optimizing, store.Drafting}
+
+// decidedStates are the states of a cycle that decided, or awaits a
+// decision on, its config and data: another cycle of the same key would
+// draft the same proposal again.
+var decidedStates = []store.State{store.PendingReview, store.Approved, store.Published, store.Rejected}
+
+// orphan returns the cycle of u left in flight to resume, if any. Of
+// several, the newest is resumed and the others fail; one of another
+// config fails, since this service cannot run it.
+func (s *Service) orphan(ctx context.Context, u *unit) (*store.Cycle, error) {
+	cs, err := s.store.Cycles(ctx, store.Filter{DAO: u.name, States: inFlight})
+	if err != nil {
+		return nil, err
+	}
+	var resume *store.Cycle
+	for i, c := range cs { // newest first
+		msg := ""
+		switch {
+		case c.ConfigHash != u.cfgHash:
+			msg = fmt.Sprintf("stopped while %s, and its config is not the one this service runs (%s): it cannot be resumed; the next cycle runs on the current config", c.State, u.file)
+		case resume != nil:
+			msg = fmt.Sprintf("stopped while %s; cycle %d, newer, was resumed instead", c.State, resume.ID)
+		default:
+			resume = &cs[i]
+			s.log.Info("resuming a cycle a stopped process left", "dao", u.name, "cycle", c.ID, "state", c.State)
+			continue
+		}
+		f, err := s.store.Advance(ctx, c.ID, store.Failed, store.Change{Actor: s.o.Actor, Error: msg})
+		if err != nil {
+			return nil, err
+		}
+		s.recorded(ctx, u, f)
+	}
+	return resume, nil
+}
+
+// unchanged says the cycle need not run: cycle Of decided (or awaits a
+// decision on) the same config and data.
+type unchanged struct{ of store.Cycle }
+
+func (e *unchanged) Error() string {
+	return fmt.Sprintf("unchanged: cycle %d (%s) decided from the same config and data; nothing new to propose until the data or the config change", e.of.ID, e.of.State)
+}
+
+// run is one cycle of a DAO as the service drives it, over its attempts.
+type run struct {
+	s *Service
+	u *unit
+	// row is the cycle in the store, nil until it is recorded.
+	row   *store.Cycle
+	start time.Time
+	// sims counts the simulations of the attempt in progress.
+	sims atomic.Int64
+}
+
+// drive runs a cycle of u: row's (resumed, or created by RunNow), or one
+// recorded once the data are read and found changed. Transient failures
+// are retried with backoff on the same row; a terminal one, or the last
+// transient one, fails the cycle with its message. A cancelled ctx
+// leaves the cycle in its state, to be resumed.
+func (s *Service) drive(ctx context.Context, u *unit, row *store.Cycle) {
+	r := &run{s: s, u: u, row: row, start: s.o.Now()}
+	for attempt := 1; ; attempt++ {
+		err := r.attempt(ctx)
+		var un *unchanged
+		switch {
+		case err == nil:
+			s.metrics.duration.WithLabelValues(u.name, "pending_review").Observe(s.o.Now().Sub(r.start).Seconds())
+			u.setErr("")
+			return
+		case errors.As(err, &un):
+			s.metrics.skipped.WithLabelValues(u.name, "unchanged").Inc()
+			s.log.Info("no cycle: "+un.Error(), "dao", u.name)
+			return
+		case ctx.Err() != nil:
+			if r.row != nil {
+				s.log.Info("cycle stopped; it resumes when the DAO is next reconciled", "dao", u.name, "cycle", r.row.ID, "state", r.row.State)
+			}
+			return
+		}
+		cl := loop.Classify(err)
+		s.metrics.errors.WithLabelValues(u.name, string(cl.Cause), cl.Kind.String()).Inc()
+		if cl.Kind == loop.Transient && attempt < s.o.Retry.Attempts {
+			d := s.o.Retry.delay(attempt, u.rng)
+			s.log.Warn("transient failure; retrying", "dao", u.name, "attempt", attempt, "cause", cl.Cause, "wait", d, "error", err)
+			if s.o.Sleep(ctx, d) != nil {
+				return
+			}
+			continue
+		}
+		msg := err.Error()
+		if cl.Kind == loop.Transient {
+			msg = fmt.Sprintf("%s (a %s failure, still failing after %d attempts; the next reconcile tries again)", msg, cl.Cause, attempt)
+		}
+		u.setErr(msg)
+		if ferr := r.fail(ctx, msg); ferr != nil {
+			s.log.Error("recording the cycle's failure failed", "dao", u.name, "error", ferr, "failure", msg)
+			return
+		}
+		s.metrics.duration.WithLabelValues(u.name, "failed").Observe(s.o.Now().Sub(r.start).Seconds())
+		s.log.Error("cycle failed", "dao", u.name, "cycle", r.row.ID, "kind", cl.Kind, "cause", cl.Cause, "error", msg)
+		return
+	}
+}
+
+// attempt runs the cycle once through loop, as attune run does: read,
+// calibrate, search, verify, draft, write its directory, and attach its
+// documents for review.
+func (r *run) attempt(ctx context.Context) error {
+	r.sims.Store(0)
+	cfg := r.u.cfg
+	logger := r.s.log.With("dao", r.u.name)
+	env, err := loop.PrepareWith(ctx, cfg, logger, loop.SourceOptions{Stage: r.stage})
+	if err != nil {
+		return err
+	}
+	opt := r.s.o.Cycle
+	opt.Stage = r.stage
+	c, err := env.Cycle(ctx, r.u.drafter, opt)
+	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err // write nothing a shutdown asked to stop
+	}
+	dir, err := c.Write(cfg.Out)
+	if err != nil {
+		return err
+	}
+	if dir, err = filepath.Abs(dir); err != nil {
+		return err
+	}
+	rec, err := os.ReadFile(filepath.Join(dir, "recommendation.json"))
+	if err != nil {
+		return fmt.Errorf("attach the cycle's documents: %w", err)
+	}
+	prop, err := os.ReadFile(filepath.Join(dir, "proposal.json"))
+	if err != nil {
+		return fmt.Errorf("attach the cycle's documents: %w", err)
+	}
+	if err := r.advance(ctx, store.PendingReview, store.Change{Dir: dir, Recommendation: rec, Proposal: prop}); err != nil {
+		return err
+	}
+	m, dao := r.s.metrics, r.u.name
+	m.trials.WithLabelValues(dao).Add(float64(c.Recommendation.Method.Trials))
+	m.simulations.WithLabelValues(dao).Add(float64(r.sims.Load()))
+	if u := c.Proposal.Meta.Usage; u != nil && !c.Proposal.Meta.Cached {
+		m.tokens.WithLabelValues(dao, "prompt").Add(float64(u.PromptTokens))
+		m.tokens.WithLabelValues(dao, "completion").Add(float64(u.CompletionTokens))
+		m.cost.WithLabelValues(dao).Add(u.CostUSD)
+	}
+	return nil
+}
+
+// stage records the stages loop enters.
+func (r *run) stage(ctx context.Context, stage string, e *loop.Env) error {
+	switch stage {
+	case loop.StageCalibrating:
+		return r.decide(ctx, e)
+	case loop.StageOptimizing:
+		// Count the simulations from here on: the search, the
+		// verification and the assumption sweep.
+		e.Instance = counting{Instance: e.Instance, n: &r.sims}
+		return r.advance(ctx, store.Optimizing, store.Change{})
+	case loop.StageDrafting:
+		return r.advance(ctx, store.Drafting, store.Change{})
+	}
+	return nil
+}
+
+// decide, once the data are read, records the cycle with its key and
+// moves it to calibrating, or says it need not run (*unchanged).
+func (r *run) decide(ctx context.Context, e *loop.Env) error {
+	cfgHash, inHash := loop.CycleKey(r.u.cfg, e.Observation, r.s.o.Cycle.Version)
+	if r.row != nil && r.row.InputsHash != "" && r.row.InputsHash != inHash {
+		if err := r.fail(ctx, fmt.Sprintf("superseded: the data changed while the cycle was stopped (inputs %.12s, now %.12s); a new cycle decides from the new data", r.row.InputsHash, inHash)); err != nil {
+			return err
+		}
+		r.row = nil
+	}
+	if r.row == nil || r.row.InputsHash == "" {
+		cs, err := r.s.store.Cycles(ctx, store.Filter{DAO: r.u.name, ConfigHash: cfgHash, InputsHash: inHash, States: decidedStates, Limit: 1})
+		if err != nil {
+			return err
+		}
+		if len(cs) > 0 {
+			un := &unchanged{of: cs[0]}
+			if r.row != nil {
+				if err := r.fail(ctx, un.Error()); err != nil {
+					return err
+				}
+			}
+			return un
+		}
+	}
+	ch := store.Change{}
+	if r.row == nil {
+		c, err := r.s.store.CreateCycle(ctx, store.NewCycle{Actor: r.s.o.Actor, DAO: r.u.name, ConfigHash: cfgHash, InputsHash: inHash})
+		if err != nil {
+			return err
+		}
+		r.row = &c
+		r.s.recorded(ctx, r.u, c)
+	} else if r.row.InputsHash == "" {
+		ch.InputsHash = inHash
+	}
+	return r.advance(ctx, store.Calibrating, ch)
+}
+
+// advance moves the cycle to state to, unless a resumed cycle is there
+// or beyond already.
+func (r *run) advance(ctx context.Context, to store.State, ch store.Change) error {
+	if slices.Index(store.States, r.row.State) >= slices.Index(store.States, to) && ch.InputsHash == "" {
+		return nil
+	}
+	ch.Actor = r.s.o.Actor
+	c, err := r.s.store.Advance(ctx, r.row.ID, to, ch)
+	if err != nil {
+		return err
+	}
+	r.row = &c
+	r.s.recorded(ctx, r.u, c)
+	return nil
+}
+
+// fail moves the cycle to failed with msg, recording it first when it
+// is not yet.
+func (r *run) fail(ctx context.Context, msg string) error {
+	if r.row == nil {
+		c, err := r.s.store.CreateCycle(ctx, store.NewCycle{Actor: r.s.o.Actor, DAO: r.u.name, ConfigHash: r.u.cfgHash})
+		if err != nil {
+			return err
+		}
+		r.row = &c
+		r.s.recorded(ctx, r.u, c)
+	}
+	c, err := r.s.store.Advance(ctx, r.row.ID, store.Failed, store.Change{Actor: r.s.o.Actor, Error: msg})
+	if err != nil {
+		return err
+	}
+	r.row = &c
+	r.s.recorded(ctx, r.u, c)
+	return nil
+}
+
+// counting is a calibrated model that counts its runs.
+type counting struct {
+	simulator.Instance
+	n *atomic.Int64
+}
+
+func (c counting) Run(ctx context.Context, p simulator.Params, seed uint64) (metrics.Values, error) {
+	c.n.Add(1)
+	return c.Instance.Run(ctx, p, seed)
+}
+
+// publishApproved publishes u's approved cycles, oldest first. A cycle
+// that fails to publish stays approved, to be tried at the next
+// reconcile; the error joins those failures.
+func (s *Service) publishApproved(ctx context.Context, u *unit) error {
+	if s.o.Publish == nil {
+		return nil
+	}
+	cs, err := s.store.Cycles(ctx, store.Filter{DAO: u.name, States: []store.State{store.Approved}})
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for i := len(cs) - 1; i >= 0; i-- {
+		c, err := s.store.Cycle(ctx, cs[i].ID)
+		if err == nil {
+			err = s.publishCycle(ctx, u, c)
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// publishCycle publishes approved cycle c to its sinks and records each
+// sink's receipt; when every sink has published, the cycle moves to
+// published.
+func (s *Service) publishCycle(ctx context.Context, u *unit, c store.Cycle) error {
+	if s.o.Publish == nil {
+		return fmt.Errorf("publish cycle %d: no publisher is configured", c.ID)
+	}
+	approver := s.o.Actor
+	if c.Review != nil {
+		approver = c.Review.Reviewer
+	}
+	results, err := s.o.Publish(ctx, c.Dir, approver)
+	done := map[string]bool{}
+	for _, p := range c.Publications {
+		done[p.Sink] = true
+	}
+	var errs []error
+	if err != nil {
+		errs = append(errs, err)
+	}
+	for _, res := range results {
+		outcome := "published"
+		switch {
+		case res.Err != nil:
+			outcome = "failed"
+			cl := loop.Classify(res.Err)
+			s.metrics.errors.WithLabelValues(u.name, string(cl.Cause), cl.Kind.String()).Inc()
+			errs = append(errs, fmt.Errorf("sink %s: %w", res.Sink, res.Err))
+		case done[res.Sink]:
+			outcome = "already_recorded"
+		default:
+			_, rerr := s.store.RecordPublication(ctx, c.ID, store.Publication{Actor: s.o.Actor, Sink: res.Sink, Receipt: res.Receipt})
+			if rerr != nil && !errors.Is(rerr, store.ErrDuplicate) {
+				errs = append(errs, rerr)
+				outcome = "failed"
+				break
+			}
+			done[res.Sink] = true
+			s.recorded(ctx, u, c)
+		}
+		s.metrics.publications.WithLabelValues(u.name, res.Sink, outcome).Inc()
+	}
+	if len(errs) > 0 {
+		err := fmt.Errorf("publish cycle %d: %w", c.ID, errors.Join(errs...))
+		u.setErr(err.Error())
+		s.log.Error("publishing failed; the cycle stays approved and is published again at the next reconcile", "dao", u.name, "cycle", c.ID, "error", err)
+		return err
+	}
+	p, err := s.store.Advance(ctx, c.ID, store.Published, store.Change{Actor: s.o.Actor})
+	if err != nil {
+		return err
+	}
+	s.recorded(ctx, u, p)
+	return nil
+}

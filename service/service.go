@@ -1,0 +1,567 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"math/rand/v2"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/attune-dao/attune/config"
+	"github.com/attune-dao/attune/loop"
+	"github.com/attune-dao/attune/metrics"
+	"github.com/attune-dao/attune/oracle"
+	"github.com/attune-dao/attune/store"
+)
+
+// Errors of the service, wrapped with what and where; test them with
+// errors.Is.
+var (
+	// ErrBusy: the DAO's cycle is running, in this process or another
+	// (it wraps store.ErrLocked then); try again when it is done.
+	ErrBusy = errors.New("busy")
+	// ErrUnknownDAO: the service runs no DAO of that name.
+	ErrUnknownDAO = errors.New("unknown DAO")
+	// ErrStopped: the service is stopping or has stopped.
+	ErrStopped = errors.New("service stopped")
+)
+
+// Runner is what the HTTP server needs of the service; *Service
+// implements it.
+type Runner interface {
+	// RunNow starts a cycle of dao now and returns its ID in the store
+	// while it runs on; a cycle the DAO left in flight is resumed
+	// instead, and its ID returned. ErrBusy: the DAO's cycle is running.
+	RunNow(ctx context.Context, dao string) (int64, error)
+	// Publish publishes an approved cycle to its sinks now and waits.
+	// ErrBusy: the DAO's cycle is running; the service publishes the
+	// cycle when that is done.
+	Publish(ctx context.Context, id int64) error
+	// DAOs reports each DAO the service runs.
+	DAOs() []Status
+	// Ready returns nil when the service runs and its store answers.
+	Ready(ctx context.Context) error
+}
+
+var _ Runner = (*Service)(nil)
+
+// DAO is one DAO the service runs: its config.
+type DAO struct {
+	Config *config.Config
+	// File names where the config was read from, for messages.
+	File string
+}
+
+// Status is what the service says of one DAO.
+type Status struct {
+	DAO      string `json:"dao"`
+	File     string `json:"file,omitempty"`
+	Schedule string `json:"schedule,omitempty"`
+	// Next is when the schedule next reconciles the DAO (nil: on demand
+	// only).
+	Next *time.Time `json:"next,omitempty"`
+	// Cycle is the cycle in flight in this process and State where it
+	// is (0 and "" when none).
+	Cycle int64       `json:"cycle,omitempty"`
+	State store.State `json:"state,omitempty"`
+	// LastError is why the last cycle or publication failed, "" when it
+	// did not.
+	LastError string `json:"last_error,omitempty"`
+}
+
+// Retry says how transient failures are retried: attempt n waits a
+// random time up to min(Max, Base·2^(n-1)) (full jitter).
+type Retry struct {
+	// Attempts bounds the tries of a cycle (5 when 0); the last failure
+	// fails the cycle.
+	Attempts int
+	// Base and Max bound the waits (30 s and 15 min when 0).
+	Base, Max time.Duration
+}
+
+// PublishFunc publishes the cycle written in dir to the sinks its
+// config names, each at most once over every call, as approver, and says
+// what became of each sink. A sink that failed has Err set; the error
+// returned is for the whole (a cycle that cannot be read, no sink).
+type PublishFunc func(ctx context.Context, dir, approver string) ([]SinkResult, error)
+
+// SinkResult is what became of a cycle at one sink.
+type SinkResult struct {
+	// Sink is the sink's name in the config.
+	Sink string
+	// Receipt is the sink's receipt as a JSON object (adapters.Receipt),
+	// set when it published (now or before).
+	Receipt []byte
+	// Err is why it did not publish.
+	Err error
+}
+
+// Options configure a Service.
+type Options struct {
+	// Store holds the cycles (required). The service does not close it.
+	Store store.Store
+	// DAOs are the DAOs to run, each with its own config; their names
+	// (dao.name) must differ.
+	DAOs []DAO
+	// Actor names the service in the store's audit log ("serve@host").
+	Actor string
+	// Cycle is how each cycle runs (Version, Workers, TrackRecord...);
+	// the service sets its Stage.
+	Cycle loop.Options
+	// Publish publishes approved cycles; nil leaves them approved.
+	Publish PublishFunc
+	Retry   Retry
+	// Seed seeds the retries' jitter.
+	Seed   uint64
+	Logger *slog.Logger
+	// Metrics receives the service's measurements; nil makes new ones
+	// (Service.Metrics).
+	Metrics *Metrics
+	// Drafter builds a DAO's drafter; nil builds loop.NewDrafter's,
+	// caching LLM drafts under the config's out.
+	Drafter func(cfg *config.Config) (oracle.Drafter, error)
+	// Now, After and Sleep are the clock (time.Now, time.After and a
+	// timer that stops with its context when nil).
+	Now   func() time.Time
+	After func(d time.Duration) <-chan time.Time
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Checkpoint, when set, is told of each change the service records
+	// in the store, after it is recorded (crash tests stop a process
+	// there).
+	Checkpoint func(ctx context.Context, c store.Cycle)
+}
+
+// Service runs DAOs' cycles. Create it with New, start it with Run.
+type Service struct {
+	o       Options
+	store   store.Store
+	log     *slog.Logger
+	metrics *Metrics
+	units   []*unit
+	byName  map[string]*unit
+
+	// life is cancelled when Run's context ends; background cycles
+	// (RunNow) run under it.
+	life    context.Context
+	cancel  context.CancelFunc
+	started atomic.Bool
+	mu      sync.Mutex // guards stopping and the start of bg tasks
+	stop    bool
+	bg      sync.WaitGroup
+}
+
+// unit is one DAO as the service runs it.
+type unit struct {
+	name     string
+	file     string
+	cfg      *config.Config
+	cfgHash  string
+	schedule string
+	sched    cron.Schedule
+	drafter  oracle.Drafter
+	// turn is held while this process reconciles the DAO.
+	turn sync.Mutex
+	// rng draws the retries' jitter; used only while holding turn.
+	rng *rand.Rand
+
+	mu      sync.Mutex // guards what Status reports
+	next    time.Time
+	cycle   int64
+	state   store.State
+	lastErr string
+}
+
+// New checks the options and each DAO's config (its schedule and its
+// drafter, whose API key must be set) and returns the service.
+func New(o Options) (*Service, error) {
+	if o.Store == nil {
+		return nil, errors.New("service: no store")
+	}
+	if len(o.DAOs) == 0 {
+		return nil, fmt.Errorf("service: %w: no DAO config; give at least one", config.ErrInvalid)
+	}
+	if o.Actor == "" {
+		o.Actor = "attune serve"
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Metrics == nil {
+		o.Metrics = NewMetrics(o.Store)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.After == nil {
+		o.After = time.After
+	}
+	if o.Sleep == nil {
+		o.Sleep = sleep
+	}
+	if o.Drafter == nil {
+		o.Drafter = func(cfg *config.Config) (oracle.Drafter, error) {
+			return loop.NewDrafter(cfg, loop.DrafterOptions{CacheDir: filepath.Join(cfg.Out, loop.DraftsDir)})
+		}
+	}
+	o.Retry = o.Retry.withDefaults()
+	s := &Service{o: o, store: o.Store, log: o.Logger, metrics: o.Metrics, byName: map[string]*unit{}}
+	s.life, s.cancel = context.WithCancel(context.Background())
+	for _, d := range o.DAOs {
+		u, err := s.newUnit(d)
+		if err != nil {
+			return nil, err
+		}
+		if prev, ok := s.byName[u.name]; ok {
+			return nil, fmt.Errorf("service: %w: %s and %s both configure DAO %q; one service runs each DAO once: give each config its own dao.name, or run the other elsewhere",
+				config.ErrInvalid, prev.file, u.file, u.name)
+		}
+		s.units = append(s.units, u)
+		s.byName[u.name] = u
+	}
+	return s, nil
+}
+
+// newUnit prepares one DAO.
+func (s *Service) newUnit(d DAO) (*unit, error) {
+	cfg := d.Config
+	if cfg == nil {
+		return nil, fmt.Errorf("service: %s: no config", d.File)
+	}
+	u := &unit{name: cfg.DAO.Name, file: d.File, cfg: cfg, schedule: strings.TrimSpace(cfg.Schedule)}
+	if u.file == "" {
+		u.file = "config of " + u.name
+	}
+	if u.schedule != "" {
+		sched, err := cron.ParseStandard(u.schedule)
+		if err != nil {
+			return nil, fmt.Errorf("service: %s: %w: schedule %q: %v; write e.g. \"@every 24h\" or a cron expression", u.file, config.ErrInvalid, u.schedule, err)
+		}
+		u.sched = sched
+	}
+	dr, err := s.o.Drafter(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("service: %s: %w", u.file, err)
+	}
+	u.drafter = dr
+	u.cfgHash, _ = loop.CycleKey(cfg, metrics.Observation{}, s.o.Cycle.Version)
+	h := fnv.New64a()
+	h.Write([]byte(u.name))
+	u.rng = rand.New(rand.NewPCG(s.o.Seed, h.Sum64()))
+	return u, nil
+}
+
+// Metrics returns the service's measurements, whose Registry a /metrics
+// handler serves.
+func (s *Service) Metrics() *Metrics { return s.metrics }
+
+// Run reconciles every DAO at once (resuming what a stopped process left
+// in flight), then on each DAO's schedule, until ctx ends. Then it stops
+// taking cycles, cancels the cycles in flight (each stays in its state,
+// to be resumed by the next start) and returns nil once they have
+// stopped. Run may be called once.
+func (s *Service) Run(ctx context.Context) error {
+	if !s.started.CompareAndSwap(false, true) {
+		return errors.New("service: Run called twice")
+	}
+	defer context.AfterFunc(ctx, s.cancel)()
+	if s.o.Publish == nil {
+		s.log.Warn("approved cycles are not published: no publisher is configured")
+	}
+	var wg sync.WaitGroup
+	for _, u := range s.units {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.scheduleLoop(s.life, u)
+		}()
+	}
+	wg.Wait()
+	s.mu.Lock()
+	s.stop = true
+	s.mu.Unlock()
+	s.cancel()
+	s.bg.Wait()
+	s.log.Info("service stopped")
+	return nil
+}
+
+// scheduleLoop reconciles u now, then at each time of its schedule.
+func (s *Service) scheduleLoop(ctx context.Context, u *unit) {
+	s.tick(ctx, u, "start")
+	for u.sched != nil {
+		now := s.o.Now()
+		next := u.sched.Next(now)
+		u.setNext(next)
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.o.After(next.Sub(now)):
+		}
+		s.tick(ctx, u, "schedule")
+	}
+	<-ctx.Done()
+}
+
+// tick reconciles u, unless another holder has it.
+func (s *Service) tick(ctx context.Context, u *unit, why string) {
+	err := s.reconcile(ctx, u)
+	switch {
+	case ctx.Err() != nil:
+		return
+	case errors.Is(err, ErrBusy):
+		s.metrics.skipped.WithLabelValues(u.name, "busy").Inc()
+		s.log.Info("reconcile skipped: the DAO's cycle is running elsewhere", "dao", u.name, "why", why, "reason", err)
+		return
+	case err != nil:
+		s.log.Error("reconcile failed", "dao", u.name, "why", why, "error", err)
+		u.setErr(err.Error())
+		return
+	}
+	s.log.Info("reconciled", "dao", u.name, "why", why)
+}
+
+// Reconcile reconciles one DAO now and waits for it: it resumes a cycle
+// left in flight, or runs a cycle when the data or the config changed,
+// then publishes the approved cycles. ErrBusy: another holder has the
+// DAO. A cycle's own failure is recorded in the store, not returned.
+func (s *Service) Reconcile(ctx context.Context, dao string) error {
+	u, err := s.unit(dao)
+	if err != nil {
+		return err
+	}
+	return s.reconcile(ctx, u)
+}
+
+func (s *Service) reconcile(ctx context.Context, u *unit) error {
+	unlock, err := s.lock(ctx, u)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	row, err := s.orphan(ctx, u)
+	if err != nil {
+		return err
+	}
+	s.drive(ctx, u, row)
+	return s.publishApproved(ctx, u)
+}
+
+// RunNow implements Runner.
+func (s *Service) RunNow(ctx context.Context, dao string) (int64, error) {
+	u, err := s.unit(dao)
+	if err != nil {
+		return 0, err
+	}
+	unlock, err := s.lock(ctx, u)
+	if err != nil {
+		return 0, err
+	}
+	row, err := s.orphan(ctx, u)
+	if err == nil && row == nil {
+		var c store.Cycle
+		if c, err = s.store.CreateCycle(ctx, store.NewCycle{Actor: s.o.Actor, DAO: u.name, ConfigHash: u.cfgHash}); err == nil {
+			row = &c
+			s.recorded(ctx, u, c)
+		}
+	}
+	if err != nil {
+		unlock()
+		return 0, err
+	}
+	if !s.background(func() {
+		defer unlock()
+		s.drive(s.life, u, row)
+		if err := s.publishApproved(s.life, u); err != nil && s.life.Err() == nil {
+			s.log.Error("publishing approved cycles failed", "dao", u.name, "error", err)
+		}
+	}) {
+		unlock()
+		return 0, fmt.Errorf("run DAO %q: %w", dao, ErrStopped)
+	}
+	return row.ID, nil
+}
+
+// background runs fn in a goroutine that Run waits for, unless the
+// service is stopping.
+func (s *Service) background(fn func()) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stop || s.life.Err() != nil {
+		return false
+	}
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		fn()
+	}()
+	return true
+}
+
+// Publish implements Runner.
+func (s *Service) Publish(ctx context.Context, id int64) error {
+	c, err := s.store.Cycle(ctx, id)
+	if err != nil {
+		return err
+	}
+	u, err := s.unit(c.DAO)
+	if err != nil {
+		return err
+	}
+	if c.State != store.Approved {
+		return fmt.Errorf("publish cycle %d: %w: it is %s; only an approved cycle is published", id, store.ErrIllegal, c.State)
+	}
+	unlock, err := s.lock(ctx, u)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	// Read again under the lock: another holder may have published it.
+	if c, err = s.store.Cycle(ctx, id); err != nil {
+		return err
+	}
+	if c.State != store.Approved {
+		return nil
+	}
+	return s.publishCycle(ctx, u, c)
+}
+
+// DAOs implements Runner.
+func (s *Service) DAOs() []Status {
+	out := make([]Status, 0, len(s.units))
+	for _, u := range s.units {
+		u.mu.Lock()
+		st := Status{DAO: u.name, File: u.file, Schedule: u.schedule, Cycle: u.cycle, State: u.state, LastError: u.lastErr}
+		if !u.next.IsZero() {
+			next := u.next
+			st.Next = &next
+		}
+		u.mu.Unlock()
+		out = append(out, st)
+	}
+	slices.SortFunc(out, func(a, b Status) int { return strings.Compare(a.DAO, b.DAO) })
+	return out
+}
+
+// Ready implements Runner: the service runs and its store answers.
+func (s *Service) Ready(ctx context.Context) error {
+	if !s.started.Load() {
+		return errors.New("service: not started")
+	}
+	if s.life.Err() != nil {
+		return ErrStopped
+	}
+	if _, err := s.store.Cycles(ctx, store.Filter{Limit: 1}); err != nil {
+		return fmt.Errorf("service: store: %w", err)
+	}
+	return nil
+}
+
+// unit returns the DAO named dao.
+func (s *Service) unit(dao string) (*unit, error) {
+	u, ok := s.byName[dao]
+	if !ok {
+		names := make([]string, len(s.units))
+		for i, u := range s.units {
+			names[i] = fmt.Sprintf("%q", u.name)
+		}
+		return nil, fmt.Errorf("%w %q: this service runs %s", ErrUnknownDAO, dao, strings.Join(names, ", "))
+	}
+	return u, nil
+}
+
+// lock takes the DAO: this process's turn, then the store's lock. The
+// returned function releases both.
+func (s *Service) lock(ctx context.Context, u *unit) (func(), error) {
+	if !u.turn.TryLock() {
+		return nil, fmt.Errorf("DAO %q: %w: this service is running its cycle", u.name, ErrBusy)
+	}
+	release, err := s.store.Lock(ctx, u.name)
+	if err != nil {
+		u.turn.Unlock()
+		if errors.Is(err, store.ErrLocked) {
+			return nil, fmt.Errorf("%w: %w", ErrBusy, err)
+		}
+		return nil, err
+	}
+	return func() {
+		if err := release(); err != nil {
+			s.log.Warn("releasing the DAO's lock failed", "dao", u.name, "error", err)
+		}
+		u.turn.Unlock()
+	}, nil
+}
+
+// recorded notes a change recorded in the store.
+func (s *Service) recorded(ctx context.Context, u *unit, c store.Cycle) {
+	s.metrics.transitions.WithLabelValues(u.name, string(c.State)).Inc()
+	u.mu.Lock()
+	if c.State.Terminal() || c.State == store.PendingReview || c.State == store.Approved {
+		u.cycle, u.state = 0, ""
+	} else {
+		u.cycle, u.state = c.ID, c.State
+	}
+	u.mu.Unlock()
+	s.log.Info("cycle "+string(c.State), "dao", u.name, "cycle", c.ID)
+	if s.o.Checkpoint != nil {
+		s.o.Checkpoint(ctx, c)
+	}
+}
+
+func (u *unit) setNext(t time.Time) {
+	u.mu.Lock()
+	u.next = t
+	u.mu.Unlock()
+}
+
+func (u *unit) setErr(msg string) {
+	u.mu.Lock()
+	u.lastErr = msg
+	u.mu.Unlock()
+}
+
+// withDefaults fills the zero fields.
+func (r Retry) withDefaults() Retry {
+	if r.Attempts <= 0 {
+		r.Attempts = 5
+	}
+	if r.Base <= 0 {
+		r.Base = 30 * time.Second
+	}
+	if r.Max <= 0 {
+		r.Max = 15 * time.Minute
+	}
+	return r
+}
+
+// delay is the wait before attempt n+1 after n failed: a uniform draw
+// from [0, min(Max, Base·2^(n-1))].
+func (r Retry) delay(n int, rng *rand.Rand) time.Duration {
+	ceil := r.Max
+	if n-1 < 32 {
+		if d := r.Base << (n - 1); d > 0 && d < ceil {
+			ceil = d
+		}
+	}
+	return time.Duration(rng.Int64N(int64(ceil) + 1))
+}
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
