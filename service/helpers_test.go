@@ -86,18 +86,22 @@ func writeMetrics(t testing.TB, path string, later int) {
 	}
 }
 
+// fileSource reads the metrics at metrics.json beside the config.
+const fileSource = "{type: file, path: metrics.json, dao: Example DAO}"
+
 // daoConfig writes the example DAO's config (configs/examples/
 // attune.yaml) into dir as NAME.yaml, naming the DAO name and reading
-// the metrics at dir/metrics.json, and loads it with the small search
-// and extra overrides. Its cycles go under dir/out.
-func daoConfig(t testing.TB, dir, name string, extra map[string]any) (*config.Config, string) {
+// its data from source (a flow mapping, e.g. fileSource), and loads it
+// with the small search and extra overrides. Its cycles go under
+// dir/out.
+func daoConfig(t testing.TB, dir, name, source string, extra map[string]any) (*config.Config, string) {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "configs", "examples", "attune.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	text := strings.Replace(string(b), "name: Example DAO", "name: "+name, 1)
-	text = strings.Replace(text, "{type: file, path: metrics.json}", "{type: file, path: metrics.json, dao: Example DAO}", 1)
+	text = strings.Replace(text, "{type: file, path: metrics.json}", source, 1)
 	file := filepath.Join(dir, name+".yaml")
 	if err := os.WriteFile(file, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
@@ -127,11 +131,16 @@ type fixture struct {
 const dao = "Example DAO"
 
 func newFixture(t testing.TB, dsn string, extra map[string]any) *fixture {
+	return newFixtureFrom(t, dsn, fileSource, extra)
+}
+
+// newFixtureFrom is newFixture reading from source.
+func newFixtureFrom(t testing.TB, dsn, source string, extra map[string]any) *fixture {
 	t.Helper()
 	dir := t.TempDir()
 	f := &fixture{dir: dir, metrics: filepath.Join(dir, "metrics.json"), st: openStore(t, dsn)}
 	writeMetrics(t, f.metrics, 0)
-	f.cfg, _ = daoConfig(t, dir, dao, extra)
+	f.cfg, _ = daoConfig(t, dir, dao, source, extra)
 	return f
 }
 

@@ -493,10 +493,12 @@ func (s *Service) lock(ctx context.Context, u *unit) (func(), error) {
 		return nil, err
 	}
 	return func() {
+		// This process's turn first: whoever takes the store's lock next
+		// finds the DAO free here too.
+		u.turn.Unlock()
 		if err := release(); err != nil {
 			s.log.Warn("releasing the DAO's lock failed", "dao", u.name, "error", err)
 		}
-		u.turn.Unlock()
 	}, nil
 }
 

@@ -3,8 +3,11 @@ package service
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -12,8 +15,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/attune-dao/attune/config"
 	"github.com/attune-dao/attune/loop"
-	"github.com/attune-dao/attune/metrics"
 	"github.com/attune-dao/attune/store"
 )
 
@@ -112,7 +115,418 @@ func cycleKeyOf(t testing.TB, f *fixture) (string, string) {
 	return loop.CycleKey(f.cfg, e.Observation, "test")
 }
 
-var _ = errors.Is
-var _ = strings.Contains
-var _ = time.Second
-var _ = metrics.ErrInvalid
+// A cycle a stopped process left in flight is resumed on its row, its
+// states not recorded twice; older ones, or ones of another config, fail
+// with a message; one whose data changed since fails as superseded and a
+// new cycle decides from the new data.
+func TestReconcileResumesWhatAStoppedProcessLeft(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		f := newFixture(t, dsn, nil)
+		cfgHash, inHash := cycleKeyOf(t, f)
+		left := func(ch string, to ...store.State) store.Cycle {
+			c, err := f.st.CreateCycle(ctx, store.NewCycle{Actor: "serve@crashed", DAO: dao, ConfigHash: ch})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, st := range to {
+				in := ""
+				if i == 0 {
+					in = inHash
+				}
+				if c, err = f.st.Advance(ctx, c.ID, st, store.Change{Actor: "serve@crashed", InputsHash: in}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			return c
+		}
+		older := left(cfgHash)
+		other := left(strings.Repeat("ab", 32))
+		resumed := left(cfgHash, store.Calibrating, store.Optimizing)
+
+		s := f.service(t, nil)
+		if err := s.Reconcile(ctx, dao); err != nil {
+			t.Fatal(err)
+		}
+		cs := cycles(t, f.st)
+		if len(cs) != 3 {
+			t.Fatalf("%d cycles after resuming; want the 3 there were", len(cs))
+		}
+		want := map[int64]store.State{older.ID: store.Failed, other.ID: store.Failed, resumed.ID: store.PendingReview}
+		for _, c := range cs {
+			if c.State != want[c.ID] {
+				t.Errorf("cycle %d is %s, want %s (%s)", c.ID, c.State, want[c.ID], c.Error)
+			}
+		}
+		if c, _ := f.st.Cycle(ctx, older.ID); !strings.Contains(c.Error, "stopped while fetching") || !strings.Contains(c.Error, "was resumed instead") {
+			t.Errorf("older cycle's error: %q", c.Error)
+		}
+		if c, _ := f.st.Cycle(ctx, other.ID); !strings.Contains(c.Error, "config is not the one this service runs") {
+			t.Errorf("other config's cycle error: %q", c.Error)
+		}
+		if got := auditOf(t, f.st, resumed.ID); !slices.Equal(got, fullRun) {
+			t.Errorf("resumed cycle's audit = %v, want %v: no state recorded twice", got, fullRun)
+		}
+
+		// Left in calibrating on data that have changed since: superseded.
+		if _, err := f.st.Review(ctx, resumed.ID, store.Review{Verdict: store.Rejected, Reviewer: "alice", Comment: "no"}); err != nil {
+			t.Fatal(err)
+		}
+		stale := left(cfgHash, store.Calibrating)
+		writeMetrics(t, f.metrics, 1)
+		if err := s.Reconcile(ctx, dao); err != nil {
+			t.Fatal(err)
+		}
+		c, err := f.st.Cycle(ctx, stale.ID)
+		if err != nil || c.State != store.Failed || !strings.HasPrefix(c.Error, "superseded: the data changed") {
+			t.Fatalf("stale cycle: %s %q %v", c.State, c.Error, err)
+		}
+		cs = cycles(t, f.st)
+		last := cs[len(cs)-1]
+		if len(cs) != 5 || last.State != store.PendingReview || last.InputsHash == inHash {
+			t.Errorf("after superseding: %d cycles, the last %s on %s; want a fifth pending review on the new data", len(cs), last.State, last.InputsHash)
+		}
+	})
+}
+
+// blocker stops the service's cycles at a state until released, and
+// reports each change recorded.
+type blocker struct {
+	at      store.State
+	reached chan store.Cycle
+	release chan struct{}
+}
+
+func newBlocker(at store.State) *blocker {
+	return &blocker{at: at, reached: make(chan store.Cycle, 64), release: make(chan struct{})}
+}
+
+func (b *blocker) checkpoint(_ context.Context, c store.Cycle) {
+	b.reached <- c
+	if c.State == b.at {
+		<-b.release
+	}
+}
+
+// await returns the next change recorded in state st, skipping others.
+func (b *blocker) await(t *testing.T, st store.State) store.Cycle {
+	t.Helper()
+	for c := range b.reached {
+		if c.State == st {
+			return c
+		}
+	}
+	t.Fatal("no more changes")
+	return store.Cycle{}
+}
+
+// RunNow records a cycle at once and runs it in the background; while it
+// runs, the DAO is busy for this service and for any other holder of the
+// store; once it is done, running again on the same data records a
+// cycle that fails as unchanged.
+func TestRunNowAndBusy(t *testing.T) {
+	ctx := context.Background()
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "attune.db")
+	f := newFixture(t, dsn, nil)
+	b := newBlocker(store.Optimizing)
+	o := f.options(nil)
+	o.Checkpoint = b.checkpoint
+	s, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RunNow(ctx, "Nope DAO"); !errors.Is(err, ErrUnknownDAO) || !strings.Contains(err.Error(), `"Example DAO"`) {
+		t.Errorf("RunNow of an unknown DAO: %v", err)
+	}
+	id, err := s.RunNow(ctx, dao)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := b.await(t, store.Fetching); c.ID != id {
+		t.Fatalf("RunNow returned %d, the store recorded %d", id, c.ID)
+	}
+	b.await(t, store.Optimizing) // blocked there
+	if _, err := s.RunNow(ctx, dao); !errors.Is(err, ErrBusy) {
+		t.Errorf("RunNow while a cycle runs: %v, want ErrBusy", err)
+	}
+	if err := s.Reconcile(ctx, dao); !errors.Is(err, ErrBusy) {
+		t.Errorf("Reconcile while a cycle runs: %v, want ErrBusy", err)
+	}
+	other := openStore(t, dsn)
+	if _, err := other.Lock(ctx, dao); !errors.Is(err, store.ErrLocked) {
+		t.Errorf("another holder's Lock while the cycle runs: %v, want ErrLocked", err)
+	}
+	if st := s.DAOs(); len(st) != 1 || st[0].Cycle != id || st[0].State != store.Optimizing {
+		t.Errorf("status while running: %+v", st)
+	}
+	close(b.release)
+	b.await(t, store.PendingReview)
+
+	// The lock is released once the cycle is done; another holder now
+	// makes the service busy.
+	release := waitLock(t, other)
+	if _, err := s.RunNow(ctx, dao); !errors.Is(err, ErrBusy) || !errors.Is(err, store.ErrLocked) {
+		t.Errorf("RunNow while another process holds the DAO: %v, want ErrBusy wrapping store.ErrLocked", err)
+	}
+	if err := release(); err != nil {
+		t.Fatal(err)
+	}
+
+	again, err := s.RunNow(ctx, dao)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := b.await(t, store.Failed)
+	if c.ID != again || !strings.Contains(c.Error, fmt.Sprintf("unchanged: cycle %d (pending_review)", id)) {
+		t.Errorf("a run on unchanged data: cycle %d %s %q", c.ID, c.State, c.Error)
+	}
+	if n := len(cycles(t, f.st)); n != 2 {
+		t.Errorf("%d cycles, want the one pending and the one that found nothing new", n)
+	}
+}
+
+// waitLock takes the DAO's lock on st once the service's last background
+// work has released it: its release comes after the last checkpoint.
+func waitLock(t *testing.T, st store.Store) func() error {
+	t.Helper()
+	for range 1_000_000 {
+		release, err := st.Lock(context.Background(), dao)
+		if err == nil {
+			return release
+		}
+		if !errors.Is(err, store.ErrLocked) {
+			t.Fatal(err)
+		}
+		runtime.Gosched()
+	}
+	t.Fatal("the service never released the DAO's lock")
+	return nil
+}
+
+// A transient failure (a source that times out) is retried after a
+// backoff on the same cycle; a terminal one (invalid metrics) fails the
+// cycle at once with its message; a transient one that lasts fails it
+// after the attempts allowed.
+func TestFailuresAreRetriedOrFailByClass(t *testing.T) {
+	ctx := context.Background()
+	// The first read hangs past the source's timeout; later reads print
+	// the metrics.
+	flaky := `{type: exec, format: metrics, timeout: 1s, command: [sh, -c, "if [ -e tried ]; then cat metrics.json; else touch tried; sleep 30; fi"]}`
+	f := newFixtureFrom(t, "sqlite:"+filepath.Join(t.TempDir(), "a.db"), flaky, nil)
+	var waits []time.Duration
+	s := f.service(t, &waits)
+	if err := s.Reconcile(ctx, dao); err != nil {
+		t.Fatal(err)
+	}
+	cs := cycles(t, f.st)
+	if len(cs) != 1 || cs[0].State != store.PendingReview || len(waits) != 1 {
+		t.Fatalf("after one transient failure: %+v, %d waits; want one cycle pending review after one wait", cs, len(waits))
+	}
+	if waits[0] > s.o.Retry.Base {
+		t.Errorf("first wait %v beyond the base %v", waits[0], s.o.Retry.Base)
+	}
+	if got := testutil.ToFloat64(s.Metrics().errors.WithLabelValues(dao, "network", "transient")); got != 1 {
+		t.Errorf("errors_total{network,transient} = %v", got)
+	}
+
+	invalid := newFixture(t, "sqlite:"+filepath.Join(t.TempDir(), "b.db"), nil)
+	if err := os.WriteFile(invalid.metrics, []byte(`{"dao": "Example DAO", "window": {"start": "2026-05-01T00:00:00Z", "end": "2026-10-28T00:00:00Z"}, "gini": 1.5}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waits = nil
+	s = invalid.service(t, &waits)
+	if err := s.Reconcile(ctx, dao); err != nil {
+		t.Fatal(err)
+	}
+	cs = cycles(t, invalid.st)
+	if len(cs) != 1 || cs[0].State != store.Failed || !strings.Contains(cs[0].Error, "metrics.json") || len(waits) != 0 {
+		t.Fatalf("invalid metrics: %+v after %d waits; want one failed cycle naming the file, no retry", cs, len(waits))
+	}
+	if got := testutil.ToFloat64(s.Metrics().errors.WithLabelValues(dao, "data", "terminal")); got != 1 {
+		t.Errorf("errors_total{data,terminal} = %v", got)
+	}
+	if st := s.DAOs(); st[0].LastError != cs[0].Error {
+		t.Errorf("status last error %q, want the cycle's", st[0].LastError)
+	}
+
+	hang := `{type: exec, format: metrics, timeout: 1s, command: [sh, -c, "sleep 30"]}`
+	lasting := newFixtureFrom(t, "sqlite:"+filepath.Join(t.TempDir(), "c.db"), hang, nil)
+	o := lasting.options(&waits)
+	o.Retry = Retry{Attempts: 2}
+	waits = nil
+	if s, err := New(o); err != nil {
+		t.Fatal(err)
+	} else if err := s.Reconcile(ctx, dao); err != nil {
+		t.Fatal(err)
+	}
+	cs = cycles(t, lasting.st)
+	if len(cs) != 1 || cs[0].State != store.Failed || !strings.Contains(cs[0].Error, "still failing after 2 attempts") || len(waits) != 1 {
+		t.Fatalf("a lasting transient failure: %+v after %d waits", cs, len(waits))
+	}
+}
+
+// Two services on one store (two replicas) reconciling the same DAO at
+// once run one cycle between them.
+func TestTwoReplicasRunOneCycle(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		f := newFixture(t, dsn, nil)
+		s1 := f.service(t, nil)
+		o := f.options(nil)
+		o.Store = openStore(t, dsn)
+		s2, err := New(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		errs := make(chan error, 2)
+		for _, s := range []*Service{s1, s2} {
+			go func() { errs <- s.Reconcile(ctx, dao) }()
+		}
+		for range 2 {
+			if err := <-errs; err != nil && !errors.Is(err, ErrBusy) {
+				t.Error(err)
+			}
+		}
+		if cs := cycles(t, f.st); len(cs) != 1 || cs[0].State != store.PendingReview {
+			t.Errorf("two replicas recorded %+v; want one cycle", cs)
+		}
+	})
+}
+
+// Run reconciles at start and at each time of the schedule; a cancelled
+// context stops it, leaving the cycle in flight in its state, which the
+// next start resumes.
+func TestRunSchedulesAndStopsForResume(t *testing.T) {
+	ctx := context.Background()
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "attune.db")
+	f := newFixture(t, dsn, map[string]any{"schedule": "0 6 * * *"})
+	b := newBlocker("")
+	afters := make(chan time.Duration, 8)
+	ticks := make(chan time.Time)
+	o := f.options(nil)
+	now := time.Date(2026, 3, 1, 5, 0, 0, 0, time.UTC)
+	o.Now = func() time.Time { return now }
+	o.After = func(d time.Duration) <-chan time.Time { afters <- d; return ticks }
+	o.Checkpoint = b.checkpoint
+	s, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Ready(ctx); err == nil {
+		t.Error("ready before Run")
+	}
+	run, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- s.Run(run) }()
+	first := b.await(t, store.PendingReview) // the start's reconcile
+	if d := <-afters; d != time.Hour {
+		t.Errorf("waits %v for 06:00 at 05:00", d)
+	}
+	if st := s.DAOs(); st[0].Next == nil || !st[0].Next.Equal(now.Add(time.Hour)) || st[0].Schedule != "0 6 * * *" {
+		t.Errorf("status %+v", st[0])
+	}
+	if err := s.Ready(ctx); err != nil {
+		t.Errorf("Ready while running: %v", err)
+	}
+
+	// A tick on new data runs a cycle, stopped mid-search by a shutdown.
+	writeMetrics(t, f.metrics, 1)
+	b.at = store.Optimizing
+	ticks <- now
+	second := b.await(t, store.Optimizing)
+	stop()
+	close(b.release)
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if c, _ := f.st.Cycle(ctx, second.ID); c.State != store.Optimizing || second.ID == first.ID {
+		t.Fatalf("after the shutdown cycle %d is %s; want it left optimizing", c.ID, c.State)
+	}
+	if _, err := s.RunNow(ctx, dao); !errors.Is(err, ErrStopped) {
+		t.Errorf("RunNow after Run returned: %v", err)
+	}
+
+	// The next start resumes it.
+	b2 := newBlocker("")
+	o.Checkpoint = b2.checkpoint
+	s2, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, stop = context.WithCancel(ctx)
+	go func() { done <- s2.Run(run) }()
+	if c := b2.await(t, store.PendingReview); c.ID != second.ID {
+		t.Errorf("resumed %d, want %d", c.ID, second.ID)
+	}
+	<-afters
+	stop()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n := len(cycles(t, f.st)); n != 2 {
+		t.Errorf("%d cycles; want 2", n)
+	}
+}
+
+// The cycles gauge reads the store: every state of each DAO, zeros
+// included.
+func TestCyclesGaugeReadsTheStore(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, "sqlite:"+filepath.Join(t.TempDir(), "a.db"), nil)
+	s := f.service(t, nil)
+	if err := s.Reconcile(ctx, dao); err != nil {
+		t.Fatal(err)
+	}
+	var want strings.Builder
+	want.WriteString("# HELP attune_cycles Cycles in the store by DAO and state.\n# TYPE attune_cycles gauge\n")
+	for _, st := range store.States {
+		n := 0
+		if st == store.PendingReview {
+			n = 1
+		}
+		fmt.Fprintf(&want, "attune_cycles{dao=%q,state=%q} %d\n", dao, st, n)
+	}
+	if err := testutil.GatherAndCompare(s.Metrics().Registry(), strings.NewReader(want.String()), "attune_cycles"); err != nil {
+		t.Error(err)
+	}
+}
+
+// New refuses two configs of one DAO, and a drafter that cannot be built.
+func TestNewChecksTheConfigs(t *testing.T) {
+	dir := t.TempDir()
+	writeMetrics(t, filepath.Join(dir, "metrics.json"), 0)
+	a, _ := daoConfig(t, dir, dao, fileSource, nil)
+	b, _ := daoConfig(t, dir, dao, fileSource, map[string]any{"optimizer.seed": 7})
+	st := openStore(t, "sqlite:"+filepath.Join(dir, "a.db"))
+	_, err := New(Options{Store: st, DAOs: []DAO{{Config: a, File: "a.yaml"}, {Config: b, File: "b.yaml"}}})
+	if !errors.Is(err, config.ErrInvalid) || !strings.Contains(err.Error(), "a.yaml and b.yaml both configure DAO") {
+		t.Errorf("two configs of one DAO: %v", err)
+	}
+	if _, err := New(Options{Store: st}); !errors.Is(err, config.ErrInvalid) {
+		t.Errorf("no DAO: %v", err)
+	}
+	key, _ := daoConfig(t, dir, dao, fileSource, map[string]any{"oracle.provider": "openai", "oracle.base_url": "http://127.0.0.1:9/v1", "oracle.api_key_env": "ATTUNE_TEST_UNSET_KEY", "oracle.model": "gpt-4o-mini"})
+	if _, err := New(Options{Store: st, DAOs: []DAO{{Config: key}}}); err == nil || !strings.Contains(err.Error(), "ATTUNE_TEST_UNSET_KEY") {
+		t.Errorf("an unset API key: %v", err)
+	}
+}
+
+// The backoff's waits stay under min(Max, Base·2^(n-1)) and follow the
+// seed.
+func TestRetryDelay(t *testing.T) {
+	r := Retry{}.withDefaults()
+	a, b := rand.New(rand.NewPCG(1, 2)), rand.New(rand.NewPCG(1, 2))
+	for n := 1; n <= 70; n++ {
+		ceil := r.Max
+		if n < 20 {
+			ceil = min(r.Max, r.Base*time.Duration(1<<(n-1)))
+		}
+		d := r.delay(n, a)
+		if d < 0 || d > ceil {
+			t.Errorf("attempt %d: wait %v outside [0, %v]", n, d, ceil)
+		}
+		if d2 := r.delay(n, b); d2 != d {
+			t.Errorf("attempt %d: %v and %v from the same seed", n, d, d2)
+		}
+	}
+}

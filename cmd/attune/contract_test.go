@@ -17,8 +17,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/attune-dao/attune/adapters"
 	"github.com/attune-dao/attune/config"
 	"github.com/attune-dao/attune/loop"
+	"github.com/attune-dao/attune/store"
 )
 
 // A mistyped command is a user error with cobra's did-you-mean, at the top
@@ -156,6 +158,9 @@ func TestExitCodeOfErrors(t *testing.T) {
 		{pathErr(syscall.ENOTDIR), exitUser},
 		{pathErr(syscall.EACCES), exitUser},
 		{pathErr(syscall.EIO), exitRuntime},
+		{fmt.Errorf("sources[0]: %w", adapters.Transient(errors.New("no result within the timeout"))), exitTransient},
+		{fmt.Errorf("run: %w", store.ErrLocked), exitTransient},
+		{fmt.Errorf("proposals approve: %w", store.ErrNotFound), exitUser},
 	} {
 		if got := exitCode(c.err); got != c.want {
 			t.Errorf("exitCode(%v) = %d, want %d", c.err, got, c.want)
