@@ -114,4 +114,3 @@ func TestIsTransientPostgres(t *testing.T) {
 		t.Errorf("a syntax error: %v, transient %v", syntax, IsTransient(syntax))
 	}
 }
-
