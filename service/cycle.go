@@ -131,7 +131,9 @@ func (s *Service) drive(ctx context.Context, u *unit, row *store.Cycle) {
 func (r *run) attempt(ctx context.Context) error {
 	r.sims.Store(0)
 	cfg := r.u.cfg
-	logger := r.s.log.With("dao", r.u.name)
+	// loop logs the DAO under "dao" where it has one; the config file
+	// tells the DAOs of one service apart on every line.
+	logger := r.s.log.With("config", r.u.file)
 	env, err := loop.PrepareWith(ctx, cfg, logger, loop.SourceOptions{Stage: r.stage})
 	if err != nil {
 		return err

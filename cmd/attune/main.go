@@ -10,6 +10,7 @@
 //	attune optimize   the search and its recommendation, nothing written
 //	attune calibrate  observed vs simulated metrics and the fit error
 //	attune config show  the effective configuration
+//	attune serve      cycles on each DAO's schedule, recorded in the store
 //	attune version    version, commit, Go version and platform (also --version)
 //
 // Exit status (attune help exit-codes): 0 on success, 1 for a runtime
@@ -180,7 +181,7 @@ fit, 75 temporary failure, 130 interrupted; see attune help exit-codes.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			if f := cmd.Flags().Lookup("config"); f != nil && f.Changed && strings.TrimSpace(a.configFile) == "" {
+			if f := cmd.Flags().Lookup("config"); f != nil && f.Changed && f.Value.Type() == "string" && strings.TrimSpace(a.configFile) == "" {
 				return usageError{errors.New("--config is empty; give a config file, or leave the flag out to use the embedded default")}
 			}
 			if a.output != "text" && a.output != "json" && a.output != "yaml" {
@@ -210,7 +211,7 @@ fit, 75 temporary failure, 130 interrupted; see attune help exit-codes.`,
 		return []string{"yaml", "yml"}, cobra.ShellCompDirectiveFilterFileExt
 	})
 	root.AddCommand(a.runCmd(), a.simulateCmd(), a.optimizeCmd(), a.calibrateCmd(), a.configCmd(), a.versionCmd())
-	root.AddCommand(a.backtestCmd(), a.benchCmd(), a.workerCmd(), a.manCmd(), a.initCmd(), a.draftCmd(), a.sourcesCmd())
+	root.AddCommand(a.backtestCmd(), a.benchCmd(), a.workerCmd(), a.manCmd(), a.initCmd(), a.draftCmd(), a.sourcesCmd(), a.serveCmd())
 	root.AddCommand(&cobra.Command{
 		Use:   "exit-codes",
 		Short: "What each exit status of attune means",

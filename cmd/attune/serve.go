@@ -1,0 +1,243 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/spf13/cobra"
+
+	"github.com/attune-dao/attune/config"
+	"github.com/attune-dao/attune/internal/sqldb"
+	"github.com/attune-dao/attune/loop"
+	"github.com/attune-dao/attune/service"
+	"github.com/attune-dao/attune/store"
+)
+
+// serveShutdownTimeout bounds how long a stopping service waits for HTTP
+// requests in progress.
+const serveShutdownTimeout = 10 * time.Second
+
+func (a *app) serveCmd() *cobra.Command {
+	var configs []string
+	var dsn, listen, actor string
+	var noTrack bool
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run cycles on each DAO's schedule and on demand, recording them in the store",
+		Long: `Run attune as a service: for each DAO config (--config, repeated, or a
+directory of *.yaml configs), reconcile the DAO at start and then on its
+schedule (the config's schedule: "@every 24h", "@daily" or a cron
+expression; none means on demand only), one cycle at a time per DAO.
+
+A reconcile takes the DAO's lock in the store (a file lock beside a SQLite
+database, an advisory lock on PostgreSQL), so that a cron attune run or
+another replica never runs the same DAO at once, then decides from the
+current state: it resumes a cycle a stopped process left in flight, or reads
+the data and runs a cycle only when no cycle of the same config and data is
+already pending review, approved, published or rejected. Each cycle's
+states (fetching, calibrating, optimizing, drafting, pending_review) are
+recorded in the store as it reaches them; it writes its directory under the
+config's out, as attune run does, and waits there for a steward's review
+(attune proposals approve ID). Transient failures (network, rate limits, a
+busy database) are retried with backoff; others fail the cycle with their
+message.
+
+The store is --store (sqlite:PATH, a path ending .db, or postgres://...),
+by default the SQLite file attune.db in the configs' out directory, the
+store attune run records into. HTTP on --listen: /healthz, /readyz and
+/metrics (Prometheus).
+
+SIGINT or SIGTERM stop it: no new cycle starts, the cycle in flight is
+cancelled and stays in its state, and the next start resumes it; attune
+serve then exits 0. Deployment: docs/DEPLOY.md.`,
+		Example: `  attune serve --config dao.yaml
+  attune serve --config /etc/attune/daos --store postgres://attune@db:5432/attune --listen :8080
+  curl -s localhost:8080/metrics | grep attune_cycles`,
+		Args: noArgs,
+		Annotations: map[string]string{
+			interruptedNote: "the cycle in flight stays in its state and resumes at the next start",
+		},
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			daos, err := a.serveConfigs(cmd, configs)
+			if err != nil {
+				return err
+			}
+			if dsn, err = serveDSN(dsn, daos); err != nil {
+				return err
+			}
+			logger := a.serviceLogger()
+			if path, err := sqldb.SQLitePath(dsn); err != nil {
+				return usageError{fmt.Errorf("--store: %w", err)}
+			} else if path != "" {
+				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+					return fmt.Errorf("store: %w", err)
+				}
+			}
+			st, err := store.Open(ctx, dsn, store.Options{})
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			if actor == "" {
+				host, _ := os.Hostname()
+				actor = "serve@" + host
+			}
+			opts := service.Options{
+				Store: st, DAOs: daos, Actor: actor, Logger: logger,
+				Cycle: loop.Options{Version: buildVersion()},
+			}
+			if !noTrack {
+				opts.Cycle.TrackRecord = trackRecord
+			}
+			svc, err := service.New(opts)
+			if err != nil {
+				return err
+			}
+			ln, err := net.Listen("tcp", listen)
+			if err != nil {
+				return usageError{fmt.Errorf("--listen %s: %w", listen, err)}
+			}
+			srv := &http.Server{Handler: serveMux(svc), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+			served := make(chan error, 1)
+			go func() { served <- srv.Serve(ln) }()
+			var names []string
+			for _, d := range daos {
+				names = append(names, d.Config.DAO.Name)
+			}
+			logger.Info("serving", "addr", ln.Addr().String(), "store", st.String(), "daos", strings.Join(names, ", "), "version", buildVersion())
+			runErr := svc.Run(ctx)
+			shut, cancel := context.WithTimeout(context.WithoutCancel(ctx), serveShutdownTimeout)
+			defer cancel()
+			httpErr := srv.Shutdown(shut)
+			if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+				httpErr = errors.Join(httpErr, err)
+			}
+			if err := errors.Join(runErr, httpErr); err != nil {
+				return err
+			}
+			logger.Info("stopped")
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	// A local --config shadows the root's: the service takes several.
+	f.StringArrayVarP(&configs, "config", "c", nil, "a DAO's config file, or a directory of them (*.yaml, *.yml); repeat for several DAOs")
+	f.StringVar(&dsn, "store", "", "the store: sqlite:PATH, a path ending .db, or postgres://user@host:5432/db (default: sqlite:<out>/attune.db, out being the configs')")
+	f.StringVar(&listen, "listen", "127.0.0.1:8080", "the address HTTP is served on (/healthz, /readyz, /metrics)")
+	f.StringVar(&actor, "actor", "", "who the store's audit log records the service's changes as (default: serve@<hostname>)")
+	f.BoolVar(&noTrack, "no-track-record", false, "skip each cycle's short backtest (2 windows of 180 days) whose result the proposal quotes")
+	return cmd
+}
+
+// serveConfigs loads the configs the --config flags name: files, and the
+// *.yaml and *.yml files of directories, in name order.
+func (a *app) serveConfigs(cmd *cobra.Command, args []string) ([]service.DAO, error) {
+	if len(args) == 0 {
+		return nil, usageError{errors.New("no --config: give each DAO's config file, or a directory of them")}
+	}
+	var files []string
+	for _, arg := range args {
+		if strings.TrimSpace(arg) == "" {
+			return nil, usageError{errors.New("--config is empty; give a config file or a directory of them")}
+		}
+		fi, err := os.Stat(arg)
+		if err != nil {
+			return nil, fmt.Errorf("--config: %w", err)
+		}
+		if !fi.IsDir() {
+			files = append(files, arg)
+			continue
+		}
+		var in []string
+		for _, pat := range []string{"*.yaml", "*.yml"} {
+			m, err := filepath.Glob(filepath.Join(arg, pat))
+			if err != nil {
+				return nil, usageError{fmt.Errorf("--config %s: %w", arg, err)}
+			}
+			in = append(in, m...)
+		}
+		if len(in) == 0 {
+			return nil, usageError{fmt.Errorf("--config %s: the directory holds no *.yaml or *.yml config", arg)}
+		}
+		slices.Sort(in)
+		files = append(files, in...)
+	}
+	over := map[string]any{}
+	if cmd.Flags().Changed("seed") {
+		over["optimizer.seed"] = a.seed
+	}
+	var out []service.DAO
+	for _, f := range files {
+		cfg, err := config.Load(config.LoadOptions{File: f, Overrides: over})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, service.DAO{Config: cfg, File: f})
+	}
+	return out, nil
+}
+
+// serveDSN returns the store's DSN: --store, else attune.db in the
+// configs' out directory, which they must then share.
+func serveDSN(flag string, daos []service.DAO) (string, error) {
+	if flag != "" {
+		return flag, nil
+	}
+	out := daos[0].Config.Out
+	for _, d := range daos[1:] {
+		if filepath.Clean(d.Config.Out) != filepath.Clean(out) {
+			return "", usageError{fmt.Errorf("the configs write to different out directories (%s: %s, %s: %s), so there is no one default store; give --store",
+				daos[0].File, out, d.File, d.Config.Out)}
+		}
+	}
+	return "sqlite:" + filepath.Join(out, storeFileName), nil
+}
+
+// storeFileName is the default store's file in the out directory, where
+// attune run records its cycles too.
+const storeFileName = "attune.db"
+
+// serviceLogger logs with slog to stderr, as text or JSON (--log-format):
+// a service's log is read by machines, even on a terminal.
+func (a *app) serviceLogger() *slog.Logger {
+	var w io.Writer = a.stderr
+	opts := &slog.HandlerOptions{Level: slog.LevelInfo}
+	if a.logFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// serveMux serves what a supervisor and Prometheus need: /healthz (the
+// process answers), /readyz (the service runs and its store answers) and
+// /metrics.
+func serveMux(svc *service.Service) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = io.WriteString(w, "ok\n")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if err := svc.Ready(r.Context()); err != nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = io.WriteString(w, "not ready: "+err.Error()+"\n")
+			return
+		}
+		_, _ = io.WriteString(w, "ready\n")
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(svc.Metrics().Registry(), promhttp.HandlerOpts{}))
+	return mux
+}
