@@ -61,13 +61,6 @@ func TestRunRecordsTheCycle(t *testing.T) {
 			t.Errorf("%s: stored %d bytes, file %d (%v)", name, len(stored), len(b), err)
 		}
 	}
-	// Another config (seed) is another cycle.
-	if code, _, stderr := run(t, append(args, "--seed", "7")...); code != exitOK {
-		t.Fatalf("seed 7: exit %d: %s", code, stderr)
-	}
-	if cs, _ := s.Cycles(context.Background(), store.Filter{}); len(cs) != 2 {
-		t.Errorf("%d cycles after a run with another seed; want 2", len(cs))
-	}
 }
 
 // A run of a DAO whose lock another process holds stops before any work.
