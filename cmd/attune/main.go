@@ -10,15 +10,19 @@
 //	attune optimize   the search and its recommendation, nothing written
 //	attune calibrate  observed vs simulated metrics and the fit error
 //	attune config show  the effective configuration
+//	attune cycles     the cycles in the store (list, show, diff)
+//	attune proposals  their proposals (list, show, approve, reject)
+//	attune audit verify  check the store's hash-chained audit log
 //	attune serve      cycles on each DAO's schedule, recorded in the store
 //	attune version    version, commit, Go version and platform (also --version)
 //
 // Exit status (attune help exit-codes): 0 on success, 1 for a runtime
 // failure, 2 for a user error (an unknown command or flag, a bad flag value,
 // a config or data file that is missing, a directory, unreadable or
-// invalid), 3 when calibration misses a target (a poor fit), 75 for a
-// temporary failure (network, rate limit, busy database, the DAO's lock
-// held), 130 when interrupted by SIGINT or SIGTERM.
+// invalid), 3 when calibration misses a target (a poor fit), 4 when the
+// store's audit log is broken, 75 for a temporary failure (network, rate
+// limit, busy database, the DAO's lock held), 130 when interrupted by
+// SIGINT or SIGTERM.
 package main
 
 import (
@@ -38,6 +42,7 @@ import (
 
 	"github.com/attune-dao/attune/config"
 	"github.com/attune-dao/attune/loop"
+	"github.com/attune-dao/attune/store"
 )
 
 // version is set at build time with -ldflags "-X main.version=v1.2.3".
@@ -49,6 +54,7 @@ const (
 	exitRuntime     = 1
 	exitUser        = 2
 	exitPoorFit     = 3
+	exitTampered    = 4
 	exitTransient   = 75  // EX_TEMPFAIL of sysexits.h: try again later
 	exitInterrupted = 130 // 128 + SIGINT, as shells report a Ctrl-C
 )
@@ -67,6 +73,8 @@ tell what happened without reading the message:
        within calibration.tolerance; attune calibrate exits 3 when a target
        misses, attune run and attune optimize refuse to search (exit 3)
        unless --accept-poor-fit
+  4    the store's audit log is broken: attune audit verify found an entry
+       edited, inserted or deleted (or, with --head, rewritten)
   75   temporary failure: the network, a rate limit, a busy database, or
        another attune process running the DAO's cycle; the same command
        may succeed later (attune serve retries these with backoff)
@@ -130,6 +138,8 @@ func exitCode(err error) int {
 	switch c := loop.Classify(err); {
 	case c.Cause == loop.CausePoorFit:
 		return exitPoorFit
+	case errors.Is(err, store.ErrTampered):
+		return exitTampered
 	case c.Kind == loop.Transient:
 		return exitTransient
 	case c.Cause == loop.CauseConfig, c.Cause == loop.CauseData, c.Cause == loop.CauseInput, c.Cause == loop.CauseRequest:
@@ -166,7 +176,8 @@ With no --config, attune runs on its embedded default: Compound's
 governance history (configs/examples/compound), bundled in the binary.
 
 Exit status: 0 success, 1 runtime failure, 2 user error, 3 poor calibration
-fit, 75 temporary failure, 130 interrupted; see attune help exit-codes.`,
+fit, 4 audit log broken, 75 temporary failure, 130 interrupted; see attune
+help exit-codes.`,
 		Example: `  attune run                                  # one cycle on the embedded default
   attune calibrate --config dao.yaml          # does the model fit your DAO?
   attune run --config dao.yaml --out cycles   # one cycle for your DAO
@@ -212,6 +223,7 @@ fit, 75 temporary failure, 130 interrupted; see attune help exit-codes.`,
 	})
 	root.AddCommand(a.runCmd(), a.simulateCmd(), a.optimizeCmd(), a.calibrateCmd(), a.configCmd(), a.versionCmd())
 	root.AddCommand(a.backtestCmd(), a.benchCmd(), a.workerCmd(), a.manCmd(), a.initCmd(), a.draftCmd(), a.sourcesCmd(), a.serveCmd())
+	root.AddCommand(a.cyclesCmd(), a.proposalsCmd(), a.auditCmd())
 	root.AddCommand(&cobra.Command{
 		Use:   "exit-codes",
 		Short: "What each exit status of attune means",

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"path/filepath"
 	"reflect"
 	"testing"
 
@@ -15,6 +16,7 @@ import (
 func TestOutputsFollowTheirSchemas(t *testing.T) {
 	fast(t)
 	out := t.TempDir()
+	dsn := seeded(t, "sqlite:"+filepath.Join(t.TempDir(), "attune.db"))
 	for _, c := range []struct {
 		kind string
 		args []string
@@ -25,6 +27,12 @@ func TestOutputsFollowTheirSchemas(t *testing.T) {
 		{schema.Recommendation, []string{"optimize"}},
 		{schema.Recommendation, []string{"run", "--out", out, "--no-track-record"}},
 		{schema.Backtest, []string{"backtest", "--config", "../../configs/examples/lido/attune.yaml", "--windows", "2", "--replications", "8"}},
+		{schema.Cycles, []string{"cycles", "list", "--store", dsn}},
+		{schema.Cycles, []string{"proposals", "list", "--dao", "Nobody", "--store", dsn}},
+		{schema.Cycle, []string{"cycles", "show", "1", "--store", dsn}},
+		{schema.Cycle, []string{"proposals", "show", "2", "--store", dsn}},
+		{schema.CycleDiff, []string{"cycles", "diff", "1", "2", "--store", dsn}},
+		{schema.Audit, []string{"audit", "verify", "--store", dsn}},
 	} {
 		code, stdout, stderr := run(t, append(c.args, "--output", "json")...)
 		if code != exitOK {

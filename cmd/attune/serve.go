@@ -202,12 +202,8 @@ func serveDSN(flag string, daos []service.DAO) (string, error) {
 				daos[0].File, out, d.File, d.Config.Out)}
 		}
 	}
-	return "sqlite:" + filepath.Join(out, storeFileName), nil
+	return "sqlite:" + filepath.Join(out, storeFile), nil
 }
-
-// storeFileName is the default store's file in the out directory, where
-// attune run records its cycles too.
-const storeFileName = "attune.db"
 
 // serviceLogger logs with slog to stderr, as text or JSON (--log-format):
 // a service's log is read by machines, even on a terminal.
