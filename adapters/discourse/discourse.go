@@ -313,7 +313,7 @@ func (s *Sink) explain(err error) error {
 	if he == nil || he.Status == 0 {
 		return fmt.Errorf("discourse %s: %w", s.base, err)
 	}
-	said := he.Body
+	said := sinkutil.Said(he)
 	ae, ok := decodeError(he.Body)
 	if ok && len(ae.Errors) > 0 {
 		said = strings.Join(ae.Errors, "; ")

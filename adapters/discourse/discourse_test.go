@@ -12,17 +12,10 @@ import (
 	"github.com/attune-dao/attune/adapters/discourse"
 	"github.com/attune-dao/attune/adapters/discourse/discoursetest"
 	"github.com/attune-dao/attune/adapters/httpx"
-	"github.com/attune-dao/attune/adapters/internal/sinktest"
+	"github.com/attune-dao/attune/adapters/sinktest"
 )
 
 const apiKey = "d1f0c5a9e3b7..test-key-6b2e"
-
-type sleeps struct{ waits []time.Duration }
-
-func (s *sleeps) sleep(ctx context.Context, d time.Duration) error {
-	s.waits = append(s.waits, d)
-	return ctx.Err()
-}
 
 func config(url string) *discourse.Config {
 	return &discourse.Config{BaseURL: url, Category: 7, APIUsername: "attune-bot", APIKey: adapters.Secret{Env: "DISCOURSE_API_KEY"}, Tags: []string{"governance"}}
@@ -145,12 +138,12 @@ func TestErrors(t *testing.T) {
 		forum, srv := discoursetest.New(apiKey)
 		defer srv.Close()
 		forum.Push(discoursetest.RateLimited, discoursetest.BadGateway)
-		var sl sleeps
-		if _, err := newSink(t, config(srv.URL), apiKey, httpx.Options{Sleep: sl.sleep}).Publish(context.Background(), p); err != nil {
+		var sl sinktest.Sleeps
+		if _, err := newSink(t, config(srv.URL), apiKey, httpx.Options{Sleep: sl.Sleep}).Publish(context.Background(), p); err != nil {
 			t.Fatal(err)
 		}
-		if len(sl.waits) != 2 || sl.waits[0] != 10*time.Second || len(forum.Topics()) != 1 || forum.Calls("POST /uploads.json") != 3 {
-			t.Errorf("waits %v, %d topics, %d upload requests", sl.waits, len(forum.Topics()), forum.Calls("POST /uploads.json"))
+		if len(sl.Waits()) != 2 || sl.Waits()[0] != 10*time.Second || len(forum.Topics()) != 1 || forum.Calls("POST /uploads.json") != 3 {
+			t.Errorf("waits %v, %d topics, %d upload requests", sl.Waits(), len(forum.Topics()), forum.Calls("POST /uploads.json"))
 		}
 	})
 
@@ -171,8 +164,8 @@ func TestErrors(t *testing.T) {
 		forum, srv := discoursetest.New(apiKey)
 		defer srv.Close()
 		forum.LoseAnswers = 1
-		var sl sleeps
-		s := newSink(t, config(srv.URL), apiKey, httpx.Options{Sleep: sl.sleep})
+		var sl sinktest.Sleeps
+		s := newSink(t, config(srv.URL), apiKey, httpx.Options{Sleep: sl.Sleep})
 		_, err := s.Publish(context.Background(), p)
 		// The retry meets the topic the lost answer made: a 422 that
 		// does not prove nothing was published.

@@ -272,7 +272,7 @@ func (s *Sink) explain(err error) error {
 	}
 	said, ok := decodeError(he.Body)
 	if !ok {
-		said = he.Body
+		said = sinkutil.Said(he)
 	}
 	var hint string
 	switch he.Status {

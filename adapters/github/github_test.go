@@ -11,17 +11,10 @@ import (
 	"github.com/attune-dao/attune/adapters/github"
 	"github.com/attune-dao/attune/adapters/github/githubtest"
 	"github.com/attune-dao/attune/adapters/httpx"
-	"github.com/attune-dao/attune/adapters/internal/sinktest"
+	"github.com/attune-dao/attune/adapters/sinktest"
 )
 
 const token = "github_pat_11ABCDEFG0test0token0value"
-
-type sleeps struct{ waits []time.Duration }
-
-func (s *sleeps) sleep(ctx context.Context, d time.Duration) error {
-	s.waits = append(s.waits, d)
-	return ctx.Err()
-}
 
 func config(api string) *github.Config {
 	return &github.Config{Repo: "example-dao/governance", Token: adapters.Secret{Env: "GITHUB_TOKEN"}, Labels: []string{"governance"}, APIURL: api}
@@ -133,17 +126,17 @@ func TestRateLimitsAreWaitedOut(t *testing.T) {
 	defer srv.Close()
 	now := time.Date(2026, 11, 24, 21, 36, 51, 0, time.UTC)
 	gh.Push(githubtest.SecondaryRateLimit, githubtest.PrimaryRateLimit(now.Add(42*time.Second)), githubtest.ServerError)
-	var sl sleeps
+	var sl sinktest.Sleeps
 	s, err := github.Build(config(srv.URL), adapters.Env{Getenv: sinktest.Getenv(map[string]string{"GITHUB_TOKEN": token}), Now: func() time.Time { return now }},
-		httpx.Options{Sleep: sl.sleep})
+		httpx.Options{Sleep: sl.Sleep})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Publish(context.Background(), sinktest.Publication(t)); err != nil {
 		t.Fatal(err)
 	}
-	if len(sl.waits) != 3 || sl.waits[0] != time.Minute || sl.waits[1] != 42*time.Second || len(gh.Issues()) != 1 || gh.Calls("POST issues") != 4 {
-		t.Errorf("waits %v, %d issues after %d requests", sl.waits, len(gh.Issues()), gh.Calls("POST issues"))
+	if len(sl.Waits()) != 3 || sl.Waits()[0] != time.Minute || sl.Waits()[1] != 42*time.Second || len(gh.Issues()) != 1 || gh.Calls("POST issues") != 4 {
+		t.Errorf("waits %v, %d issues after %d requests", sl.Waits(), len(gh.Issues()), gh.Calls("POST issues"))
 	}
 	// Without retries the limit is reported with the wait.
 	none := 0

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/attune-dao/attune/adapters"
-	"github.com/attune-dao/attune/adapters/internal/sinktest"
+	"github.com/attune-dao/attune/adapters/sinktest"
 )
 
 func newSink(t *testing.T, dir string, env adapters.Env) *Sink {

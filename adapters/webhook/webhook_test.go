@@ -15,20 +15,12 @@ import (
 
 	"github.com/attune-dao/attune/adapters"
 	"github.com/attune-dao/attune/adapters/httpx"
-	"github.com/attune-dao/attune/adapters/internal/sinktest"
+	"github.com/attune-dao/attune/adapters/sinktest"
 	"github.com/attune-dao/attune/adapters/webhook"
 	"github.com/attune-dao/attune/adapters/webhook/webhooktest"
 )
 
 const secret = "whsec_test_0123456789"
-
-// sleeps records the waits between retries instead of waiting.
-type sleeps struct{ waits []time.Duration }
-
-func (s *sleeps) sleep(ctx context.Context, d time.Duration) error {
-	s.waits = append(s.waits, d)
-	return ctx.Err()
-}
 
 func newSink(t *testing.T, c *webhook.Config, vars map[string]string, o httpx.Options) *webhook.Sink {
 	t.Helper()
@@ -148,18 +140,18 @@ func TestRetriesAndFailures(t *testing.T) {
 	rc, srv := webhooktest.NewReceiver(secret)
 	defer srv.Close()
 	rc.Push(sinktest.Reply{Status: 503, Body: "upstream busy"}, sinktest.Reply{Status: 429, Header: map[string][]string{"Retry-After": {"7"}}})
-	var sl sleeps
-	if _, err := newSink(t, cfg(srv.URL), vars, httpx.Options{Sleep: sl.sleep}).Publish(context.Background(), p); err != nil {
+	var sl sinktest.Sleeps
+	if _, err := newSink(t, cfg(srv.URL), vars, httpx.Options{Sleep: sl.Sleep}).Publish(context.Background(), p); err != nil {
 		t.Fatal(err)
 	}
-	if rc.Requests() != 3 || len(rc.Events()) != 1 || len(sl.waits) != 2 || sl.waits[1] != 7*time.Second {
-		t.Errorf("%d requests, %d events, waits %v; want 3, 1 and the 7s asked", rc.Requests(), len(rc.Events()), sl.waits)
+	if rc.Requests() != 3 || len(rc.Events()) != 1 || len(sl.Waits()) != 2 || sl.Waits()[1] != 7*time.Second {
+		t.Errorf("%d requests, %d events, waits %v; want 3, 1 and the 7s asked", rc.Requests(), len(rc.Events()), sl.Waits())
 	}
 
 	for _, status := range []int{401, 403, 404, 410} {
 		rc, srv := webhooktest.NewReceiver(secret)
 		rc.Push(sinktest.Reply{Status: status, Body: `{"error":"no"}`})
-		_, err := newSink(t, cfg(srv.URL), vars, httpx.Options{Sleep: sl.sleep}).Publish(context.Background(), p)
+		_, err := newSink(t, cfg(srv.URL), vars, httpx.Options{Sleep: sl.Sleep}).Publish(context.Background(), p)
 		var he *httpx.Error
 		if !errors.As(err, &he) || he.Status != status || rc.Requests() != 1 || !adapters.IsNotSent(err) {
 			t.Errorf("HTTP %d: err %v after %d requests; want the status, not retried, marked not sent", status, err, rc.Requests())
@@ -182,7 +174,7 @@ func TestRetriesAndFailures(t *testing.T) {
 	one := 1
 	c.MaxRetries = &one
 	for i, wantNotSent := range []bool{false, true} {
-		_, err := newSink(t, c, vars, httpx.Options{Sleep: sl.sleep}).Publish(context.Background(), p)
+		_, err := newSink(t, c, vars, httpx.Options{Sleep: sl.Sleep}).Publish(context.Background(), p)
 		if err == nil || adapters.IsNotSent(err) != wantNotSent {
 			t.Errorf("round %d: %v, not sent %v; want %v", i, err, adapters.IsNotSent(err), wantNotSent)
 		}

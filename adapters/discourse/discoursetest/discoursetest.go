@@ -22,7 +22,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/attune-dao/attune/adapters/internal/sinktest"
+	"github.com/attune-dao/attune/adapters/sinktest"
 )
 
 // Topic is a topic the forum holds.
@@ -45,6 +45,10 @@ type Upload struct {
 // Server is the fake forum. Set its fields before the first request.
 type Server struct {
 	sinktest.Script
+	// Counter counts the requests to an endpoint (Calls): "POST /posts.json",
+	// "POST /uploads.json", "GET /t/external_id", "GET /t", "GET /c",
+	// "GET /raw".
+	sinktest.Counter
 	// Key and Username are the API credentials it accepts.
 	Key, Username string
 	// Categories are the category ids that exist, with their slugs.
@@ -58,7 +62,6 @@ type Server struct {
 	LoseAnswers int
 
 	mu      sync.Mutex
-	calls   map[string]int
 	topics  []Topic
 	uploads []Upload
 }
@@ -82,23 +85,6 @@ var (
 
 const invalidAccess = `{"errors":["You are not permitted to view the requested resource. The API username or key is invalid."],"error_type":"invalid_access"}`
 const notFound = `{"errors":["The requested URL or resource could not be found."],"error_type":"not_found"}`
-
-func (s *Server) count(key string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.calls == nil {
-		s.calls = map[string]int{}
-	}
-	s.calls[key]++
-}
-
-// Calls counts the requests to an endpoint, as "POST /posts.json",
-// "POST /uploads.json", "GET /t/external_id", "GET /c", "GET /raw".
-func (s *Server) Calls(endpoint string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.calls[endpoint]
-}
 
 // Topics are the topics made, in order.
 func (s *Server) Topics() []Topic {
@@ -140,7 +126,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 	}
-	s.count(key)
+	s.Count(key)
 	if s.Serve(w, r) {
 		return
 	}

@@ -14,7 +14,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/attune-dao/attune/adapters/internal/sinktest"
+	"github.com/attune-dao/attune/adapters/sinktest"
 )
 
 // Issue is an issue (or, with PullRequest, a pull request) the fake
@@ -30,6 +30,8 @@ type Issue struct {
 // first request.
 type Server struct {
 	sinktest.Script
+	// Counter counts requests (Calls): "POST issues", "GET issues".
+	sinktest.Counter
 	// Owner/Repo is the repository; Token the one token it accepts.
 	Owner, Repo, Token string
 	// Login is the token's user, the issues' author.
@@ -42,7 +44,6 @@ type Server struct {
 	LoseAnswers int
 
 	mu     sync.Mutex
-	calls  map[string]int
 	issues []Issue
 	header http.Header
 }
@@ -76,13 +77,6 @@ func PrimaryRateLimit(reset time.Time) sinktest.Reply {
 		"X-Ratelimit-Limit": {"5000"}, "X-Ratelimit-Remaining": {"0"}, "X-Ratelimit-Used": {"5000"},
 		"X-Ratelimit-Reset": {strconv.FormatInt(reset.Unix(), 10)}, "X-Ratelimit-Resource": {"core"}},
 		Body: `{"message":"API rate limit exceeded for user ID 139426512. If you reach out to GitHub Support for help, please include the request ID C0D2:3A3B:1F4E6A2:2066B46:6743A1F3 and timestamp 2024-11-24 21:36:51 UTC.","documentation_url":"https://docs.github.com/rest/overview/rate-limits-for-the-rest-api","status":"403"}`}
-}
-
-// Calls counts requests: "POST issues", "GET issues".
-func (s *Server) Calls(endpoint string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.calls[endpoint]
 }
 
 // Issues are the issues opened through the API, in order.
@@ -119,12 +113,8 @@ func apiErr(msg string, status int) map[string]any {
 // ServeHTTP answers as GitHub does for the issues endpoints.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	path := "/repos/" + s.Owner + "/" + s.Repo + "/issues"
-	ep := r.Method + " issues"
+	s.Count(r.Method + " issues")
 	s.mu.Lock()
-	if s.calls == nil {
-		s.calls = map[string]int{}
-	}
-	s.calls[ep]++
 	s.header = r.Header.Clone()
 	s.mu.Unlock()
 	if s.Serve(w, r) {

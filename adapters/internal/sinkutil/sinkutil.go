@@ -184,6 +184,16 @@ func Send(ctx context.Context, c *httpx.Client, method, target string, body []by
 	return resp, err
 }
 
+// Said is what a server's error answer says, for a message: its body,
+// or the status's name when the body is a web page (a proxy's 502).
+func Said(he *httpx.Error) string {
+	b := strings.TrimSpace(he.Body)
+	if b == "" || strings.HasPrefix(b, "<") {
+		return http.StatusText(he.Status)
+	}
+	return b
+}
+
 // HTTPError returns the *httpx.Error err holds, or nil.
 func HTTPError(err error) *httpx.Error {
 	var he *httpx.Error

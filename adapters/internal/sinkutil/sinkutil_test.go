@@ -3,7 +3,7 @@ package sinkutil
 import (
 	"testing"
 
-	"github.com/attune-dao/attune/adapters/internal/sinktest"
+	"github.com/attune-dao/attune/adapters/sinktest"
 )
 
 func TestSummary(t *testing.T) {

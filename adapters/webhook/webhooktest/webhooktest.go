@@ -18,7 +18,7 @@ import (
 	"time"
 	"unicode/utf16"
 
-	"github.com/attune-dao/attune/adapters/internal/sinktest"
+	"github.com/attune-dao/attune/adapters/sinktest"
 	"github.com/attune-dao/attune/adapters/webhook"
 )
 
@@ -118,10 +118,42 @@ type Slack struct {
 	// Path is the webhook's path, its token included; other paths get
 	// 404 no_service.
 	Path string
+	inbox
+}
 
+// inbox counts a chat fake's requests and keeps the messages posted.
+type inbox struct {
 	mu       sync.Mutex
 	requests int
 	messages []map[string]any
+}
+
+func (b *inbox) request() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.requests++
+}
+
+// add keeps m and returns how many messages there are.
+func (b *inbox) add(m map[string]any) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.messages = append(b.messages, m)
+	return len(b.messages)
+}
+
+// Requests counts every request.
+func (b *inbox) Requests() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.requests
+}
+
+// Messages are the messages posted.
+func (b *inbox) Messages() []map[string]any {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]map[string]any(nil), b.messages...)
 }
 
 // SlackPath is a webhook path of Slack's shape.
@@ -145,9 +177,7 @@ var (
 var textPlain = http.Header{"Content-Type": {"text/plain; charset=utf-8"}}
 
 func (s *Slack) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	s.requests++
-	s.mu.Unlock()
+	s.request()
 	if s.Serve(w, r) {
 		return
 	}
@@ -170,24 +200,8 @@ func (s *Slack) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	s.mu.Lock()
-	s.messages = append(s.messages, m)
-	s.mu.Unlock()
+	s.add(m)
 	io.WriteString(w, "ok")
-}
-
-// Requests counts every request.
-func (s *Slack) Requests() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.requests
-}
-
-// Messages are the messages posted.
-func (s *Slack) Messages() []map[string]any {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]map[string]any(nil), s.messages...)
 }
 
 // Discord fakes POST /api/webhooks/{id}/{token}: 204 No Content, or with
@@ -198,10 +212,7 @@ type Discord struct {
 	sinktest.Script
 	// ID and Token make the webhook's path.
 	ID, Token string
-
-	mu       sync.Mutex
-	requests int
-	messages []map[string]any
+	inbox
 }
 
 // NewDiscord starts a Discord fake.
@@ -218,9 +229,7 @@ var DiscordRateLimited = sinktest.Reply{Status: 429, Header: http.Header{"Conten
 	Body: `{"message": "You are being rate limited.", "retry_after": 0.529, "global": false}`}
 
 func (d *Discord) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	d.mu.Lock()
-	d.requests++
-	d.mu.Unlock()
+	d.request()
 	if d.Serve(w, r) {
 		return
 	}
@@ -247,10 +256,7 @@ func (d *Discord) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, `{"message": "Invalid Form Body", "code": 50035, "errors": {"content": {"_errors": [{"code": "BASE_TYPE_MAX_LENGTH", "message": "Must be 2000 or fewer in length."}]}}}`)
 		return
 	}
-	d.mu.Lock()
-	d.messages = append(d.messages, m)
-	id := 1184570000000000000 + int64(len(d.messages))
-	d.mu.Unlock()
+	id := 1184570000000000000 + int64(d.add(m))
 	if r.URL.Query().Get("wait") != "true" {
 		w.WriteHeader(http.StatusNoContent)
 		return
@@ -261,18 +267,4 @@ func (d *Discord) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		"author": map[string]any{"id": d.ID, "username": "attune", "avatar": nil, "discriminator": "0000", "public_flags": 0, "flags": 0, "bot": true, "global_name": nil},
 		"pinned": false, "mention_everyone": false, "tts": false, "webhook_id": d.ID}
 	json.NewEncoder(w).Encode(msg)
-}
-
-// Requests counts every request.
-func (d *Discord) Requests() int {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.requests
-}
-
-// Messages are the messages posted.
-func (d *Discord) Messages() []map[string]any {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return append([]map[string]any(nil), d.messages...)
 }

@@ -1,10 +1,14 @@
-// Package sinktest gives the sinks' tests a real publication: a cycle
-// that attune run wrote from configs/examples/attune.yaml (its files are
-// in testdata/cycle; testdata/README.md says how they were made), and
-// helpers shared by the fake servers.
+// Package sinktest helps test sinks and what publishes through them: a
+// real publication, a cycle that attune run wrote from
+// configs/examples/attune.yaml (its files are in testdata/cycle;
+// testdata/README.md says how they were made), and the scripted replies
+// the fake servers (discoursetest, githubtest, webhooktest) give before
+// they answer themselves.
 package sinktest
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -13,6 +17,7 @@ import (
 	"runtime"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/attune-dao/attune/adapters"
 	"github.com/attune-dao/attune/oracle"
@@ -112,4 +117,88 @@ func (s *Script) Serve(w http.ResponseWriter, r *http.Request) bool {
 	w.WriteHeader(next.Status)
 	io.WriteString(w, next.Body)
 	return true
+}
+
+// CopyCycle copies the cycle directory src (CycleDir for the fixture)
+// into a fresh out directory as out/<id>, with sinks (YAML list items,
+// each line indented by two spaces) as its config's sinks, and returns
+// the copy. A src without a config.yaml gets one holding only sinks.
+func CopyCycle(t testing.TB, src, id, sinks string) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), id)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := []byte("sinks: []\n")
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Name() == "config.yaml" {
+			cfg = b
+			continue
+		}
+		if err := os.WriteFile(filepath.Join(dir, e.Name()), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !bytes.Contains(cfg, []byte("sinks: []\n")) {
+		t.Fatalf("%s/config.yaml has no empty sinks to replace", src)
+	}
+	cfg = bytes.Replace(cfg, []byte("sinks: []\n"), []byte("sinks:\n"+sinks), 1)
+	if err := os.WriteFile(filepath.Join(dir, "config.yaml"), cfg, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// Sleeps stands for httpx's Sleep in tests: it records each wait
+// between retries instead of waiting.
+type Sleeps struct {
+	mu    sync.Mutex
+	waits []time.Duration
+}
+
+// Sleep records d and returns ctx's error.
+func (s *Sleeps) Sleep(ctx context.Context, d time.Duration) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.waits = append(s.waits, d)
+	return ctx.Err()
+}
+
+// Waits are the waits recorded, in order.
+func (s *Sleeps) Waits() []time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]time.Duration(nil), s.waits...)
+}
+
+// Counter counts a fake server's requests by endpoint. It is safe for
+// concurrent use.
+type Counter struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+// Count counts a request to endpoint.
+func (c *Counter) Count(endpoint string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.n == nil {
+		c.n = map[string]int{}
+	}
+	c.n[endpoint]++
+}
+
+// Calls is how many requests endpoint had.
+func (c *Counter) Calls(endpoint string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n[endpoint]
 }
