@@ -83,6 +83,9 @@ func Prepare(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Env
 	if err := e.setup(); err != nil {
 		return nil, err
 	}
+	if err := CheckSinks(cfg); err != nil {
+		return nil, err
+	}
 	logger.Info("reading data", "sources", len(cfg.Sources))
 	obs, err := readSource(ctx, cfg, e.Rules)
 	if err != nil {

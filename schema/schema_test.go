@@ -24,6 +24,7 @@ var docTypes = map[string]any{
 	schema.Simulation:     schema.SimulationDoc{},
 	schema.Calibration:    schema.CalibrationDoc{},
 	schema.Backtest:       backtest.Report{},
+	schema.Publish:        schema.PublishDoc{},
 }
 
 // generate reflects kind's Go type into a JSON Schema: every field the
