@@ -9,6 +9,7 @@
 //	attune simulate   outcomes under the parameters in force (or --set k=v)
 //	attune optimize   the search and its recommendation, nothing written
 //	attune calibrate  observed vs simulated metrics and the fit error
+//	attune publish    a cycle's proposal to its sinks (forum, issues, webhooks), each once
 //	attune config show  the effective configuration
 //	attune version    version, commit, Go version and platform (also --version)
 //
@@ -35,6 +36,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/attune-dao/attune/adapters"
 	"github.com/attune-dao/attune/config"
 	"github.com/attune-dao/attune/history"
 	"github.com/attune-dao/attune/loop"
@@ -61,7 +63,8 @@ tell what happened without reading the message:
 
   0    success
   1    runtime failure: an I/O error, a failed write, a storage that cannot
-       be reached, a bug
+       be reached, a sink that failed to publish (attune publish: the others
+       are published; run it again), a bug
   2    user error: an unknown command (with a did-you-mean) or flag, a bad
        flag value, a config or data path that is missing, a directory or
        unreadable, an invalid config, metrics file or history; the message
@@ -131,6 +134,9 @@ func exitCode(err error) int {
 		errors.Is(err, objectives.ErrInvalid),
 		errors.Is(err, optimizer.ErrInvalid),
 		errors.Is(err, simulator.ErrInvalidParams),
+		errors.Is(err, loop.ErrNoChange),
+		errors.Is(err, loop.ErrNoSink),
+		errors.Is(err, adapters.ErrNoSecret),
 		errors.Is(err, fs.ErrNotExist),
 		errors.Is(err, fs.ErrPermission),
 		errors.Is(err, syscall.EISDIR),
@@ -210,7 +216,7 @@ fit, 130 interrupted; see attune help exit-codes.`,
 		return []string{"yaml", "yml"}, cobra.ShellCompDirectiveFilterFileExt
 	})
 	root.AddCommand(a.runCmd(), a.simulateCmd(), a.optimizeCmd(), a.calibrateCmd(), a.configCmd(), a.versionCmd())
-	root.AddCommand(a.backtestCmd(), a.benchCmd(), a.workerCmd(), a.manCmd(), a.initCmd(), a.draftCmd())
+	root.AddCommand(a.backtestCmd(), a.benchCmd(), a.workerCmd(), a.manCmd(), a.initCmd(), a.draftCmd(), a.publishCmd())
 	root.AddCommand(&cobra.Command{
 		Use:   "exit-codes",
 		Short: "What each exit status of attune means",

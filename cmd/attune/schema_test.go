@@ -7,6 +7,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/attune-dao/attune/adapters/sinktest"
 	"github.com/attune-dao/attune/schema"
 )
 
@@ -15,6 +16,7 @@ import (
 func TestOutputsFollowTheirSchemas(t *testing.T) {
 	fast(t)
 	out := t.TempDir()
+	cycle := sinktest.CopyCycle(t, sinktest.CycleDir(t), cycleID, "  - {type: markdown, dir: posts}\n")
 	for _, c := range []struct {
 		kind string
 		args []string
@@ -23,6 +25,7 @@ func TestOutputsFollowTheirSchemas(t *testing.T) {
 		{schema.Calibration, []string{"calibrate"}},
 		{schema.Recommendation, []string{"optimize"}},
 		{schema.Recommendation, []string{"run", "--out", out, "--no-track-record"}},
+		{schema.Publish, []string{"publish", cycle, "--dry-run"}},
 		{schema.Backtest, []string{"backtest", "--config", "../../configs/examples/lido/attune.yaml", "--windows", "2", "--replications", "8"}},
 	} {
 		code, stdout, stderr := run(t, append(c.args, "--output", "json")...)
