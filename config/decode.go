@@ -92,7 +92,7 @@ func (d *decoder) parseDocument(data []byte) *yaml.Node {
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
-		d.syntaxError(err)
+		d.syntaxError(err, data)
 		return nil
 	}
 	var extra yaml.Node
@@ -101,7 +101,7 @@ func (d *decoder) parseDocument(data []byte) *yaml.Node {
 		d.fail("", extra.Line, "a second YAML document starts here (after ---); put all settings in one document")
 		return nil
 	case !errors.Is(err, io.EOF):
-		d.syntaxError(err)
+		d.syntaxError(err, data)
 		return nil
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
@@ -110,14 +110,45 @@ func (d *decoder) parseDocument(data []byte) *yaml.Node {
 	return doc.Content[0]
 }
 
-func (d *decoder) syntaxError(err error) {
+// unknownAnchorRE picks the anchor out of yaml.v3's "unknown anchor"
+// error, which carries no line.
+var unknownAnchorRE = regexp.MustCompile(`^yaml: unknown anchor '(.*)' referenced$`)
+
+func (d *decoder) syntaxError(err error, data []byte) {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	line := 0
 	if m := syntaxLineRE.FindStringSubmatch(err.Error()); m != nil {
 		line, _ = strconv.Atoi(m[1])
 		msg = m[2]
 	}
+	if m := unknownAnchorRE.FindStringSubmatch(err.Error()); m != nil {
+		line = aliasLine(data, m[1])
+		d.fail("", line, fmt.Sprintf("alias *%s names no anchor; define &%s before using it", m[1], m[1]))
+		return
+	}
 	d.fail("", line, "YAML syntax error: "+msg+"; check the indentation (spaces, not tabs) and quote values that contain \": \" or \" #\"")
+}
+
+// aliasLine is the line of the first use of alias *name in data that
+// is not inside a comment, or 0.
+func aliasLine(data []byte, name string) int {
+	for i, l := range strings.Split(string(data), "\n") {
+		if c := strings.Index(l, " #"); c >= 0 {
+			l = l[:c]
+		}
+		for rest := l; ; {
+			j := strings.Index(rest, "*"+name)
+			if j < 0 {
+				break
+			}
+			end := j + 1 + len(name)
+			if end == len(rest) || strings.ContainsRune(" ,]}\t\r", rune(rest[end])) {
+				return i + 1
+			}
+			rest = rest[end:]
+		}
+	}
+	return 0
 }
 
 // isNull reports whether n is an empty value or ~ or null.

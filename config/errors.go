@@ -47,6 +47,10 @@ func (p Problem) where(file string) string {
 	return file
 }
 
+// MaxListed bounds the problems Error's message lists; Problems holds
+// them all.
+const MaxListed = 50
+
 // Error reports every problem found in a configuration. It wraps ErrInvalid.
 type Error struct {
 	// File is the user's config file, or "" when there was none.
@@ -77,7 +81,11 @@ func (e *Error) Error() string {
 			b.WriteString(" " + e.File)
 		}
 		fmt.Fprintf(&b, ": %d problems:", len(e.Problems))
-		for _, p := range e.Problems {
+		for i, p := range e.Problems {
+			if i == MaxListed {
+				fmt.Fprintf(&b, "\n  ... and %d more; fix these first", len(e.Problems)-MaxListed)
+				break
+			}
 			b.WriteString("\n  ")
 			if w := p.where(e.File); w != "" {
 				b.WriteString(w + ": ")

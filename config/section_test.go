@@ -88,3 +88,50 @@ sources:
 		t.Fatal("a non-pointer target must be refused")
 	}
 }
+
+func TestUnknownAnchorHasItsLine(t *testing.T) {
+	_, file, err := loadFile(t, "dao:\n  name: X # *nope in a comment\n  model: [a, *nope]\n")
+	if err == nil || !strings.Contains(err.Error(), file+":3: alias *nope names no anchor") {
+		t.Fatalf("err %v; want the alias's line", err)
+	}
+	if aliasLine([]byte("a: *nopex\nb: *nope\n"), "nope") != 2 {
+		t.Fatal("a longer alias that starts with the name is another alias")
+	}
+}
+
+func TestErrorListsAtMostMaxListed(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("dao:\n  name: X\n")
+	for i := range 500 {
+		b.WriteString("  k" + strings.Repeat("z", i%3) + string(rune('a'+i%26)) + "_" + strings.Repeat("q", i/26) + ": 1\n")
+	}
+	_, _, err := loadFile(t, b.String())
+	var ce *Error
+	if !errors.As(err, &ce) || len(ce.Problems) != 500 {
+		t.Fatalf("err %v; want 500 problems kept", err)
+	}
+	msg := err.Error()
+	if n := strings.Count(msg, "\n  "); n != MaxListed+1 || !strings.Contains(msg, "... and 450 more") {
+		t.Fatalf("message has %d lines; want %d problems and a count of the rest", n, MaxListed)
+	}
+}
+
+func TestSchedule(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"@every 24h", ""},
+		{"@daily", ""},
+		{"0 6 * * 1", ""},
+		{"", ""},
+		{"whenever", `schedule: "whenever" is not a schedule`},
+		{"@every 10s", "more often than once a minute"},
+		{"61 * * * *", "is not a schedule"},
+	} {
+		_, _, err := loadFile(t, "schedule: \""+tc.in+"\"\n")
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("schedule %q: %v", tc.in, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("schedule %q: err %v; want %q", tc.in, err, tc.want)
+		}
+	}
+}

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/robfig/cron/v3"
 )
 
 // MaxTrials is the largest optimizer.trials Validate accepts.
@@ -86,6 +88,7 @@ func (c *Config) validate() []Problem {
 	k.calibration()
 	k.sources()
 	k.oracle()
+	k.schedule()
 	for i, s := range c.Sinks {
 		if strings.TrimSpace(s.Type) == "" {
 			k.add(indexKey("sinks", i)+".type", "is empty; give the sink's type, e.g. markdown")
@@ -320,6 +323,32 @@ func (k *checker) sources() {
 			}
 		}
 	}
+}
+
+// schedule checks schedule: empty (cycles run on demand only), a
+// descriptor (@hourly, @daily, @weekly, @monthly, @yearly), "@every"
+// with a duration of at least a minute, or a five-field cron expression.
+func (k *checker) schedule() {
+	s := strings.TrimSpace(k.c.Schedule)
+	if s == "" {
+		return
+	}
+	sched, err := cron.ParseStandard(s)
+	if err != nil {
+		k.add("schedule", "%q is not a schedule (%v); write e.g. \"@every 24h\", \"@daily\" or a cron expression such as \"0 6 * * 1\"", clipText(s), err)
+		return
+	}
+	if every, ok := sched.(cron.ConstantDelaySchedule); ok && every.Delay < time.Minute {
+		k.add("schedule", "%q runs a cycle more often than once a minute; a cycle takes minutes, write e.g. \"@every 24h\"", s)
+	}
+}
+
+// clipText shortens a value quoted in a message to at most 60 bytes.
+func clipText(s string) string {
+	if len(s) <= 60 {
+		return s
+	}
+	return strings.ToValidUTF8(s[:57], "") + "..."
 }
 
 // StorageOK reports whether s names a study storage attune can open:

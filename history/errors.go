@@ -149,16 +149,16 @@ func identity(h *History, sec string, idx int) string {
 	switch sec {
 	case "proposals":
 		if idx >= 0 && idx < len(h.Proposals) && h.Proposals[idx].ID != "" {
-			return fmt.Sprintf(" (id %q)", h.Proposals[idx].ID)
+			return fmt.Sprintf(" (id %q)", clip(h.Proposals[idx].ID))
 		}
 	case "votes":
 		if idx >= 0 && idx < len(h.Votes) {
 			v := h.Votes[idx]
-			return fmt.Sprintf(" (proposal %q, voter %q)", v.Proposal, v.Voter)
+			return fmt.Sprintf(" (proposal %q, voter %q)", clip(v.Proposal), clip(v.Voter))
 		}
 	case "params":
 		if idx >= 0 && idx < len(h.Params) && h.Params[idx].Name != "" {
-			return fmt.Sprintf(" (name %q)", h.Params[idx].Name)
+			return fmt.Sprintf(" (name %q)", clip(h.Params[idx].Name))
 		}
 	}
 	return ""

@@ -21,6 +21,12 @@ import (
 // ErrInvalid is wrapped by every error that reports a bad history.
 var ErrInvalid = errors.New("invalid history")
 
+// MaxSupply bounds a token supply, in whole tokens. The largest supplies
+// of traded tokens are below 1e18 whole tokens; above 1e21 a figure is
+// almost surely in the smallest unit (18 decimals), and a simulator's
+// sums of squared balances would leave float64's range.
+const MaxSupply = 1e21
+
 // History is one DAO's governance record.
 type History struct {
 	// DAO names the organisation.

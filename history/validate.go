@@ -5,6 +5,7 @@ import (
 	"math"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // States lists the valid proposal states, in the order a proposal may go
@@ -107,6 +108,31 @@ func (c *vcheck) when(sec string, idx int, field string, t time.Time) bool {
 	return true
 }
 
+// MaxText bounds a name or id in a history, in characters; MaxTitle
+// bounds a proposal's title. Longer values are refused (and never echoed
+// whole in a message or a log line).
+const (
+	MaxText  = 200
+	MaxTitle = 2000
+)
+
+// text checks that a name or id is at most limit characters long.
+func (c *vcheck) text(sec string, idx int, field, v string, limit int) {
+	if n := utf8.RuneCountInString(v); n > limit {
+		c.add(sec, idx, field, "is %d characters long, starting %q; want at most %d", n, clip(v), limit)
+	}
+}
+
+// clip shortens a value quoted in a message to at most 40 characters.
+func clip(s string) string {
+	const n = 40
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-3]) + "..."
+}
+
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
 func stateList() string {
@@ -132,6 +158,24 @@ func (h *History) problems(loc locator) []problem {
 	if strings.TrimSpace(h.DAO) == "" {
 		c.add("", -1, "dao", "is empty; want the DAO's name")
 	}
+	c.text("", -1, "dao", h.DAO, MaxText)
+	c.text("", -1, "token.symbol", h.Token.Symbol, 32)
+	for i, p := range h.Proposals {
+		for _, f := range []struct{ name, v string }{{"id", p.ID}, {"track", p.Track}, {"proposer", p.Proposer}, {"title", p.Title}} {
+			limit := MaxText
+			if f.name == "title" {
+				limit = MaxTitle
+			}
+			c.text("proposals", i, f.name, f.v, limit)
+		}
+	}
+	for j, v := range h.Votes {
+		c.text("votes", j, "proposal", v.Proposal, MaxText)
+		c.text("votes", j, "voter", v.Voter, MaxText)
+	}
+	for k, p := range h.Params {
+		c.text("params", k, "name", p.Name, MaxText)
+	}
 	if strings.TrimSpace(h.Token.Symbol) == "" {
 		c.add("", -1, "token.symbol", "is empty; want the governance token's symbol, e.g. COMP")
 	}
@@ -149,7 +193,7 @@ func (h *History) problems(loc locator) []problem {
 		case strings.TrimSpace(p.ID) == "":
 			c.add(sec, i, "id", "is empty; want the proposal's id as the governor numbers it")
 		case seen:
-			c.add(sec, i, "id", "%q is also the id of %s; want each id once", p.ID, c.ref(sec, first))
+			c.add(sec, i, "id", "%q is also the id of %s; want each id once", clip(p.ID), c.ref(sec, first))
 			dupID[p.ID] = true
 		default:
 			byID[p.ID] = i
@@ -175,7 +219,7 @@ func (h *History) problems(loc locator) []problem {
 			c.add(sec, i, "voters", "is %d; want the number of addresses that voted, 0 or more", p.Voters)
 		}
 		if !p.State.Valid() {
-			c.add(sec, i, "state", "is %q; want one of %s", p.State, stateList())
+			c.add(sec, i, "state", "is %q; want one of %s", clip(string(p.State)), stateList())
 		}
 	}
 
@@ -197,7 +241,7 @@ func (h *History) problems(loc locator) []problem {
 			c.add(sec, j, "proposal", "is empty; want the id of a proposal in proposals")
 			known = false
 		case !known:
-			c.add(sec, j, "proposal", "%q is not the id of any proposal; want one of the ids in proposals", v.Proposal)
+			c.add(sec, j, "proposal", "%q is not the id of any proposal; want one of the ids in proposals", clip(v.Proposal))
 		}
 		if strings.TrimSpace(v.Voter) == "" {
 			c.add(sec, j, "voter", "is empty; want the voter's address")
@@ -205,14 +249,14 @@ func (h *History) problems(loc locator) []problem {
 		} else if known {
 			b := ballot{v.Proposal, voterKey(v.Voter)}
 			if first, seen := cast[b]; seen {
-				c.add(sec, j, "voter", "%q already voted on proposal %q in %s; want at most one vote per voter and proposal", v.Voter, v.Proposal, c.ref(sec, first))
+				c.add(sec, j, "voter", "%q already voted on proposal %q in %s; want at most one vote per voter and proposal", clip(v.Voter), clip(v.Proposal), c.ref(sec, first))
 				ok = false
 			} else {
 				cast[b] = j
 			}
 		}
 		if !v.Support.Valid() {
-			c.add(sec, j, "support", "is %q; want for, against or abstain", v.Support)
+			c.add(sec, j, "support", "is %q; want for, against or abstain", clip(string(v.Support)))
 			ok = false
 		}
 		if !c.amount(sec, j, "weight", v.Weight, "the voting power cast, in tokens") {
@@ -275,9 +319,9 @@ func (h *History) problems(loc locator) []problem {
 				c.add(sec, k, "time", "%s is not after that of %s, %s; want points in increasing time order", stamp(s.Time), c.ref(sec, k-1), stamp(prev))
 			}
 		}
-		okT := finite(s.Total) && s.Total > 0
+		okT := finite(s.Total) && s.Total > 0 && s.Total <= MaxSupply
 		if !okT {
-			c.add(sec, k, "total", "is %v; want the token supply in tokens, a finite number above 0", s.Total)
+			c.add(sec, k, "total", "is %v; want the token supply in whole tokens (not wei), a finite number above 0 and at most %g", s.Total, float64(MaxSupply))
 		}
 		switch {
 		case !finite(s.Votable) || s.Votable < 0:

@@ -28,6 +28,9 @@ func TestValidateRules(t *testing.T) {
 	}{
 		// The history as a whole.
 		{"dao empty", func(h *History) { h.DAO = "  " }, `dao is empty; want the DAO's name`},
+		{"dao too long", func(h *History) { h.DAO = strings.Repeat("D", 5000) }, `dao is 5000 characters long, starting "DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDD..."; want at most 200`},
+		{"id too long", func(h *History) { h.Proposals[2].ID = strings.Repeat("9", 300) }, `proposals[2] (id "9999999999999999999999999999999999999..."): id is 300 characters long`},
+		{"title long but allowed", func(h *History) { h.Proposals[2].Title = strings.Repeat("t", 1500) }, ``},
 		{"symbol empty", func(h *History) { h.Token.Symbol = "" }, `token.symbol is empty; want the governance token's symbol`},
 		{"price negative", func(h *History) { h.Token.Price = -1 }, `token.price_usd is -1; want the token's price in USD (0 if unknown), a finite number, 0 or more`},
 		{"price NaN", func(h *History) { h.Token.Price = nan }, `token.price_usd is NaN; want`},
@@ -90,7 +93,8 @@ func TestValidateRules(t *testing.T) {
 		{"supply time zero", func(h *History) { h.Supply[0].Time = time.Time{} }, `supply[0]: time is missing or zero`},
 		{"supply out of order", func(h *History) { h.Supply[1].Time = h.Supply[0].Time },
 			`supply[1]: time 2021-01-01T00:00:00Z is not after that of supply[0], 2021-01-01T00:00:00Z; want points in increasing time order`},
-		{"total zero", func(h *History) { h.Supply[1].Total = 0 }, `supply[1]: total is 0; want the token supply in tokens, a finite number above 0`},
+		{"total zero", func(h *History) { h.Supply[1].Total = 0 }, `supply[1]: total is 0; want the token supply in whole tokens (not wei), a finite number above 0 and at most 1e+21`},
+		{"total in wei", func(h *History) { h.Supply[1].Total = 1.2e22 }, `supply[1]: total is 1.2e+22; want the token supply in whole tokens (not wei)`},
 		{"total infinite", func(h *History) { h.Supply[1].Total = inf }, `supply[1]: total is +Inf; want`},
 		{"votable negative", func(h *History) { h.Supply[0].Votable = -1 }, `supply[0]: votable is -1; want the supply that can vote, in tokens, from 0 to total (0 if unknown)`},
 		{"votable above total", func(h *History) { h.Supply[0].Votable = 10001 }, `supply[0]: votable is 10001, more than the total 10000; want the supply that can vote, from 0 to total`},

@@ -650,7 +650,7 @@ func effect(name, unit, better string, weight float64, base, cand []float64, lev
 
 // Write saves the cycle under dir/<id>/: proposal.md, proposal.html (the
 // same as a standalone page with the chart inlined, oracle.HTML),
-// proposal.json (oracle.Document, docs/schema/proposal.v1.json),
+// proposal.json (oracle.Document, schema/proposal.v1.schema.json),
 // recommendation.json, objectives.png, draft.json (how the prose was
 // drafted), config.yaml (the effective config less out, which
 // reproduces the cycle: ReproCommand, run in that directory) and a copy

@@ -87,7 +87,7 @@ func TestGoldenExamples(t *testing.T) {
 }
 
 // checkProposalSchema validates the proposal document at path against
-// docs/schema/proposal.v1.json.
+// schema/proposal.v1.schema.json.
 func checkProposalSchema(t *testing.T, path string) {
 	t.Helper()
 	load := func(p string) any {
@@ -103,7 +103,7 @@ func checkProposalSchema(t *testing.T, path string) {
 		return v
 	}
 	comp := jsonschema.NewCompiler()
-	if err := comp.AddResource("proposal.v1.json", load(filepath.Join("..", "docs", "schema", "proposal.v1.json"))); err != nil {
+	if err := comp.AddResource("proposal.v1.json", load(filepath.Join("..", "schema", "proposal.v1.schema.json"))); err != nil {
 		t.Fatal(err)
 	}
 	sch, err := comp.Compile("proposal.v1.json")
@@ -111,7 +111,7 @@ func checkProposalSchema(t *testing.T, path string) {
 		t.Fatal(err)
 	}
 	if err := sch.Validate(load(path)); err != nil {
-		t.Errorf("%s breaks docs/schema/proposal.v1.json: %v", path, err)
+		t.Errorf("%s breaks schema/proposal.v1.schema.json: %v", path, err)
 	}
 }
 

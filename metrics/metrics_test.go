@@ -131,6 +131,8 @@ func TestParseErrorsNameTheField(t *testing.T) {
 		{"unknown field", strings.Replace(base, `"holders"`, `"holderz"`, 1), []string{"holderz", "unknown"}},
 		{"passed > proposals", strings.Replace(base, `"proposals_passed": 28`, `"proposals_passed": 40`, 1), []string{"proposals_passed", "more than"}},
 		{"syntax", base[:40], []string{"example.json"}},
+		{"name too long", strings.Replace(base, `"dao": "Example DAO"`, `"dao": "`+strings.Repeat("x", 5000)+`"`, 1), []string{`"dao"`, "5000 characters"}},
+		{"supply in wei", strings.Replace(base, `"total_supply": 100000000`, `"total_supply": 1e308`, 1), []string{`"total_supply"`, "whole tokens"}},
 		{"window reversed", strings.Replace(base, `"end": "2026-10-28T00:00:00Z"`, `"end": "2026-01-01T00:00:00Z"`, 1), []string{"window", "not after"}},
 	}
 	for _, c := range cases {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/attune-dao/attune/history"
 	"github.com/attune-dao/attune/internal/jsonx"
 	"io"
 	"math"
@@ -13,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // ErrInvalid is wrapped by every error that reports bad metrics input, so
@@ -165,6 +167,8 @@ func (o Observation) Validate() error {
 	}
 	if strings.TrimSpace(o.DAO) == "" {
 		add("dao", "is empty; want the DAO's name")
+	} else if n := utf8.RuneCountInString(o.DAO); n > history.MaxText {
+		add("dao", "is %d characters long; want the DAO's name, at most %d", n, history.MaxText)
 	}
 	switch {
 	case o.Window.Start.IsZero() || o.Window.End.IsZero():
@@ -278,6 +282,8 @@ func (o File) Validate() error {
 	}
 	if strings.TrimSpace(o.DAO) == "" {
 		add("dao", "is empty; want the DAO's name")
+	} else if n := utf8.RuneCountInString(o.DAO); n > history.MaxText {
+		add("dao", "is %d characters long; want the DAO's name, at most %d", n, history.MaxText)
 	}
 	switch {
 	case o.Window.Start.IsZero() || o.Window.End.IsZero():
@@ -290,8 +296,11 @@ func (o File) Validate() error {
 	if o.Holders < 10 {
 		add("holders", "is %d; want the number of token holders, at least 10", o.Holders)
 	}
-	if math.IsNaN(o.TotalSupply) || math.IsInf(o.TotalSupply, 0) || o.TotalSupply <= 0 {
+	switch {
+	case math.IsNaN(o.TotalSupply) || math.IsInf(o.TotalSupply, 0) || o.TotalSupply <= 0:
 		add("total_supply", "is %v; want the token supply in tokens, a positive number", o.TotalSupply)
+	case o.TotalSupply > MaxSupply:
+		add("total_supply", "is %g, more than %g tokens; give the supply in whole tokens, not in the token's smallest unit (wei)", o.TotalSupply, float64(MaxSupply))
 	}
 	share("gini", o.Gini, "the Gini coefficient of holdings")
 	if o.Gini >= 1 && !math.IsNaN(o.Gini) {
@@ -325,6 +334,9 @@ func (o File) Validate() error {
 	}
 	return &ValidationError{Source: o.Source, Fields: fs}
 }
+
+// MaxSupply bounds a token supply, in whole tokens (see history.MaxSupply).
+const MaxSupply = history.MaxSupply
 
 // required lists the fields Parse insists on, in the order it reports them.
 var required = []string{

@@ -1,7 +1,8 @@
 package oracle
 
 // DocumentSchema names the version of the JSON proposal document; its
-// JSON Schema is docs/schema/proposal.v1.json.
+// JSON Schema is schema/proposal.v1.schema.json, generated from
+// ProposalDocument by the schema package's tests.
 const DocumentSchema = "attune.proposal/v1"
 
 // ProposalDocument is a proposal as one JSON document, for tools (a forum
@@ -18,12 +19,12 @@ type ProposalDocument struct {
 	CycleID string `json:"cycle_id"`
 	DAO     string `json:"dao"`
 	// Date is the day the cycle ran, YYYY-MM-DD; "" when not recorded.
-	Date  string `json:"date"`
+	Date  string `json:"date" jsonschema:"pattern=^([0-9]{4}-[0-9]{2}-[0-9]{2})?$"`
 	Title string `json:"title"`
 	// Change says whether the proposal changes anything; Basis why (one
 	// of the Basis* constants).
 	Change bool   `json:"change"`
-	Basis  string `json:"basis"`
+	Basis  string `json:"basis" jsonschema:"enum=significant,enum=constraint,enum=not_significant,enum=candidate_infeasible,enum=current_best"`
 	// Drafter records how the prose was written and verified.
 	Drafter DraftMeta `json:"drafter"`
 	// Post and Appendix are the proposal's two parts in Markdown.
@@ -61,8 +62,8 @@ type DocumentParam struct {
 	// Held says why an unchanged parameter stays (one of the Held*
 	// constants); Enactment how the governor changes it ("vote",
 	// "upgrade" or "").
-	Held      string `json:"held,omitempty"`
-	Enactment string `json:"enactment,omitempty"`
+	Held      string `json:"held,omitempty" jsonschema:"enum=not_searched,enum=frozen,enum=not_enactable,enum=needs_upgrade,enum=direction_unstable,enum=searches_kept_it,enum=not_significant,enum=rounded_away"`
+	Enactment string `json:"enactment,omitempty" jsonschema:"enum=vote,enum=upgrade"`
 	// Enacted is the recommended value in the governor's own units, when
 	// a call enacts it: the setter's integer argument ("64800") and what
 	// it means ("64,800 blocks, 9 days at 12 s per block").
@@ -72,7 +73,7 @@ type DocumentParam struct {
 // EnactedValue is a recommended value as the governor's setter takes it.
 type EnactedValue struct {
 	Function string `json:"function"`
-	Arg      string `json:"arg"`
+	Arg      string `json:"arg" jsonschema:"pattern=^-?[0-9]+$"`
 	Meaning  string `json:"meaning"`
 }
 
@@ -84,7 +85,7 @@ type DocumentEffect struct {
 	Unit      string `json:"unit"`
 	// Better is "maximize", "minimize" or "neutral"; Objective says the
 	// outcome is one of the search's objectives (with Weight).
-	Better    string  `json:"better"`
+	Better    string  `json:"better" jsonschema:"enum=maximize,enum=minimize,enum=neutral,enum="`
 	Objective bool    `json:"objective"`
 	Weight    float64 `json:"weight"`
 	// Current and Recommended are means over the validation
@@ -98,7 +99,7 @@ type DocumentEffect struct {
 	Replications int `json:"replications"`
 	// Verdict is Effect.Verdict: better, worse, higher, lower or no clear
 	// change.
-	Verdict string `json:"verdict"`
+	Verdict string `json:"verdict" jsonschema:"enum=better,enum=worse,enum=higher,enum=lower,enum=no clear change"`
 }
 
 // Document returns p, drafted from rec, as a ProposalDocument.

@@ -10,10 +10,10 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
-// documentSchema compiles docs/schema/proposal.v1.json.
+// documentSchema compiles schema/proposal.v1.schema.json.
 func documentSchema(t *testing.T) *jsonschema.Schema {
 	t.Helper()
-	f, err := os.Open(filepath.Join("..", "docs", "schema", "proposal.v1.json"))
+	f, err := os.Open(filepath.Join("..", "schema", "proposal.v1.schema.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -68,7 +68,7 @@ type OnchainCall struct {
 	// Arg its integer argument in decimal; both empty when no vote can
 	// make the change.
 	Function string `json:"function,omitempty"`
-	Arg      string `json:"arg,omitempty"`
+	Arg      string `json:"arg,omitempty" jsonschema:"pattern=^-?[0-9]+$"`
 	// Meaning says what Arg is in plain units ("3 days at 12 s per
 	// block").
 	Meaning string `json:"meaning"`

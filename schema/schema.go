@@ -30,11 +30,12 @@ const (
 	Simulation     = "attune.simulation/v1"
 	Calibration    = "attune.calibration/v1"
 	Backtest       = "attune.backtest/v1"
+	Proposal       = oracle.DocumentSchema
 	Publish        = "attune.publish/v1"
 )
 
 // Kinds lists every kind, in a stable order.
-var Kinds = []string{Recommendation, Simulation, Calibration, Backtest, Publish}
+var Kinds = []string{Recommendation, Simulation, Calibration, Backtest, Proposal, Publish}
 
 // RecommendationDoc is a cycle's recommendation: what attune optimize and
 // attune run print and what recommendation.json holds.

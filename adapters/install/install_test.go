@@ -7,10 +7,15 @@ import (
 	"github.com/attune-dao/attune/adapters"
 )
 
-func TestEverySinkIsRegistered(t *testing.T) {
-	for _, typ := range []string{"discourse", "github", "markdown", "webhook"} {
+func TestInstalled(t *testing.T) {
+	for _, typ := range []string{"snapshot"} {
+		if !slices.Contains(adapters.SourceTypes(), typ) {
+			t.Errorf("source type %q is not registered; have %v", typ, adapters.SourceTypes())
+		}
+	}
+	for _, typ := range []string{"discourse", "github", "markdown", "safe", "snapshot", "webhook"} {
 		if !slices.Contains(adapters.SinkTypes(), typ) {
-			t.Errorf("sink %s is not registered; types: %v", typ, adapters.SinkTypes())
+			t.Errorf("sink type %q is not registered; have %v", typ, adapters.SinkTypes())
 		}
 	}
 }
