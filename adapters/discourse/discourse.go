@@ -4,15 +4,16 @@
 // (POST /posts.json) in the configured category, the appendix folded
 // under a [details] block.
 //
-// Config (an entry of sinks):
+// Config (its entry of sinks):
 //
-//   - type: discourse
-//     base_url: https://forum.example.org
-//     category: 7                              # the category's id
-//     api_username: attune-bot                 # the user the topic is posted as
-//     api_key: {env: DISCOURSE_API_KEY}        # or {file: PATH}
-//     tags: [governance]                       # optional
-//     max_retries: 4                           # 429, 5xx and network failures
+//	sinks:
+//	  - type: discourse
+//	    base_url: https://forum.example.org
+//	    category: 7                              # the category's id
+//	    api_username: attune-bot                 # the user the topic is posted as
+//	    api_key: {env: DISCOURSE_API_KEY}        # or {file: PATH}
+//	    tags: [governance]                       # optional
+//	    max_retries: 4                           # 429, 5xx and network failures
 //
 // The topic carries the publication's key twice: as its external_id
 // ("attune-<cycle-id>", which Discourse keeps unique) and in an HTML

@@ -2,14 +2,15 @@
 // GitHub repository through the REST API (POST
 // /repos/{owner}/{repo}/issues, API version 2022-11-28).
 //
-// Config (an entry of sinks):
+// Config (its entry of sinks):
 //
-//   - type: github
-//     repo: example-dao/governance           # owner/name
-//     token: {env: GITHUB_TOKEN}             # or {file: PATH}
-//     labels: [governance, attune]           # optional; set only with push access
-//     api_url: https://api.github.com        # GitHub Enterprise: https://HOST/api/v3
-//     max_retries: 4                         # 429, 5xx, rate limits, network failures
+//	sinks:
+//	  - type: github
+//	    repo: example-dao/governance           # owner/name
+//	    token: {env: GITHUB_TOKEN}             # or {file: PATH}
+//	    labels: [governance, attune]           # optional; set only with push access
+//	    api_url: https://api.github.com        # GitHub Enterprise: https://HOST/api/v3
+//	    max_retries: 4                         # 429, 5xx, rate limits, network failures
 //
 // The token needs to create issues: a fine-grained token with Issues:
 // read and write on the repository, or a classic token with repo (or

@@ -2,13 +2,14 @@
 // a URL: attune's own document, signed so that the receiver can tell it
 // came from attune and is not a replay, or a Slack or Discord message.
 //
-// Config (an entry of sinks):
+// Config (its entry of sinks):
 //
-//   - type: webhook
-//     url: https://hooks.example.org/attune   # or url_from: {env: SLACK_WEBHOOK_URL}
-//     format: attune                          # attune (default), slack or discord
-//     secret: {env: ATTUNE_WEBHOOK_SECRET}    # the HMAC key; required for attune
-//     max_retries: 4                          # 429, 5xx and network failures
+//	sinks:
+//	  - type: webhook
+//	    url: https://hooks.example.org/attune   # or url_from: {env: SLACK_WEBHOOK_URL}
+//	    format: attune                          # attune (default), slack or discord
+//	    secret: {env: ATTUNE_WEBHOOK_SECRET}    # the HMAC key; required for attune
+//	    max_retries: 4                          # 429, 5xx and network failures
 //
 // Slack's and Discord's webhook URLs hold their token: give them with
 // url_from, from the environment or a file, never in the config. The
