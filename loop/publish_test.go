@@ -397,7 +397,8 @@ func TestCheckSinks(t *testing.T) {
 	}
 	msg := err.Error()
 	for _, want := range []string{
-		`dao.yaml:2: sinks[0].type: unknown sink type "discourze"; attune knows discourse, github, markdown, webhook`,
+		`dao.yaml:2: sinks[0].type: unknown sink type "discourze"; attune knows ` + strings.Join(adapters.SinkTypes(), ", "),
+		`sinks[1].categroy: unknown key "categroy"`,
 		`dao.yaml:5: sinks[1].categroy`,
 		`sinks[3].name: "github" also names sinks[2]`,
 		`dao.yaml:10: sinks[3].repo: "nope": want owner/name`,
