@@ -313,7 +313,9 @@ func preview(ctx context.Context, set *sinkSet, p *adapters.Publication, doc *sc
 		res := schema.SinkResult{Name: s.name, Type: s.typ, Status: schema.StatusDryRun}
 		pv, ok := set.sinks[i].(adapters.Previewer)
 		if !ok {
-			res.Status, res.Error = schema.StatusFailed, "this sink cannot preview what it would send"
+			err := fmt.Errorf("a %s sink cannot preview what it would send", s.typ)
+			res.Status, res.Error = schema.StatusFailed, err.Error()
+			failures = append(failures, fmt.Errorf("sink %s: %w", s.name, err))
 		} else if out, err := pv.Preview(ctx, p); err != nil {
 			res.Status, res.Error = schema.StatusFailed, err.Error()
 			failures = append(failures, fmt.Errorf("sink %s: %w", s.name, err))

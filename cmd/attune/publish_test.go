@@ -99,6 +99,26 @@ func TestPublishCommand(t *testing.T) {
 	}
 }
 
+// With --config, the sinks are that file's, their relative paths against
+// its directory: a cycle run before its sinks were set is published.
+func TestPublishWithAnotherConfig(t *testing.T) {
+	dir := sinktest.CopyCycle(t, sinktest.CycleDir(t), cycleID, "")
+	code, _, stderr := run(t, "publish", dir, "--approver", "alice")
+	if code != exitUser || !strings.Contains(stderr, "names no sinks") {
+		t.Errorf("no sinks: exit %d, %q", code, stderr)
+	}
+	other := t.TempDir()
+	cfg := filepath.Join(other, "dao.yaml")
+	os.WriteFile(cfg, []byte("sinks: [{type: markdown, dir: posts}]\n"), 0o644)
+	code, stdout, stderr := run(t, "publish", dir, "--approver", "alice", "--config", cfg)
+	if code != exitOK || !strings.Contains(stdout, filepath.Join(other, "posts", cycleID)) {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(other, "posts", cycleID, "post.md")); err != nil {
+		t.Error(err)
+	}
+}
+
 // attune config check fails on an unknown sink type or key, with its
 // line, and passes a sound config.
 func TestConfigCheck(t *testing.T) {
