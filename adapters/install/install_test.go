@@ -8,7 +8,7 @@ import (
 )
 
 func TestInstalled(t *testing.T) {
-	for _, typ := range []string{"snapshot"} {
+	for _, typ := range []string{"exec", "file", "governor", "history", "snapshot"} {
 		if !slices.Contains(adapters.SourceTypes(), typ) {
 			t.Errorf("source type %q is not registered; have %v", typ, adapters.SourceTypes())
 		}

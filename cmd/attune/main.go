@@ -154,6 +154,9 @@ type app struct {
 	seed           uint64
 	logFormat      string
 	showVersion    bool
+	// refresh reads every source in full, ignoring their cache (run
+	// --refresh).
+	refresh bool
 	// terminal is the status display on stderr, when it is a terminal.
 	terminal *terminal
 }
@@ -216,7 +219,7 @@ fit, 130 interrupted; see attune help exit-codes.`,
 		return []string{"yaml", "yml"}, cobra.ShellCompDirectiveFilterFileExt
 	})
 	root.AddCommand(a.runCmd(), a.simulateCmd(), a.optimizeCmd(), a.calibrateCmd(), a.configCmd(), a.versionCmd())
-	root.AddCommand(a.backtestCmd(), a.benchCmd(), a.workerCmd(), a.manCmd(), a.initCmd(), a.draftCmd(), a.publishCmd())
+	root.AddCommand(a.backtestCmd(), a.benchCmd(), a.workerCmd(), a.manCmd(), a.initCmd(), a.draftCmd(), a.sourcesCmd(), a.publishCmd())
 	root.AddCommand(&cobra.Command{
 		Use:   "exit-codes",
 		Short: "What each exit status of attune means",
