@@ -50,11 +50,11 @@ type Cause string
 
 // The causes Classify tells apart.
 const (
-	CauseConfig    Cause = "config"     // config.ErrInvalid, objectives, search space or model parameters
+	CauseConfig    Cause = "config"     // config.ErrInvalid, objectives, search space or model parameters, a sink or secret missing
 	CauseData      Cause = "data"       // metrics.ErrInvalid, history.ErrInvalid
 	CausePoorFit   Cause = "poor_fit"   // ErrPoorFit
 	CauseInput     Cause = "input"      // a path that is missing, unreadable, a directory or not one
-	CauseRequest   Cause = "request"    // the store refused what was asked: an unknown cycle, an illegal move, a bad argument
+	CauseRequest   Cause = "request"    // what was asked cannot be done: an unknown cycle, an illegal move, publishing no change
 	CauseCanceled  Cause = "canceled"   // the caller cancelled (a signal, a shutdown)
 	CauseNetwork   Cause = "network"    // a network failure, a timeout, an HTTP 5xx marked retryable
 	CauseRateLimit Cause = "rate_limit" // an HTTP 429
@@ -90,6 +90,8 @@ func Classify(err error) Class {
 	case errors.Is(err, ErrPoorFit):
 		return Class{Terminal, CausePoorFit}
 	case errors.Is(err, config.ErrInvalid),
+		errors.Is(err, ErrNoSink),
+		errors.Is(err, adapters.ErrNoSecret),
 		errors.Is(err, objectives.ErrInvalid),
 		errors.Is(err, optimizer.ErrInvalid),
 		errors.Is(err, simulator.ErrInvalidParams),
@@ -98,7 +100,8 @@ func Classify(err error) Class {
 	case errors.Is(err, metrics.ErrInvalid), errors.Is(err, history.ErrInvalid):
 		return Class{Terminal, CauseData}
 	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrIllegal),
-		errors.Is(err, store.ErrInvalid), errors.Is(err, store.ErrDuplicate):
+		errors.Is(err, store.ErrInvalid), errors.Is(err, store.ErrDuplicate),
+		errors.Is(err, ErrNoChange):
 		return Class{Terminal, CauseRequest}
 	case errors.Is(err, store.ErrLocked):
 		return Class{Transient, CauseLocked}

@@ -26,6 +26,7 @@ var docTypes = map[string]any{
 	schema.Backtest:       backtest.Report{},
 	schema.Sources:        schema.SourcesDoc{},
 	schema.Proposal:       oracle.ProposalDocument{},
+	schema.Publish:        schema.PublishDoc{},
 	schema.Cycles:         schema.CyclesDoc{},
 	schema.Cycle:          schema.CycleDoc{},
 	schema.CycleDiff:      schema.CycleDiffDoc{},

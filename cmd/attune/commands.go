@@ -411,6 +411,52 @@ calibrated or searched.`,
 			return err
 		},
 	})
+	cmd.AddCommand(&cobra.Command{
+		Use:   "check",
+		Short: "Check the config as every run does, reading no data: model, parameters, search, objectives, sinks",
+		Long: `Load the config and check it as attune run does before reading any data:
+every key known and well typed (with its line), the model and the
+parameters in force, the objectives, constraints and search space against
+the model, and each sink's own keys for its type (an unknown sink type or
+key is an error). No data, secret or network is touched. Exits 0 when the
+config is sound, 2 with every problem found otherwise.`,
+		Example: `  attune config check --config dao.yaml
+  attune config check --config dao.yaml -o json`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := a.loadConfig(cmd, nil)
+			if err != nil {
+				return err
+			}
+			if err := loop.CheckConfig(cfg); err != nil {
+				return err
+			}
+			type sink struct {
+				Name string `json:"name"`
+				Type string `json:"type"`
+			}
+			sinks := []sink{}
+			for _, s := range cfg.Sinks {
+				sinks = append(sinks, sink{s.SinkName(), s.Type})
+			}
+			if a.output != "text" {
+				return a.writeDoc(struct {
+					OK    bool   `json:"ok"`
+					Model string `json:"model"`
+					Sinks []sink `json:"sinks"`
+				}{true, cfg.DAO.Model, sinks})
+			}
+			var names []string
+			for _, s := range sinks {
+				names = append(names, s.Name+" ("+s.Type+")")
+			}
+			if len(names) == 0 {
+				names = []string{"none"}
+			}
+			fmt.Fprintf(a.stdout, "config ok: model %s, sinks: %s\n", cfg.DAO.Model, strings.Join(names, ", "))
+			return nil
+		},
+	})
 	return cmd
 }
 

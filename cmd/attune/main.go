@@ -9,6 +9,7 @@
 //	attune simulate   outcomes under the parameters in force (or --set k=v)
 //	attune optimize   the search and its recommendation, nothing written
 //	attune calibrate  observed vs simulated metrics and the fit error
+//	attune publish    a cycle's proposal to its sinks (forum, issues, webhooks), each once
 //	attune config show  the effective configuration
 //	attune cycles     the cycles in the store (list, show, diff)
 //	attune proposals  their proposals (list, show, approve, reject)
@@ -64,7 +65,8 @@ tell what happened without reading the message:
 
   0    success
   1    runtime failure: an I/O error, a failed write, a storage that cannot
-       be reached, a bug
+       be reached, a sink that failed to publish (attune publish: the others
+       are published; run it again), a bug
   2    user error: an unknown command (with a did-you-mean) or flag, a bad
        flag value, a config or data path that is missing, a directory or
        unreadable, an invalid config, metrics file or history; the message
@@ -222,7 +224,7 @@ help exit-codes.`,
 		return []string{"yaml", "yml"}, cobra.ShellCompDirectiveFilterFileExt
 	})
 	root.AddCommand(a.runCmd(), a.simulateCmd(), a.optimizeCmd(), a.calibrateCmd(), a.configCmd(), a.versionCmd())
-	root.AddCommand(a.backtestCmd(), a.benchCmd(), a.workerCmd(), a.manCmd(), a.initCmd(), a.draftCmd(), a.sourcesCmd(), a.serveCmd())
+	root.AddCommand(a.backtestCmd(), a.benchCmd(), a.workerCmd(), a.manCmd(), a.initCmd(), a.draftCmd(), a.sourcesCmd(), a.publishCmd(), a.serveCmd())
 	root.AddCommand(a.cyclesCmd(), a.proposalsCmd(), a.auditCmd())
 	root.AddCommand(&cobra.Command{
 		Use:   "exit-codes",

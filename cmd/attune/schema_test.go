@@ -8,6 +8,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/attune-dao/attune/adapters/sinktest"
 	"github.com/attune-dao/attune/schema"
 )
 
@@ -17,6 +18,7 @@ func TestOutputsFollowTheirSchemas(t *testing.T) {
 	fast(t)
 	out := t.TempDir()
 	dsn := seeded(t, "sqlite:"+filepath.Join(t.TempDir(), "attune.db"))
+	cycle := sinktest.CopyCycle(t, sinktest.CycleDir(t), fixtureCycleID, "  - {type: markdown, dir: posts}\n")
 	for _, c := range []struct {
 		kind string
 		args []string
@@ -26,6 +28,7 @@ func TestOutputsFollowTheirSchemas(t *testing.T) {
 		{schema.Sources, []string{"sources", "check"}},
 		{schema.Recommendation, []string{"optimize"}},
 		{schema.Recommendation, []string{"run", "--out", out, "--no-track-record"}},
+		{schema.Publish, []string{"publish", cycle, "--dry-run"}},
 		{schema.Backtest, []string{"backtest", "--config", "../../configs/examples/lido/attune.yaml", "--windows", "2", "--replications", "8"}},
 		{schema.Cycles, []string{"cycles", "list", "--store", dsn}},
 		{schema.Cycles, []string{"proposals", "list", "--dao", "Nobody", "--store", dsn}},
