@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/attune-dao/attune/adapters/webhook/webhooktest"
 	"github.com/attune-dao/attune/config"
 	"github.com/attune-dao/attune/loop"
 	"github.com/attune-dao/attune/store"
@@ -26,6 +27,7 @@ const (
 	childEnv      = "ATTUNE_SERVICE_TEST_CHILD" // the config file
 	childStoreEnv = "ATTUNE_SERVICE_TEST_STORE" // the store's DSN
 	childBlockEnv = "ATTUNE_SERVICE_TEST_BLOCK" // the state to stop at, if any
+	childSinksEnv = "ATTUNE_SERVICE_TEST_SINKS" // the sinks section, if any
 )
 
 func TestMain(m *testing.M) {
@@ -52,6 +54,9 @@ func childMain() int {
 		over[k] = v
 	}
 	over["out"] = filepath.Join(filepath.Dir(os.Getenv(childEnv)), "out")
+	if sinks := os.Getenv(childSinksEnv); sinks != "" {
+		over["sinks"] = sinks
+	}
 	cfg, err := config.Load(config.LoadOptions{File: os.Getenv(childEnv), Overrides: over, Env: []string{}})
 	if err != nil {
 		return fail(err)
@@ -89,10 +94,11 @@ type child struct {
 	exited chan error
 }
 
-func startChild(t *testing.T, cfgFile, dsn string, block store.State) *child {
+func startChild(t *testing.T, cfgFile, dsn string, block store.State, env ...string) *child {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), childEnv+"="+cfgFile, childStoreEnv+"="+dsn, childBlockEnv+"="+string(block))
+	cmd.Env = append(cmd.Env, env...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -205,6 +211,85 @@ func TestKilledInEachStateResumes(t *testing.T) {
 						t.Error("documents missing")
 					}
 				})
+			}
+		})
+	}
+}
+
+// stop sends SIGTERM and expects a clean exit.
+func (c *child) stop(t *testing.T) {
+	t.Helper()
+	if err := c.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-c.exited; err != nil {
+		t.Fatalf("the child's exit after SIGTERM: %v", err)
+	}
+}
+
+// A service killed with SIGKILL while publishing an approved cycle (one
+// sink's receipt recorded, the other's not) and started again finishes
+// the publication: each sink received the proposal once, each receipt is
+// recorded once, and the cycle is published.
+func TestKilledWhilePublishingPublishesOnce(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := context.Background()
+			dsn := b.dsn(t)
+			rc, srv := webhooktest.NewReceiver(hookSecret)
+			defer srv.Close()
+			env := []string{childSinksEnv + "=" + sinks(srv.URL+"/attune"), "ATTUNE_TEST_HOOK_SECRET=" + hookSecret}
+			dir := t.TempDir()
+			writeMetrics(t, filepath.Join(dir, "metrics.json"), 0)
+			_, file := daoConfig(t, dir, dao, fileSource, nil)
+
+			first := startChild(t, file, dsn, "", env...)
+			first.waitFor(t, first.stderr, `"msg":"reconciled"`)
+			first.stop(t)
+			st := openStore(t, dsn)
+			cs := cycles(t, st)
+			if len(cs) != 1 || cs[0].State != store.PendingReview {
+				t.Fatalf("after the first run: %+v", cs)
+			}
+			id := cs[0].ID
+			if _, err := st.Review(ctx, id, store.Review{Verdict: store.Approved, Reviewer: "alice", Comment: "agreed"}); err != nil {
+				t.Fatal(err)
+			}
+
+			second := startChild(t, file, dsn, store.Approved, env...)
+			second.waitFor(t, second.stdout, "blocked approved")
+			if err := second.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			<-second.exited
+			c, err := st.Cycle(ctx, id)
+			if err != nil || c.State != store.Approved || len(c.Publications) != 1 {
+				t.Fatalf("after the kill: %s with %d publications (%v); want approved with one", c.State, len(c.Publications), err)
+			}
+
+			third := startChild(t, file, dsn, "", env...)
+			third.waitFor(t, third.stderr, `"msg":"reconciled"`)
+			third.stop(t)
+			c, err = st.Cycle(ctx, id)
+			if err != nil || c.State != store.Published || len(c.Publications) != 2 {
+				t.Fatalf("after the restart: %s with %d publications (%v); want published with two", c.State, len(c.Publications), err)
+			}
+			if rc.Requests() != 1 || len(rc.Events()) != 1 {
+				t.Errorf("the webhook got %d requests; want the one", rc.Requests())
+			}
+			posts, _ := filepath.Glob(filepath.Join(c.Dir, "posts", "*", "post.md"))
+			if len(posts) != 1 {
+				t.Errorf("%d markdown posts; want one", len(posts))
+			}
+			want := append(slices.Clone(fullRun), "cycle.review", "publication.record", "publication.record", "cycle.advance:published")
+			if got := auditOf(t, st, id); !slices.Equal(got, want) {
+				t.Errorf("audit %v, want %v", got, want)
+			}
+			if v, err := st.Verify(ctx); err != nil || v.Err() != nil {
+				t.Errorf("audit log: %v %v", err, v.Err())
+			}
+			if n := len(cycles(t, st)); n != 1 {
+				t.Errorf("%d cycles; want 1", n)
 			}
 		})
 	}

@@ -117,7 +117,8 @@ type Options struct {
 	// Cycle is how each cycle runs (Version, Workers, TrackRecord...);
 	// the service sets its Stage.
 	Cycle loop.Options
-	// Publish publishes approved cycles; nil leaves them approved.
+	// Publish publishes approved cycles; nil means loop.Publish, as
+	// attune publish does.
 	Publish PublishFunc
 	Retry   Retry
 	// Seed seeds the retries' jitter.
@@ -212,6 +213,9 @@ func New(o Options) (*Service, error) {
 			return loop.NewDrafter(cfg, loop.DrafterOptions{CacheDir: filepath.Join(cfg.Out, loop.DraftsDir)})
 		}
 	}
+	if o.Publish == nil {
+		o.Publish = loopPublish(o.Cycle.Version)
+	}
 	o.Retry = o.Retry.withDefaults()
 	s := &Service{o: o, store: o.Store, log: o.Logger, metrics: o.Metrics, byName: map[string]*unit{}}
 	s.life, s.cancel = context.WithCancel(context.Background())
@@ -273,8 +277,10 @@ func (s *Service) Run(ctx context.Context) error {
 		return errors.New("service: Run called twice")
 	}
 	defer context.AfterFunc(ctx, s.cancel)()
-	if s.o.Publish == nil {
-		s.log.Warn("approved cycles are not published: no publisher is configured")
+	for _, u := range s.units {
+		if len(u.cfg.Sinks) == 0 {
+			s.log.Info("the config names no sinks: approved cycles stay approved, for the stewards to post by hand", "dao", u.name, "config", u.file)
+		}
 	}
 	var wg sync.WaitGroup
 	for _, u := range s.units {

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -15,6 +16,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/attune-dao/attune/adapters"
+	"github.com/attune-dao/attune/adapters/webhook/webhooktest"
 	"github.com/attune-dao/attune/config"
 	"github.com/attune-dao/attune/loop"
 	"github.com/attune-dao/attune/store"
@@ -528,5 +531,97 @@ func TestRetryDelay(t *testing.T) {
 		if d2 := r.delay(n, b); d2 != d {
 			t.Errorf("attempt %d: %v and %v from the same seed", n, d, d2)
 		}
+	}
+}
+
+// hookSecret signs the test webhook's deliveries.
+const hookSecret = "whsec_SECRET_SERVICE_TEST"
+
+// sinks configures a markdown sink (beside the cycle) and a webhook to
+// rc, whose secret is in ATTUNE_TEST_HOOK_SECRET.
+func sinks(url string) string {
+	return fmt.Sprintf("[{type: markdown, name: posts, dir: posts}, {type: webhook, name: hook, url: %q, secret: {env: ATTUNE_TEST_HOOK_SECRET}, max_retries: 0}]", url)
+}
+
+// An approved cycle is published to every sink of its config once, as
+// the steward who approved it, each sink's receipt recorded; it then is
+// published and nothing is sent again. An approved recommendation that
+// changes nothing has nothing to publish and fails saying so.
+func TestPublishesApprovedCyclesOnce(t *testing.T) {
+	ctx := context.Background()
+	t.Setenv("ATTUNE_TEST_HOOK_SECRET", hookSecret)
+	rc, srv := webhooktest.NewReceiver(hookSecret)
+	defer srv.Close()
+	f := newFixture(t, "sqlite:"+filepath.Join(t.TempDir(), "a.db"), map[string]any{"sinks": sinks(srv.URL + "/attune")})
+	s := f.service(t, nil)
+	if err := s.Reconcile(ctx, dao); err != nil {
+		t.Fatal(err)
+	}
+	c := cycles(t, f.st)[0]
+	if c.State != store.PendingReview || !c.Change {
+		t.Fatalf("cycle %s, change %v; the fixture's recommendation is a change", c.State, c.Change)
+	}
+	if err := s.Publish(ctx, c.ID); !errors.Is(err, store.ErrIllegal) {
+		t.Errorf("publishing a cycle pending review: %v", err)
+	}
+	if _, err := f.st.Review(ctx, c.ID, store.Review{Verdict: store.Approved, Reviewer: "alice", Comment: "agreed on the forum"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Publish(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.st.Cycle(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.State != store.Published || len(got.Publications) != 2 {
+		t.Fatalf("after publishing: %s with %d publications", got.State, len(got.Publications))
+	}
+	for _, p := range got.Publications {
+		var r adapters.Receipt
+		if err := json.Unmarshal(p.Receipt, &r); err != nil || r.ID == "" {
+			t.Errorf("%s's receipt %s: %v", p.Sink, p.Receipt, err)
+		}
+	}
+	evs := rc.Events()
+	if len(evs) != 1 || rc.Requests() != 1 {
+		t.Errorf("the webhook got %d requests, %d events; want one", rc.Requests(), len(evs))
+	}
+	if _, err := os.Stat(filepath.Join(c.Dir, "posts", filepath.Base(c.Dir), "post.md")); err != nil {
+		t.Errorf("the markdown post: %v", err)
+	}
+	b, err := os.ReadFile(filepath.Join(c.Dir, loop.ApprovalFile))
+	if err != nil || !strings.Contains(string(b), `"approver": "alice"`) {
+		t.Errorf("approval.json names the steward who approved: %s %v", b, err)
+	}
+	if err := s.Reconcile(ctx, dao); err != nil {
+		t.Fatal(err)
+	}
+	if rc.Requests() != 1 || len(cycles(t, f.st)) != 1 {
+		t.Errorf("a reconcile after publishing sent %d requests, recorded %d cycles", rc.Requests(), len(cycles(t, f.st)))
+	}
+	if got := testutil.ToFloat64(s.Metrics().publications.WithLabelValues(dao, "hook", "published")); got != 1 {
+		t.Errorf("publications_total{hook,published} = %v", got)
+	}
+
+	// Nothing searched: the parameters in force are the only candidate, and the
+	// recommendation changes nothing.
+	same := newFixture(t, "sqlite:"+filepath.Join(t.TempDir(), "b.db"), map[string]any{"sinks": sinks(srv.URL + "/attune"), "search": "{}"})
+	s = same.service(t, nil)
+	if err := s.Reconcile(ctx, dao); err != nil {
+		t.Fatal(err)
+	}
+	c = cycles(t, same.st)[0]
+	if c.Change {
+		t.Fatal("a search of nothing recommends a change")
+	}
+	if _, err := same.st.Review(ctx, c.ID, store.Review{Verdict: store.Approved, Reviewer: "alice", Comment: "keep them"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Reconcile(ctx, dao); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ = same.st.Cycle(ctx, c.ID); c.State != store.Failed || !strings.Contains(c.Error, "nothing to publish") || rc.Requests() != 1 {
+		t.Errorf("an approved recommendation of no change: %s %q, %d requests", c.State, c.Error, rc.Requests())
 	}
 }
