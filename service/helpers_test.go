@@ -49,11 +49,12 @@ func openStore(t testing.TB, dsn string) *store.SQL {
 }
 
 // smallOverrides keep a cycle short enough for -race: the search of
-// loop's own tests (loop_test.go's small).
+// loop's own tests (loop_test.go's small) on 500 simulated holders, with
+// which the example DAO still fits within its tolerance.
 var smallOverrides = map[string]any{
 	"optimizer.trials": 24, "optimizer.replications": 3, "optimizer.validation": 6,
 	"optimizer.batch": 4, "calibration.replications": 32,
-	"dao.options.horizon_days": 90.0, "dao.options.max_agents": 2000.0,
+	"dao.options.horizon_days": 90.0, "dao.options.max_agents": 500.0,
 }
 
 // writeMetrics writes the example DAO's metrics (configs/examples/

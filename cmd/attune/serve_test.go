@@ -181,3 +181,24 @@ func TestServeStopsOnSIGTERM(t *testing.T) {
 		t.Errorf("after SIGTERM: %+v; want the cycle left optimizing, to be resumed", cs)
 	}
 }
+
+// docs/DEPLOY.md shows the systemd unit that deploy/attune.service holds,
+// less the file's opening comment.
+func TestDeployDocShowsTheUnit(t *testing.T) {
+	unit, err := os.ReadFile("../../deploy/attune.service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := os.ReadFile("../../docs/DEPLOY.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := string(unit)
+	for strings.HasPrefix(body, "#") {
+		body = body[strings.Index(body, "\n")+1:]
+	}
+	m := regexp.MustCompile("(?s)```ini\n(.*?)```").FindStringSubmatch(string(doc))
+	if m == nil || m[1] != body {
+		t.Errorf("docs/DEPLOY.md's unit differs from deploy/attune.service (less its opening comment); copy the file into the doc")
+	}
+}
