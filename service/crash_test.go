@@ -157,11 +157,11 @@ func (c *child) waitFor(t *testing.T, ch chan string, s string) string {
 // second cycle.
 func TestKilledInEachStateResumes(t *testing.T) {
 	for _, b := range backends() {
-		t.Run(b.name, func(t *testing.T) {
+		t.Run(b.Name, func(t *testing.T) {
 			for _, state := range []store.State{store.Fetching, store.Calibrating, store.Optimizing, store.Drafting, store.PendingReview} {
 				t.Run(string(state), func(t *testing.T) {
 					ctx := context.Background()
-					dsn := b.dsn(t)
+					dsn := b.DSN(t)
 					dir := t.TempDir()
 					writeMetrics(t, filepath.Join(dir, "metrics.json"), 0)
 					_, file := daoConfig(t, dir, dao, fileSource, nil)
@@ -233,9 +233,9 @@ func (c *child) stop(t *testing.T) {
 // recorded once, and the cycle is published.
 func TestKilledWhilePublishingPublishesOnce(t *testing.T) {
 	for _, b := range backends() {
-		t.Run(b.name, func(t *testing.T) {
+		t.Run(b.Name, func(t *testing.T) {
 			ctx := context.Background()
-			dsn := b.dsn(t)
+			dsn := b.DSN(t)
 			rc, srv := webhooktest.NewReceiver(hookSecret)
 			defer srv.Close()
 			env := []string{childSinksEnv + "=" + sinks(srv.URL+"/attune"), "ATTUNE_TEST_HOOK_SECRET=" + hookSecret}

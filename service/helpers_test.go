@@ -16,24 +16,13 @@ import (
 	"github.com/attune-dao/attune/store"
 )
 
-// backend is a database the service is tested on.
-type backend struct {
-	name string
-	// dsn returns a new, empty database.
-	dsn func(t testing.TB) string
-}
-
-func backends() []backend {
-	return []backend{
-		{name: "sqlite", dsn: func(t testing.TB) string { return "sqlite:" + filepath.Join(t.TempDir(), "attune.db") }},
-		{name: "postgres", dsn: func(t testing.TB) string { return sqldbtest.PostgresDSN(t, "attune_service_test") }},
-	}
-}
+// backends are the databases the service is tested on.
+func backends() []sqldbtest.Backend { return sqldbtest.Backends("attune_service_test") }
 
 // forEachBackend runs fn on a fresh database of each backend.
 func forEachBackend(t *testing.T, fn func(t *testing.T, dsn string)) {
 	for _, b := range backends() {
-		t.Run(b.name, func(t *testing.T) { fn(t, b.dsn(t)) })
+		t.Run(b.Name, func(t *testing.T) { fn(t, b.DSN(t)) })
 	}
 }
 

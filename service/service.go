@@ -26,8 +26,8 @@ import (
 // Errors of the service, wrapped with what and where; test them with
 // errors.Is.
 var (
-	// ErrBusy: the DAO's cycle is running, in this process or another
-	// (it wraps store.ErrLocked then); try again when it is done.
+	// ErrBusy: the DAO's cycle is running, in this process or another;
+	// it comes wrapping store.ErrLocked too. Try again when it is done.
 	ErrBusy = errors.New("busy")
 	// ErrUnknownDAO: the service runs no DAO of that name.
 	ErrUnknownDAO = errors.New("unknown DAO")
@@ -488,7 +488,8 @@ func (s *Service) unit(dao string) (*unit, error) {
 // returned function releases both.
 func (s *Service) lock(ctx context.Context, u *unit) (func(), error) {
 	if !u.turn.TryLock() {
-		return nil, fmt.Errorf("DAO %q: %w: this service is running its cycle", u.name, ErrBusy)
+		// Wrapping store.ErrLocked too: loop.Classify calls it transient.
+		return nil, fmt.Errorf("%w: DAO %q: this service is running its cycle: %w", ErrBusy, u.name, store.ErrLocked)
 	}
 	release, err := s.store.Lock(ctx, u.name)
 	if err != nil {
@@ -564,12 +565,10 @@ func (r Retry) delay(n int, rng *rand.Rand) time.Duration {
 
 // sleep waits d or until ctx ends.
 func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
 	select {
 	case <-ctx.Done():
 		return ctx.Err()
-	case <-t.C:
+	case <-time.After(d): // collected once unreferenced (Go 1.23)
 		return nil
 	}
 }

@@ -249,8 +249,8 @@ func TestRunNowAndBusy(t *testing.T) {
 		t.Fatalf("RunNow returned %d, the store recorded %d", id, c.ID)
 	}
 	b.await(t, store.Optimizing) // blocked there
-	if _, err := s.RunNow(ctx, dao); !errors.Is(err, ErrBusy) {
-		t.Errorf("RunNow while a cycle runs: %v, want ErrBusy", err)
+	if _, err := s.RunNow(ctx, dao); !errors.Is(err, ErrBusy) || loop.Classify(err).Kind != loop.Transient {
+		t.Errorf("RunNow while a cycle runs: %v, want ErrBusy, transient", err)
 	}
 	if err := s.Reconcile(ctx, dao); !errors.Is(err, ErrBusy) {
 		t.Errorf("Reconcile while a cycle runs: %v, want ErrBusy", err)

@@ -10,6 +10,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -52,4 +53,21 @@ func PostgresDSN(t testing.TB, prefix string) string {
 		sep = "&"
 	}
 	return base + sep + "search_path=" + schema
+}
+
+// Backend is a kind of database tests run on: its name, and a function
+// that returns the DSN of a fresh, empty database of it.
+type Backend struct {
+	Name string
+	DSN  func(t testing.TB) string
+}
+
+// Backends are SQLite (a file in the test's temporary directory) and
+// PostgreSQL (PostgresDSN with prefix, which skips the test when
+// ATTUNE_TEST_POSTGRES_DSN is unset).
+func Backends(prefix string) []Backend {
+	return []Backend{
+		{Name: "sqlite", DSN: func(t testing.TB) string { return "sqlite:" + filepath.Join(t.TempDir(), "attune.db") }},
+		{Name: "postgres", DSN: func(t testing.TB) string { return PostgresDSN(t, prefix) }},
+	}
 }
