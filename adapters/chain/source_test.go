@@ -2,6 +2,7 @@ package chain
 
 import (
 	"context"
+	"math"
 	"math/big"
 	"reflect"
 	"strings"
@@ -189,6 +190,8 @@ func TestDecide(t *testing.T) {
 		{"bravo below quorumVotes", Bravo, false, over(399_999, 0, 900_000, 0), history.Defeated},
 		{"bravo queued within grace", Bravo, false, &prop{queued: true, eta: big.NewInt(2_000_000 - bravoGrace + 1)}, history.Queued},
 		{"bravo queued past grace", Bravo, false, &prop{queued: true, eta: big.NewInt(2_000_000 - bravoGrace)}, history.Expired},
+		{"bravo eta near 2^64 is not past grace", Bravo, false, &prop{queued: true, eta: new(big.Int).SetUint64(math.MaxUint64 - 10)}, history.Queued},
+		{"bravo eta past 2^64 is not past grace", Bravo, false, &prop{queued: true, eta: new(big.Int).Lsh(big.NewInt(1), 70)}, history.Queued},
 		{"executed beats canceled", OZ, true, &prop{executed: true, canceled: true}, history.Executed},
 		{"canceled after queued", OZ, true, &prop{queued: true, canceled: true}, history.Canceled},
 	}
@@ -199,6 +202,19 @@ func TestDecide(t *testing.T) {
 		if got := r.decide(c.p); got != c.want {
 			t.Errorf("%s: %s; want %s", c.name, got, c.want)
 		}
+	}
+}
+
+// A period is converted to days whatever its size: a node may answer
+// votingPeriod() with any uint256, and one past 2^63 blocks must not
+// wrap to a small or negative number of days.
+func TestPeriodDays(t *testing.T) {
+	if got := periodDays(big.NewInt(7200), 12); got != 1 {
+		t.Errorf("7200 blocks of 12 s: %v days; want 1", got)
+	}
+	huge := new(big.Int).Add(new(big.Int).Lsh(big.NewInt(1), 64), big.NewInt(7200))
+	if got, want := periodDays(huge, 12), math.Ldexp(1, 64)*12/86400; math.Abs(got-want) > want*1e-12 {
+		t.Errorf("2^64+7200 blocks: %v days; want %v", got, want)
 	}
 }
 
