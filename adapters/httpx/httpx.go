@@ -138,7 +138,8 @@ type Error struct {
 	// RetryAfter is what the server asked to wait, 0 if nothing.
 	RetryAfter time.Duration
 	// Retryable reports whether the failure was of a kind that is
-	// retried: 429, 500, 502, 503, 504, network, timeout.
+	// retried: 429, 500, 502, 503, 504, network, timeout (not a body
+	// larger than MaxBody).
 	Retryable bool
 	Err       error
 }
@@ -208,7 +209,8 @@ func (c *Client) Do(ctx context.Context, req *http.Request) (*Response, error) {
 			if ctx.Err() != nil {
 				return nil, c.stopped(ctx, op, where, attempt, ctx.Err())
 			}
-			e = &Error{Retryable: true, Err: err}
+			// A body past MaxBody would be as large next time.
+			e = &Error{Retryable: !errors.Is(err, errTooLarge), Err: err}
 		case resp.Status >= 200 && resp.Status < 300:
 			return resp, nil
 		default:
@@ -255,10 +257,14 @@ func (c *Client) attempt(ctx context.Context, req *http.Request, body []byte) (*
 		return nil, c.cause(actx, ctx, err)
 	}
 	if int64(len(data)) > c.o.MaxBody {
-		return nil, fmt.Errorf("the response body exceeds %d bytes", c.o.MaxBody)
+		return nil, fmt.Errorf("%w: the response body exceeds %d bytes", errTooLarge, c.o.MaxBody)
 	}
 	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: data}, nil
 }
+
+// errTooLarge is wrapped by the error of an answer whose body exceeds
+// MaxBody, which is not retried.
+var errTooLarge = errors.New("answer too large")
 
 // cause explains a failed attempt without the URL (the Error carries a
 // redacted one).

@@ -59,6 +59,27 @@ func TestRetriesHonourRetryAfter(t *testing.T) {
 	}
 }
 
+// An answer larger than MaxBody fails at once: it would be as large on
+// every retry.
+func TestBodyTooLargeIsNotRetried(t *testing.T) {
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		_, _ = rw.Write([]byte(`{"data":{"votes":[` + strings.Repeat(`{"id":"0x01"},`, 100) + `{}]}}`))
+	}))
+	defer srv.Close()
+	w := &waits{}
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/graphql", strings.NewReader(`{}`))
+	_, err := newClient(w, Options{MaxBody: 1000}).Do(context.Background(), req)
+	var e *Error
+	if !errors.As(err, &e) || e.Retryable || !strings.Contains(err.Error(), "exceeds 1000 bytes") {
+		t.Fatalf("err %v; want a terminal error naming the limit", err)
+	}
+	if n.Load() != 1 || len(w.d) != 0 {
+		t.Fatalf("%d requests, waits %v; want one request", n.Load(), w.d)
+	}
+}
+
 func TestTerminalStatusIsNotRetried(t *testing.T) {
 	var n atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
