@@ -18,12 +18,13 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/attune-dao/attune/internal/backoff"
 )
 
 // Defaults for the zero Options.
@@ -104,7 +105,7 @@ func New(o Options) *Client {
 		o.MaxRetryAfter = DefaultMaxRetryAfter
 	}
 	if o.Sleep == nil {
-		o.Sleep = sleep
+		o.Sleep = backoff.Sleep
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -288,40 +289,14 @@ func (c *Client) stopped(ctx context.Context, op, where string, attempts int, er
 
 // backoff is the full-jitter wait before retry n (n >= 1).
 func (c *Client) backoff(n int) time.Duration {
-	d := c.o.BaseDelay << min(n-1, 30)
-	if d <= 0 || d > c.o.MaxDelay {
-		d = c.o.MaxDelay
-	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return time.Duration(c.rng.Int64N(int64(d) + 1))
+	return backoff.Jitter(c.rng, n, c.o.BaseDelay, c.o.MaxDelay)
 }
 
 // RetryAfter reads Retry-After (seconds or an HTTP date) and the
 // millisecond retry-after-ms some APIs send; 0 when absent or invalid.
-func RetryAfter(h http.Header, now time.Time) time.Duration {
-	if v := strings.TrimSpace(h.Get("Retry-After-Ms")); v != "" {
-		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms > 0 && ms < 1e12 {
-			return time.Duration(ms * float64(time.Millisecond))
-		}
-	}
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.ParseFloat(v, 64); err == nil {
-		if !(s > 0 && s <= 1e9) { // NaN too
-			return 0
-		}
-		return time.Duration(s * float64(time.Second))
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := t.Sub(now); d > 0 {
-			return d
-		}
-	}
-	return 0
-}
+func RetryAfter(h http.Header, now time.Time) time.Duration { return backoff.RetryAfter(h, now) }
 
 // secretParams are query parameters whose values Redact hides.
 var secretParams = []string{"key", "token", "secret", "password", "auth", "signature", "sig"}
@@ -365,16 +340,3 @@ func snippet(b []byte) string {
 	return s
 }
 
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}

@@ -197,26 +197,6 @@ func TestCancelledContextStops(t *testing.T) {
 	}
 }
 
-func TestRetryAfterForms(t *testing.T) {
-	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
-	for _, tc := range []struct {
-		h    http.Header
-		want time.Duration
-	}{
-		{http.Header{"Retry-After": {"12"}}, 12 * time.Second},
-		{http.Header{"Retry-After": {"Tue, 24 Nov 2026 12:00:30 GMT"}}, 30 * time.Second},
-		{http.Header{"Retry-After": {"Tue, 24 Nov 2026 11:00:00 GMT"}}, 0},
-		{http.Header{"Retry-After-Ms": {"1500"}, "Retry-After": {"9"}}, 1500 * time.Millisecond},
-		{http.Header{"Retry-After": {"-3"}}, 0},
-		{http.Header{"Retry-After": {"soon"}}, 0},
-		{http.Header{}, 0},
-	} {
-		if got := RetryAfter(tc.h, now); got != tc.want {
-			t.Errorf("RetryAfter(%v) = %v; want %v", tc.h, got, tc.want)
-		}
-	}
-}
-
 func TestBackoffIsSeeded(t *testing.T) {
 	a, b := New(Options{Seed: 9}), New(Options{Seed: 9})
 	for n := 1; n <= 6; n++ {
@@ -232,16 +212,4 @@ func TestRedact(t *testing.T) {
 	if strings.Contains(got, "abc") || strings.Contains(got, "pw") || !strings.Contains(got, "first=10") {
 		t.Fatalf("Redact = %q", got)
 	}
-}
-
-func FuzzRetryAfter(f *testing.F) {
-	for _, s := range []string{"12", "1e400", "Tue, 24 Nov 2026 12:00:30 GMT", "", "NaN", "-1"} {
-		f.Add(s)
-	}
-	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
-	f.Fuzz(func(t *testing.T, s string) {
-		if d := RetryAfter(http.Header{"Retry-After": {s}, "Retry-After-Ms": {s}}, now); d < 0 {
-			t.Fatalf("RetryAfter(%q) = %v < 0", s, d)
-		}
-	})
 }

@@ -750,18 +750,3 @@ func TestRefusedByGoOpenAIBeforeSending(t *testing.T) {
 	}
 	mustContain(t, err.Error(), "before sending", "text-davinci-003")
 }
-
-func TestSleepCtx(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	if err := sleepCtx(ctx, 0); err != nil {
-		t.Errorf("zero wait: %v", err)
-	}
-	if err := sleepCtx(ctx, time.Nanosecond); err != nil {
-		t.Errorf("short wait: %v", err)
-	}
-	cancel()
-	// A canceled context ends even an hour's wait at once.
-	if err := sleepCtx(ctx, time.Hour); !errors.Is(err, context.Canceled) {
-		t.Errorf("canceled wait: %v", err)
-	}
-}
