@@ -357,11 +357,4 @@ func parseQuantity(s string) (uint64, error) {
 func hexQ(n uint64) string { return "0x" + strconv.FormatUint(n, 16) }
 
 // oneLine shortens s to n bytes on one line, for messages.
-func oneLine(s string, n int) string {
-	s = strings.ToValidUTF8(s, "?")
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > n {
-		s = s[:n] + "..."
-	}
-	return s
-}
+func oneLine(s string, n int) string { return httpx.Snippet(s, n) }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/attune-dao/attune/adapters"
 	"github.com/attune-dao/attune/internal/evm"
@@ -257,5 +258,16 @@ func TestLogsNameTheNodeWithoutItsKey(t *testing.T) {
 	out := buf.String()
 	if strings.Contains(out, testKey) || !strings.Contains(out, "REDACTED") || !strings.Contains(out, "range refused") {
 		t.Errorf("logs %q; want the refusals and the node named without its key", out)
+	}
+}
+
+// A node's message quoted in an error stays valid UTF-8 when the cut
+// falls inside a character (an error that is not UTF-8 is garbled in
+// JSON output and logs).
+func TestOneLineCutsWholeCharacters(t *testing.T) {
+	msg := strings.Repeat("a", 299) + "€ and more"
+	e := &RPCError{Code: -32000, Message: msg}
+	if s := e.Error(); !utf8.ValidString(s) || !strings.HasSuffix(s, "a?...") {
+		t.Errorf("%q: want valid UTF-8 ending in a?...", s)
 	}
 }

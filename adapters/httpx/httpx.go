@@ -328,15 +328,24 @@ func Redact(u *url.URL) string {
 	return c.String()
 }
 
-// snippet is the start of a body for an error message, valid UTF-8 and
-// on one line.
+// snippet is the start of a body for an error message.
 func snippet(b []byte) string {
 	const n = 512
-	s := strings.ToValidUTF8(string(b[:min(len(b), n)]), "?")
-	s = strings.Join(strings.Fields(s), " ")
-	if len(b) > n {
+	return Snippet(string(b[:min(len(b), n+1)]), n)
+}
+
+// Snippet is the start of s for a message: at most n bytes of it, on one
+// line (runs of white space made one space), valid UTF-8 (a byte that is
+// not, or a character cut at the end, becomes "?"), and "..." after it
+// when s was longer. Adapters quote what a server answered with it.
+func Snippet(s string, n int) string {
+	cut := len(s) > n
+	if cut {
+		s = s[:n]
+	}
+	s = strings.Join(strings.Fields(strings.ToValidUTF8(s, "?")), " ")
+	if cut {
 		s += "..."
 	}
 	return s
 }
-

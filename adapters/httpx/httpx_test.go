@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // waits records the backoff a client asked for, without waiting.
@@ -211,5 +212,25 @@ func TestRedact(t *testing.T) {
 	got := Redact(u)
 	if strings.Contains(got, "abc") || strings.Contains(got, "pw") || !strings.Contains(got, "first=10") {
 		t.Fatalf("Redact = %q", got)
+	}
+}
+
+// A snippet is one line of valid UTF-8 however the cut falls: a
+// character cut in half becomes "?".
+func TestSnippet(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"short", 10, "short"},
+		{"ab€cd", 3, "ab?..."},
+		{"line one\n\tline two", 100, "line one line two"},
+		{"bad \xff byte", 100, "bad ? byte"},
+	} {
+		got := Snippet(tc.in, tc.n)
+		if got != tc.want || !utf8.ValidString(got) {
+			t.Errorf("Snippet(%q, %d) = %q; want %q", tc.in, tc.n, got, tc.want)
+		}
 	}
 }

@@ -1,12 +1,13 @@
 package snapshot
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/attune-dao/attune/adapters/httpx"
 )
 
 // The queries, in the hub's GraphQL schema (snapshot-labs/snapshot-hub,
@@ -262,11 +263,4 @@ func hubErrors(body []byte) []string {
 }
 
 // start is the beginning of a body for a message.
-func start(b []byte) string {
-	const n = 120
-	b = bytes.TrimSpace(b)
-	if len(b) > n {
-		return strings.ToValidUTF8(string(b[:n]), "?") + "..."
-	}
-	return strings.ToValidUTF8(string(b), "?")
-}
+func start(b []byte) string { return httpx.Snippet(string(b[:min(len(b), 121)]), 120) }
