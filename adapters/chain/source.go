@@ -800,7 +800,7 @@ func (r *reader) snapshots(ctx context.Context, h *history.History) error {
 		return err
 	}
 	var pts []weiPoint
-	pastWorks := true
+	pastWorks, asked := true, 0
 	for _, sn := range snaps {
 		if sn.quorum != nil {
 			sn.p.quorum = sn.quorum.num(0)
@@ -808,6 +808,7 @@ func (r *reader) snapshots(ctx context.Context, h *history.History) error {
 		if sn.supply == nil {
 			continue
 		}
+		asked++
 		if sn.supply.reverted {
 			pastWorks = false
 			continue
@@ -821,6 +822,11 @@ func (r *reader) snapshots(ctx context.Context, h *history.History) error {
 	r.info.pastSupplyWorks = pastWorks && len(pts) > 0
 	if r.prev != nil {
 		h.Supply = append(h.Supply, r.prev.Supply...)
+		if asked == 0 {
+			// No snapshot passed since prev: its supply points stand,
+			// and so does its note of how they were read.
+			return nil
+		}
 	}
 	if !r.info.pastSupplyWorks {
 		// No checkpoints (COMP has getPriorVotes, not getPastTotalSupply):

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/attune-dao/attune/history"
+	"github.com/attune-dao/attune/internal/evm"
 )
 
 // ratTokens is w / 10^18 as the nearest float64.
@@ -307,5 +308,50 @@ func TestReadSinceOZ(t *testing.T) {
 	if !reflect.DeepEqual(got.Proposals, full.History.Proposals) || !reflect.DeepEqual(got.Votes, full.History.Votes) ||
 		!reflect.DeepEqual(got.Supply, full.History.Supply) || !reflect.DeepEqual(got.Params, full.History.Params) {
 		t.Errorf("update differs from a full read:\n got %+v\nwant %+v", got.Proposals, full.History.Proposals)
+	}
+}
+
+// An update whose new blocks hold no event asks the governor nothing
+// about the proposals it decided before: no supply or quorum at their
+// snapshots, no tallies, only what it holds at the new head. The result
+// is the history it updated, but for the range read: its supply points
+// and the note of how they were read stand (an update with no snapshot
+// to read noted that the token has no getPastTotalSupply, beside the
+// earlier note that it has).
+func TestReadSinceAsksNothingOfDecidedProposals(t *testing.T) {
+	n, _ := ozNode(t, 200)
+	prev, err := n.start(t, ozConfig()).Read(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	perProposal := map[string]int{}
+	for _, f := range []struct {
+		to  evm.Address
+		sig string
+	}{{ozToken, "getPastTotalSupply(uint256)"}, {ozGovernor, "quorum(uint256)"}, {ozGovernor, "proposalVotes(uint256)"},
+		{ozGovernor, "proposalSnapshot(uint256)"}, {ozGovernor, "proposalDeadline(uint256)"}} {
+		sel, _ := evm.Selector(f.sig)
+		orig := n.fns[f.to][sel]
+		n.fn(f.to, f.sig, func(args []byte, block uint64) ([]byte, *RPCError) {
+			perProposal[f.sig]++
+			return orig(args, block)
+		})
+	}
+	n.head = 300
+	got, err := n.start(t, ozConfig()).ReadSince(context.Background(), prev.History)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(perProposal) != 0 {
+		t.Errorf("the update asked %v about a proposal decided before", perProposal)
+	}
+	want := prev.History
+	if !reflect.DeepEqual(got.Proposals, want.Proposals) || !reflect.DeepEqual(got.Votes, want.Votes) ||
+		!reflect.DeepEqual(got.Supply, want.Supply) || !reflect.DeepEqual(got.Params, want.Params) ||
+		!reflect.DeepEqual(got.Provenance[1:], want.Provenance[1:]) {
+		t.Errorf("the update changed the history:\n got %+v\nwant %+v", got, want)
+	}
+	if !strings.Contains(got.Provenance[0], "blocks 1-300") {
+		t.Errorf("provenance %q; want the range read up to 300", got.Provenance[0])
 	}
 }
