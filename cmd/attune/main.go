@@ -35,6 +35,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/attune-dao/attune/adapters"
 	"github.com/attune-dao/attune/config"
 	"github.com/attune-dao/attune/history"
 	"github.com/attune-dao/attune/loop"
@@ -126,6 +127,7 @@ func exitCode(err error) int {
 		return exitPoorFit
 	case errors.As(err, &ue),
 		errors.Is(err, config.ErrInvalid),
+		errors.Is(err, adapters.ErrNoSecret),
 		errors.Is(err, metrics.ErrInvalid),
 		errors.Is(err, history.ErrInvalid),
 		errors.Is(err, objectives.ErrInvalid),
