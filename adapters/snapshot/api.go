@@ -204,8 +204,9 @@ func (e *hubError) Error() string {
 	return fmt.Sprintf("the hub answered HTTP %d with errors: %s", e.Status, strings.Join(e.Messages, "; "))
 }
 
-// Transient reports whether the hub failed in a way a later run may not:
-// its resolvers answer "request failed" when their database query fails.
+// Transient reports whether a later run may succeed unchanged: the hub
+// failed to run the query ("request failed" is what its resolvers answer
+// when their database query fails), rather than refusing it.
 func (e *hubError) Transient() bool {
 	for _, m := range e.Messages {
 		if m != "request failed" {
