@@ -129,6 +129,7 @@ func exitCode(err error) int {
 		return exitPoorFit
 	case errors.As(err, &ue),
 		errors.Is(err, config.ErrInvalid),
+		errors.Is(err, adapters.ErrNoSecret),
 		errors.Is(err, metrics.ErrInvalid),
 		errors.Is(err, history.ErrInvalid),
 		errors.Is(err, objectives.ErrInvalid),
