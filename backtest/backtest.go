@@ -178,13 +178,13 @@ type Input struct {
 // parameters are checked as a cycle checks them. Config problems wrap
 // config.ErrInvalid and name the key.
 func Load(ctx context.Context, cfg *config.Config) (*Input, error) {
-	if len(cfg.Sources) != 1 {
-		return nil, cfg.Problem("sources", fmt.Sprintf("have %d sources; a backtest reads exactly one, of type history", len(cfg.Sources)))
-	}
-	src := cfg.Sources[0]
-	if src.Type != "history" {
-		return nil, cfg.Problem("sources[0].type", fmt.Sprintf("is %q; a backtest needs a governance history (type: history) to cut into windows, not precomputed metrics", src.Type))
-	}
+	return LoadWith(ctx, cfg, nil)
+}
+
+// LoadWith is Load with the history already read (by the cycle, say);
+// a nil h reads cfg's sources (all of them, merged, through their cache)
+// as a cycle does.
+func LoadWith(ctx context.Context, cfg *config.Config, h *history.History) (*Input, error) {
 	rules, err := loop.RulesOf(cfg)
 	if err != nil {
 		return nil, err
@@ -211,11 +211,17 @@ func Load(ctx context.Context, cfg *config.Config) (*Input, error) {
 	if _, err := simulator.Complete(specs, spec.Current); err != nil {
 		return nil, cfg.Problem("current", err.Error())
 	}
-	h, err := loop.ReadHistory(ctx, cfg, src.Path)
-	if err != nil {
-		return nil, err
+	days := 0
+	for _, s := range cfg.Sources {
+		days = max(days, s.WindowDays)
 	}
-	return &Input{History: h, Spec: spec, SourceWindowDays: src.WindowDays}, nil
+	if h == nil {
+		h, days, err = loop.ReadSourcesHistory(ctx, cfg, loop.SourceOptions{})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return &Input{History: h, Spec: spec, SourceWindowDays: days}, nil
 }
 
 // Span is a window of the history: the proposals whose vote ended in

@@ -488,8 +488,32 @@ func TestLoadNeedsAHistory(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = Load(context.Background(), cfg)
-	if !errors.Is(err, config.ErrInvalid) || !strings.Contains(err.Error(), "sources[0].type") {
+	if !errors.Is(err, config.ErrInvalid) || !strings.Contains(err.Error(), "sources[0].type: is \"file\": precomputed metrics") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// A backtest reads every source, merged, as a cycle does: the same
+// history listed twice gives the history once, and a history handed in
+// by the cycle is used as it is.
+func TestLoadMergesSources(t *testing.T) {
+	one := lido(t)
+	cfg, err := config.Load(config.LoadOptions{File: "../configs/examples/lido/attune.yaml", Env: []string{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Sources = append(cfg.Sources, cfg.Sources[0])
+	two, err := Load(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(two.History.Proposals) != len(one.History.Proposals) || len(two.History.Votes) != len(one.History.Votes) || two.SourceWindowDays != one.SourceWindowDays {
+		t.Fatalf("two copies gave %d proposals, %d votes, window %d; one gave %d, %d, %d",
+			len(two.History.Proposals), len(two.History.Votes), two.SourceWindowDays, len(one.History.Proposals), len(one.History.Votes), one.SourceWindowDays)
+	}
+	given, err := LoadWith(context.Background(), cfg, one.History)
+	if err != nil || given.History != one.History {
+		t.Fatalf("LoadWith did not use the history it was given: %v", err)
 	}
 }
 

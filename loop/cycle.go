@@ -461,6 +461,9 @@ func (e *Env) Recommend(ctx context.Context, id string, ss Searches, version str
 		if r, ok := ranges[s.Name]; ok {
 			pc.Range = &r
 		}
+		if r, ok := e.seen[s.Name]; ok {
+			pc.Seen = &r
+		}
 		if u, ok := unrounded[s.Name]; ok && rec.Change && pc.Recommended != pc.Current {
 			pc.Unrounded = &u
 		}
@@ -709,15 +712,19 @@ func (c *Cycle) Write(dir string) (string, error) {
 		{DraftFile, draftMeta},
 	}
 	for _, in := range c.Env.inputs {
-		if in.path == "" {
+		data := in.data
+		switch {
+		case data != nil: // read from elsewhere than a file: kept
+		case in.path == "":
 			continue // embedded in the binary
-		}
-		data, err := os.ReadFile(in.path)
-		if err != nil {
-			return "", fmt.Errorf("write cycle: copy input: %w", err)
-		}
-		if hashHex(data) != in.sha256 {
-			return "", fmt.Errorf("write cycle: input %s changed while the cycle ran; run it again", in.path)
+		default:
+			var err error
+			if data, err = os.ReadFile(in.path); err != nil {
+				return "", fmt.Errorf("write cycle: copy input: %w", err)
+			}
+			if hashHex(data) != in.sha256 {
+				return "", fmt.Errorf("write cycle: input %s changed while the cycle ran; run it again", in.path)
+			}
 		}
 		if err := os.MkdirAll(filepath.Join(tmp, filepath.Dir(filepath.FromSlash(in.name))), 0o755); err != nil {
 			return "", fmt.Errorf("write cycle: %w", err)

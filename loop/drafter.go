@@ -5,21 +5,18 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/attune-dao/attune/internal/atomicfile"
 	"io/fs"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 
 	"github.com/attune-dao/attune/config"
+	"github.com/attune-dao/attune/internal/atomicfile"
 	"github.com/attune-dao/attune/oracle"
-	"github.com/attune-dao/attune/oracle/llm"
-	"github.com/attune-dao/attune/oracle/openai"
-)
-
-// Defaults of the oracle section's zero values (see config.Oracle).
-const (
-	defaultOracleRetries   = 4
-	defaultOracleMaxTokens = 2000
+	// Registers attune's drafters (the template, openai) by name.
+	_ "github.com/attune-dao/attune/oracle/install"
 )
 
 // DraftsDir is the directory, under a config's out, where LLM drafts are
@@ -37,107 +34,60 @@ type DrafterOptions struct {
 	CacheDir string
 	// Getenv reads the API key's variable; os.Getenv when nil.
 	Getenv func(string) string
-	// OpenAI are options for the endpoint's client (tests pass a fake
-	// sleep).
-	OpenAI []openai.Option
+	// HTTPClient and Sleep replace how an LLM drafter reaches its
+	// endpoint and waits between retries (tests pass a fake sleep).
+	HTTPClient *http.Client
+	Sleep      func(ctx context.Context, d time.Duration) error
 }
 
-// NewDrafter builds the drafter cfg's oracle section names: the template,
-// or the LLM drafter of oracle/llm on an OpenAI-compatible endpoint with
-// the key read from the environment variable oracle.api_key_env names.
-// Problems (an unknown provider, a key variable that is not set, a field
-// the client refuses) wrap config.ErrInvalid and name the config key.
-// Nothing is sent: building a drafter makes no request.
+// NewDrafter builds the drafter cfg's oracle section names, looked up by
+// its provider name among the registered drafters (oracle.Register;
+// oracle/install registers attune's own): the template, in the
+// configured language, or the LLM drafter of oracle/llm on an
+// OpenAI-compatible endpoint with the key read from the environment
+// variable oracle.api_key_env names. Problems (an unknown provider,
+// which the error lists the registered ones for, a key variable that is
+// not set, a field the client refuses) wrap config.ErrInvalid and name
+// the config key. Nothing is sent: building a drafter makes no request.
 func NewDrafter(cfg *config.Config, opt DrafterOptions) (oracle.Drafter, error) {
 	o := cfg.Oracle
 	provider := o.Provider
 	if opt.Provider != "" {
 		provider = opt.Provider
 	}
-	switch provider {
-	case "template":
-		return oracle.Template{}, nil
-	case "openai":
-	default:
-		return nil, cfg.Problem("oracle.provider", fmt.Sprintf("%q is not a provider; use template (offline, deterministic) or openai", provider))
-	}
-	getenv := opt.Getenv
-	if getenv == nil {
-		getenv = os.Getenv
-	}
-	var key string
-	if o.APIKeyEnv != "" {
-		if key = getenv(o.APIKeyEnv); key == "" {
-			return nil, cfg.Problem("oracle.api_key_env", fmt.Sprintf("names %s, which is not set or empty; export the endpoint's key in it, or remove api_key_env for a local server that needs none", o.APIKeyEnv))
-		}
-	}
-	oc := openai.Config{
-		BaseURL:    o.BaseURL,
-		Model:      o.Model,
-		APIKey:     key,
-		APIKeyEnv:  o.APIKeyEnv,
-		Timeout:    o.RequestTimeout(),
-		MaxRetries: o.MaxRetries,
-		MaxTokens:  o.MaxTokens,
-		Budget:     openai.Budget{Tokens: o.Budget.Tokens, USD: o.Budget.USD},
-		Price:      openai.Price{PromptPer1K: o.Price.PromptPer1K, CompletionPer1K: o.Price.CompletionPer1K},
-		JitterSeed: cfg.Optimizer.Seed,
-	}
-	if oc.MaxRetries == 0 {
-		oc.MaxRetries = defaultOracleRetries
-	}
-	if oc.MaxTokens == 0 {
-		oc.MaxTokens = defaultOracleMaxTokens
-	}
-	t := o.Temperature
-	oc.Temperature = &t
-	switch o.StructuredOutput {
-	case "json_object":
-		oc.Mode = openai.ModeJSONObject
-	case "prompt":
-		oc.Mode = openai.ModePrompt
-	}
-	if o.Azure.Enabled() {
-		oc.Azure = &openai.Azure{Deployment: o.Azure.Deployment, APIVersion: o.Azure.APIVersion}
-	}
-	// The endpoint's seed, from the cycle's: the same cycle asks for the
-	// same sampling (where the endpoint honours seeds at all).
-	seed := int(cfg.Optimizer.Seed & 0x7fffffff)
-	d, err := llm.New(llm.Config{OpenAI: oc, Language: o.Language, Seed: &seed, CacheDir: opt.CacheDir}, opt.OpenAI...)
-	if err != nil {
-		var ce *openai.ConfigError
-		key := "oracle"
-		if errors.As(err, &ce) {
-			key = oracleKey(ce.Field)
-		}
-		return nil, cfg.Problem(key, err.Error())
+	temperature := o.Temperature
+	d, err := oracle.NewDrafter(provider, oracle.DrafterConfig{
+		Language:             o.Language,
+		BaseURL:              o.BaseURL,
+		Model:                o.Model,
+		APIKeyEnv:            o.APIKeyEnv,
+		Getenv:               opt.Getenv,
+		Timeout:              o.RequestTimeout(),
+		MaxRetries:           o.MaxRetries,
+		MaxTokens:            o.MaxTokens,
+		Temperature:          &temperature,
+		StructuredOutput:     o.StructuredOutput,
+		BudgetTokens:         o.Budget.Tokens,
+		BudgetUSD:            o.Budget.USD,
+		PricePromptPer1K:     o.Price.PromptPer1K,
+		PriceCompletionPer1K: o.Price.CompletionPer1K,
+		AzureDeployment:      o.Azure.Deployment,
+		AzureAPIVersion:      o.Azure.APIVersion,
+		Seed:                 cfg.Optimizer.Seed,
+		CacheDir:             opt.CacheDir,
+		HTTPClient:           opt.HTTPClient,
+		Sleep:                opt.Sleep,
+	})
+	var ce *oracle.ConfigError
+	switch {
+	case errors.Is(err, oracle.ErrUnknownDrafter):
+		return nil, cfg.Problem("oracle.provider", fmt.Sprintf("%q is not a provider; use one of %s", provider, strings.Join(oracle.Drafters(), ", ")))
+	case errors.As(err, &ce):
+		return nil, cfg.Problem("oracle."+ce.Key, ce.Problem)
+	case err != nil:
+		return nil, cfg.Problem("oracle", err.Error())
 	}
 	return d, nil
-}
-
-// oracleKey is the config key of an openai.Config field.
-func oracleKey(field string) string {
-	switch field {
-	case "BaseURL":
-		return "oracle.base_url"
-	case "Model":
-		return "oracle.model"
-	case "APIKey":
-		return "oracle.api_key_env"
-	case "MaxTokens":
-		return "oracle.max_tokens"
-	case "Temperature":
-		return "oracle.temperature"
-	case "Budget.Tokens":
-		return "oracle.budget.tokens"
-	case "Budget.USD":
-		return "oracle.budget.usd"
-	case "Price":
-		return "oracle.price"
-	case "Azure.Deployment":
-		return "oracle.azure.deployment"
-	}
-	return "oracle"
 }
 
 // DraftFile is the cycle file that records how the proposal's prose was

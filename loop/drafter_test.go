@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -18,7 +19,6 @@ import (
 	"github.com/attune-dao/attune/config"
 	"github.com/attune-dao/attune/oracle"
 	"github.com/attune-dao/attune/oracle/llm"
-	"github.com/attune-dao/attune/oracle/openai"
 )
 
 // keepDraft is an LLM draft that passes verification on a recommendation
@@ -79,7 +79,7 @@ func TestNewDrafter(t *testing.T) {
 		}
 		return ""
 	}
-	d, err := NewDrafter(cfg, DrafterOptions{Getenv: getenv, OpenAI: []openai.Option{openai.WithSleep(noSleep)}})
+	d, err := NewDrafter(cfg, DrafterOptions{Getenv: getenv, Sleep: noSleep})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,6 +98,17 @@ func TestNewDrafter(t *testing.T) {
 	if d, err := NewDrafter(cfg, DrafterOptions{Provider: "template", Getenv: getenv}); err != nil || d != (oracle.Template{}) {
 		t.Errorf("--provider template: %T, %v", d, err)
 	}
+	// The registry builds the template in the configured language, and
+	// refuses a provider nobody registered, naming those that are.
+	cfg.Oracle.Language = "de"
+	if d, err := NewDrafter(cfg, DrafterOptions{Provider: "template"}); err != nil || d != (oracle.Template{Language: "de"}) {
+		t.Errorf("template in de: %#v, %v", d, err)
+	}
+	if _, err := NewDrafter(cfg, DrafterOptions{Provider: "anthropic"}); !errors.Is(err, config.ErrInvalid) ||
+		!strings.Contains(err.Error(), `oracle.provider: "anthropic" is not a provider; use one of openai, template`) {
+		t.Errorf("unknown provider: %v", err)
+	}
+	cfg.Oracle.Language = ""
 	_, err = NewDrafter(cfg, DrafterOptions{Getenv: func(string) string { return "" }})
 	if !errors.Is(err, config.ErrInvalid) || !strings.Contains(err.Error(), "oracle.api_key_env: names LLM_KEY") {
 		t.Errorf("unset key: %v", err)
@@ -204,4 +215,12 @@ func FuzzDecodeRecommendation(f *testing.F) {
 			t.Fatalf("accepted a recommendation the template cannot draft: %v", err)
 		}
 	})
+}
+
+// The config accepts exactly the languages the oracle drafts in (config
+// cannot import oracle to share the list).
+func TestConfigLanguagesAreTheOracles(t *testing.T) {
+	if !slices.Equal(config.Languages, oracle.Languages) {
+		t.Errorf("config.Languages %v, oracle.Languages %v", config.Languages, oracle.Languages)
+	}
 }

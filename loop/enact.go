@@ -51,6 +51,7 @@ func (e *Env) onchainCall(p oracle.ParamChange, en governor.Enactment, rec *orac
 	}
 	if en.HasSetter && en.Arg != nil {
 		call.Meaning = e.argMeaning(p, en, value)
+		e.argUnit(&call, en)
 	} else {
 		call.Meaning = value
 	}
@@ -67,8 +68,10 @@ func (e *Env) onchainCall(p oracle.ParamChange, en governor.Enactment, rec *orac
 			}
 		}
 	case en.HasSetter && s.Constant != "" && e.Rules.Family == "aave-v2":
+		call.Constant, call.Arg = s.Constant, en.Arg.String()
 		call.Needs = fmt.Sprintf("%s is immutable in the executor: enacting %s = %s needs a new executor deployed with it and authorised through AaveGovernanceV2's authorizeExecutors, by a vote on the long track", s.Constant, s.Constant, en.Arg)
 	case en.HasSetter && s.Constant != "":
+		call.Constant, call.Arg = s.Constant, en.Arg.String()
 		call.Needs = fmt.Sprintf("%s is a constant of the %s contract: enacting %s = %s needs a new implementation (a contract upgrade approved by governance), not a parameter call", s.Constant, oc.Contract, s.Constant, en.Arg)
 	default:
 		call.Needs = "the governor's contracts hold no such parameter: enacting it needs a contract upgrade approved by governance"
@@ -94,6 +97,25 @@ func (e *Env) argMeaning(p oracle.ParamChange, en governor.Enactment, value stri
 		return fmt.Sprintf("%s, in basis points (10,000 is 100%%)", sigPct(p.Recommended))
 	}
 	return value
+}
+
+// argUnit records in call what a setter's argument counts and the
+// conversion it needs, for a proposal that says the meaning in another
+// language than argMeaning's English.
+func (e *Env) argUnit(call *oracle.OnchainCall, en governor.Enactment) {
+	oc := e.Onchain
+	switch unit := en.Setter.Unit; {
+	case unit == governor.ArgBlocks || (unit == governor.ArgDuration && oc.Clock != governor.Timestamp):
+		call.ArgUnit, call.BlockSeconds = string(governor.ArgBlocks), oc.BlockSeconds
+	case unit == governor.ArgSeconds || unit == governor.ArgDuration:
+		call.ArgUnit = string(governor.ArgSeconds)
+	case unit == governor.ArgTokenUnits:
+		call.ArgUnit, call.TokenDecimals = string(unit), oc.TokenDecimals
+	case unit == governor.ArgQuorumNumerator:
+		call.ArgUnit, call.QuorumDenominator = string(unit), oc.QuorumDenominator
+	case unit == governor.ArgPct1e18, unit == governor.ArgBPS:
+		call.ArgUnit = string(unit)
+	}
 }
 
 // recommendedMean is the recommended mean of the named outcome.

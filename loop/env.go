@@ -12,8 +12,8 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"math"
 	"os"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -21,8 +21,8 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/attune-dao/attune/adapters/file"
 	"github.com/attune-dao/attune/config"
-	"github.com/attune-dao/attune/configs"
 	"github.com/attune-dao/attune/governor"
 	"github.com/attune-dao/attune/history"
 	"github.com/attune-dao/attune/metrics"
@@ -58,9 +58,12 @@ type Env struct {
 	// defaults), for the proposal's on-chain specification.
 	Onchain governor.Onchain
 	// inputs are the source's files by content hash; sourceName is the
-	// source's path as the cycle's config.yaml gives it.
+	// source's path as the cycle's config.yaml gives it; repro, when set,
+	// replaces the sources in config.yaml (the data read, written into
+	// the cycle).
 	inputs     []input
 	sourceName string
+	repro      *config.Source
 	// spaceErr is a problem with the search section, reported by the
 	// steps that search; calibration does not need one.
 	spaceErr error
@@ -69,13 +72,25 @@ type Env struct {
 	Workers int
 	// warmFrom names the earlier studies the searches warm-started from.
 	warmFrom []string
+	// seen holds, for each parameter a history source records, the
+	// lowest and highest value it has had in force (see seenRanges).
+	seen map[string][2]float64
+	// History is the governance history the sources gave, merged; nil
+	// when the source is a file of precomputed metrics.
+	History *history.History
 }
 
 // Prepare checks cfg against its model, reads the metrics, calibrates, and
 // checks the fit on calibration.replications fresh runs. Config problems
 // wrap config.ErrInvalid and bad metrics metrics.ErrInvalid. A poor fit is
 // not an error here (calibrate reports it); CheckFit and Cycle refuse it.
+// The sources are read through their cache; PrepareWith says otherwise.
 func Prepare(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Env, error) {
+	return PrepareWith(ctx, cfg, logger, SourceOptions{})
+}
+
+// PrepareWith is Prepare with the sources read as opts says.
+func PrepareWith(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts SourceOptions) (*Env, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -84,15 +99,18 @@ func Prepare(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Env
 		return nil, err
 	}
 	logger.Info("reading data", "sources", len(cfg.Sources))
-	obs, err := readSource(ctx, cfg, e.Rules)
+	data, err := readAll(ctx, cfg, opts, logger)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkDAO(cfg, obs); err != nil {
+	e.History = data.history
+	e.seen = seenRanges(data.history, cfg.DAO.Track, e.Current)
+	obs, err := data.observation(e.Rules, cfg.DAO.Track)
+	if err != nil {
 		return nil, err
 	}
 	e.Observation = obs
-	if e.inputs, e.sourceName, err = readInputs(ctx, cfg); err != nil {
+	if e.inputs, e.sourceName, e.repro, err = readInputs(ctx, cfg, data); err != nil {
 		return nil, err
 	}
 	logger.Info("metrics read", "dao", obs.DAO, "source", obs.Source, "window_days", obs.Window.Days())
@@ -341,54 +359,42 @@ func onchain(c config.Onchain, family string) governor.Onchain {
 	return o
 }
 
-// readSource reads the cycle's metrics from its source.
-func readSource(ctx context.Context, cfg *config.Config, rules governor.Rules) (metrics.Observation, error) {
-	if len(cfg.Sources) != 1 {
-		return metrics.Observation{}, cfg.Problem("sources", fmt.Sprintf("have %d sources; a cycle reads exactly one for now", len(cfg.Sources)))
+// seenRanges returns, for each parameter that h records in force on the
+// track (or on every track), the lowest and highest value it has had
+// over the whole history, the value in force (current) included: what
+// the DAO has lived under, which a recommended value may lie outside.
+// A nil history, or one that records no parameters, gives none.
+func seenRanges(h *history.History, track string, current simulator.Params) map[string][2]float64 {
+	if h == nil {
+		return nil
 	}
-	src := cfg.Sources[0]
-	switch src.Type {
-	case "file", "history":
-	default:
-		return metrics.Observation{}, cfg.Problem("sources[0].type", fmt.Sprintf("unknown source type %q; available: history, file", src.Type))
-	}
-	if src.Type == "history" {
-		h, err := readHistory(ctx, cfg, src.Path)
-		if err != nil {
-			return metrics.Observation{}, err
+	out := map[string][2]float64{}
+	for _, c := range h.Params {
+		if c.Track != "" && c.Track != track || math.IsNaN(c.Value) || math.IsInf(c.Value, 0) {
+			continue
 		}
-		return observe(h, src.WindowDays, rules, cfg.DAO.Track)
-	}
-	if configs.IsEmbedded(src.Path) {
-		data, err := configs.ReadEmbedded(src.Path)
-		if err != nil {
-			return metrics.Observation{}, cfg.Problem("sources[0].path", err.Error())
+		r, ok := out[c.Name]
+		if !ok {
+			r = [2]float64{c.Value, c.Value}
 		}
-		return metrics.Parse(data, src.Path)
+		out[c.Name] = [2]float64{min(r[0], c.Value), max(r[1], c.Value)}
 	}
-	return metrics.Load(ctx, sourcePath(cfg, src.Path))
+	for name, r := range out {
+		if v, ok := current[name]; ok {
+			out[name] = [2]float64{min(r[0], v), max(r[1], v)}
+		}
+	}
+	return out
 }
 
-// sourcePath resolves a source's path: a relative path not found from the
-// working directory is read relative to the config file that names it.
-func sourcePath(cfg *config.Config, path string) string {
-	if file, _ := cfg.Line("sources"); !filepath.IsAbs(path) && file != "" && fileExists(file) && !fileExists(path) {
-		return filepath.Join(filepath.Dir(file), path)
-	}
-	return path
-}
-
-// readHistory reads a governance history from a file, a CSV directory or
-// the binary's embedded examples.
+// readHistory reads the governance history at path as a history source
+// does: from the binary's embedded examples, a file or a CSV directory.
 func readHistory(ctx context.Context, cfg *config.Config, path string) (*history.History, error) {
-	if configs.IsEmbedded(path) {
-		data, err := configs.ReadEmbedded(path)
-		if err != nil {
-			return nil, cfg.Problem("sources[0].path", err.Error())
-		}
-		return history.Parse(data, path)
+	d, err := (&file.Source{Path: path, Dir: sourceDir(cfg), Kind: file.History}).Read(ctx)
+	if err != nil {
+		return nil, sourceError(cfg, "sources[0]", file.History, 1, err)
 	}
-	return history.Load(ctx, sourcePath(cfg, path))
+	return d.History, nil
 }
 
 // defaultWindowDays is how much history a cycle reads when the source does
@@ -520,21 +526,20 @@ func paramIndex(specs []simulator.ParamSpec, name string) int {
 }
 
 // checkDAO refuses data labelled with another DAO's name: another DAO's
-// history would otherwise run silently under this DAO's name. Names match
-// ignoring case, spaces and punctuation ("Compound", "compound-dao" does
-// not match, "COMPOUND" does); a source's dao setting names the label its
-// data carry when that differs from dao.name.
-func checkDAO(cfg *config.Config, obs metrics.Observation) error {
+// history would otherwise run silently under this DAO's name. label is
+// the DAO the data of source i name, from where they were read. Names
+// match ignoring case, spaces and punctuation ("Compound", "compound-dao"
+// does not match, "COMPOUND" does); a source's dao setting names the
+// label its data carry when that differs from dao.name.
+func checkDAO(cfg *config.Config, i int, label, from string) error {
 	want, key := cfg.DAO.Name, "dao.name"
-	for i, s := range cfg.Sources {
-		if s.DAO != "" {
-			want, key = s.DAO, fmt.Sprintf("sources[%d].dao", i)
-		}
+	if s := cfg.Sources[i]; s.DAO != "" {
+		want, key = s.DAO, fmt.Sprintf("sources[%d].dao", i)
 	}
-	if obs.DAO == "" || daoKey(obs.DAO) == daoKey(want) {
+	if label == "" || daoKey(label) == daoKey(want) {
 		return nil
 	}
-	return cfg.Problem(key, fmt.Sprintf("is %q but the data from %s are %q's; point the source at this DAO's data, or, if the data label this DAO differently, set the source's dao: %q", want, obs.Source, obs.DAO, obs.DAO))
+	return cfg.Problem(key, fmt.Sprintf("is %q but the data from %s are %q's; point the source at this DAO's data, or, if the data label this DAO differently, set the source's dao: %q", want, from, label, label))
 }
 
 // daoKey is a DAO name without case, spaces or punctuation.

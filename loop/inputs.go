@@ -4,11 +4,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 
+	"github.com/attune-dao/attune/adapters/file"
 	"github.com/attune-dao/attune/config"
 	"github.com/attune-dao/attune/configs"
 	"github.com/attune-dao/attune/oracle"
@@ -19,24 +21,54 @@ import (
 const ReproCommand = "attune run --config config.yaml"
 
 // input is one data file a cycle read: its name as the cycle's
-// config.yaml refers to it, where it was read from, and its hash.
+// config.yaml refers to it, where it was read from (or its content), and
+// its hash.
 type input struct {
 	name   string // e.g. "history.json", "history/proposals.csv", "embedded:..."
-	path   string // the local file, "" for an embedded one
+	path   string // the local file, "" for an embedded one or data
+	data   []byte // the content, for data read from elsewhere than a file
 	sha256 string
 }
+
+// readHistoryFile is the name of the history a cycle writes when it read
+// its data from elsewhere than one file: what its sources returned,
+// merged.
+const readHistoryFile = "history.json"
 
 // maxInputBytes bounds an input file hashed and copied into a cycle's
 // directory.
 const maxInputBytes = 1 << 30
 
-// readInputs hashes the files of the cycle's one source: a file, every
-// regular file of a CSV directory, or an embedded example. It returns the
-// inputs and the path the reproducing config.yaml gives the source.
-func readInputs(ctx context.Context, cfg *config.Config) ([]input, string, error) {
-	if len(cfg.Sources) != 1 {
-		return nil, "", nil
+// readInputs hashes the files of the cycle's data. One file source's
+// are hashed where they are: a file, every regular file of a CSV
+// directory, or an embedded example; the reproducing config.yaml names
+// the source by its base name. A history read otherwise (several sources,
+// a command, a network source) is kept as history.json, and config.yaml
+// reads it with one history source (repro). Metrics read otherwise are
+// not kept (a metrics file's shape is not the observation's). It returns
+// the inputs, the path config.yaml gives the source and repro.
+func readInputs(ctx context.Context, cfg *config.Config, d sourceData) ([]input, string, *config.Source, error) {
+	if len(cfg.Sources) == 1 && (cfg.Sources[0].Type == file.History || cfg.Sources[0].Type == file.Metrics) {
+		in, name, err := fileInputs(ctx, cfg)
+		return in, name, nil, err
 	}
+	if d.history == nil {
+		return nil, "", nil, nil
+	}
+	b, err := json.MarshalIndent(d.history, "", " ")
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("keep the history read: %w", err)
+	}
+	b = append(b, '\n')
+	repro := &config.Source{Type: file.History, Path: readHistoryFile, WindowDays: d.windowDays}
+	if daoKey(d.history.DAO) != daoKey(cfg.DAO.Name) {
+		repro.DAO = d.history.DAO
+	}
+	return []input{{name: readHistoryFile, data: b, sha256: hashHex(b)}}, readHistoryFile, repro, nil
+}
+
+// fileInputs hashes the files of the cycle's one file source.
+func fileInputs(ctx context.Context, cfg *config.Config) ([]input, string, error) {
 	src := cfg.Sources[0].Path
 	if configs.IsEmbedded(src) {
 		data, err := configs.ReadEmbedded(src)
@@ -45,7 +77,7 @@ func readInputs(ctx context.Context, cfg *config.Config) ([]input, string, error
 		}
 		return []input{{name: src, sha256: hashHex(data)}}, src, nil
 	}
-	path := sourcePath(cfg, src)
+	path := file.Resolve(sourceDir(cfg), src)
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, "", fmt.Errorf("hash source %s: %w", path, err)
@@ -108,7 +140,10 @@ func (e *Env) ReproConfig() ([]byte, error) {
 	c := *e.Config
 	c.Out = ""
 	c.Sources = slices.Clone(c.Sources)
-	if len(c.Sources) == 1 && e.sourceName != "" {
+	switch {
+	case e.repro != nil:
+		c.Sources = []config.Source{*e.repro}
+	case len(c.Sources) == 1 && e.sourceName != "":
 		c.Sources[0].Path = e.sourceName
 	}
 	b, err := c.YAML()

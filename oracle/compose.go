@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -16,6 +17,11 @@ type ComposeOptions struct {
 	// Snapshot temperature check (7 when 0), and TemperatureDays how long
 	// the check runs (5 when 0).
 	DiscussionDays, TemperatureDays int
+	// Language is the ISO 639-1 code of the language the proposal is
+	// written in (one of Languages; English when empty or unknown): its
+	// headings, tables and fixed sentences, its numbers and units. The
+	// prose is the drafter's and should be in the same language.
+	Language string
 }
 
 // Separator divides a proposal's post from its appendix in Markdown.
@@ -27,7 +33,14 @@ const Separator = "\n---\n\n"
 // method, calibration, assumptions, every outcome, guardrails, importance,
 // track record and how to reproduce the cycle). Everything but the prose
 // is rendered from rec, so the values a vote enacts never come from a
-// drafter.
+// drafter. opt.Language sets the language of everything Compose writes.
+//
+// Text that other parts of attune record in English and that Compose
+// quotes as it is (the model's descriptions of its parameters and
+// assumptions, the search's selection rule, guardrail details, the
+// on-chain specification's notes, a poor fit, the track record's
+// notes) is left out of a proposal in another language where the
+// proposal already says it in words of its own, and quoted otherwise.
 //
 // It returns an error wrapping ErrInvalidRecommendation when rec cannot be
 // drafted (see Recommendation.Validate) or when prose has no title.
@@ -48,7 +61,7 @@ func Compose(rec Recommendation, prose Prose, opt ComposeOptions) (Proposal, err
 	if opt.TemperatureDays <= 0 {
 		opt.TemperatureDays = 5
 	}
-	c := composer{rec: rec, opt: opt}
+	c := composer{rec: rec, opt: opt, l: localeFor(opt.Language)}
 	post := c.post(title, prose)
 	appendix := c.appendix()
 	return Proposal{Title: title, Post: post, Appendix: appendix,
@@ -58,6 +71,7 @@ func Compose(rec Recommendation, prose Prose, opt ComposeOptions) (Proposal, err
 type composer struct {
 	rec Recommendation
 	opt ComposeOptions
+	l   *locale
 	b   strings.Builder
 }
 
@@ -72,7 +86,7 @@ func (c *composer) take() string {
 
 // paragraph writes one paragraph of prose, collapsed to a line.
 func (c *composer) paragraph(label, text string) {
-	text = strings.Join(strings.Fields(text), " ")
+	text = collapseSpace(text)
 	if text == "" {
 		return
 	}
@@ -84,21 +98,24 @@ func (c *composer) paragraph(label, text string) {
 }
 
 func (c *composer) post(title string, prose Prose) string {
-	rec := c.rec
+	rec, l := c.rec, c.l
 	c.printf("# %s\n\n", title)
 	c.paragraph("", prose.Opening)
-	c.paragraph("Why.", prose.Motivation)
+	c.paragraph(l.msg("post.why"), prose.Motivation)
 	c.paramTable()
-	c.paragraph("Expected effects.", prose.Effects)
-	c.paragraph("Trade-off.", prose.TradeOff)
+	c.paragraph(l.msg("post.effects"), prose.Effects)
+	c.paragraph(l.msg("post.trade_off"), prose.TradeOff)
 	c.spec()
 	c.nextSteps()
-	level := "90%"
-	if l := rec.Score.Difference.CI.Level; l > 0 && l < 1 {
-		level = sig(l*100, 3) + "%"
+	level := l.pct("90")
+	if lv := rec.Score.Difference.CI.Level; lv > 0 && lv < 1 {
+		level = l.pct(sig(lv*100, 3))
 	}
-	c.printf("_These are estimates from a simulation of %s votes, with %s ranges for simulation noise; they are not guarantees. The appendix below gives the method, the calibration and every outcome. Chart: `%s` (attach it to the post)._\n",
-		possessive(rec.DAO), level, oneLine(c.opt.ChartFile))
+	votes := l.msg("post.votes.unnamed")
+	if dao := daoName(rec.DAO); dao != "" {
+		votes = l.f("post.votes.named", "dao", dao)
+	}
+	c.printf("_%s_\n", l.f("post.disclaimer", "votes", votes, "level", level, "chart", "`"+oneLine(c.opt.ChartFile)+"`"))
 	return c.take()
 }
 
@@ -122,84 +139,175 @@ func (c *composer) paramTable() {
 	if len(rows) == 0 {
 		return
 	}
-	m := c.rec.Method
-	c.printf("| Parameter | Current | Recommended |\n|---|---:|---:|\n")
+	m, l := c.rec.Method, c.l
+	c.printf("| %s | %s | %s |\n|---|---:|---:|\n", l.msg("table.parameter"), l.msg("table.current"), l.msg("table.recommended"))
 	for _, p := range rows {
 		rv := p.Current
 		if c.rec.Change {
 			rv = p.Recommended
 		}
-		recCell := m.plainValue(rv, p.Unit, p.Integer)
+		recCell := l.plainValue(m, rv, p.Unit, p.Integer)
 		if rv == p.Current {
-			recCell = "unchanged"
+			recCell = l.msg("table.unchanged")
 		}
-		c.printf("| %s (%s) | %s | %s |\n", capital(plainName(p.Name)), code(p.Name),
-			m.plainValue(p.Current, p.Unit, p.Integer), recCell)
+		c.printf("| %s (%s) | %s | %s |\n", capital(l.name(p.Name)), code(p.Name),
+			l.plainValue(m, p.Current, p.Unit, p.Integer), recCell)
 	}
 	c.printf("\n")
 }
 
 // spec writes the on-chain specification.
 func (c *composer) spec() {
-	rec := c.rec
-	c.printf("**On-chain specification.**")
+	rec, l := c.rec, c.l
+	c.printf("**%s**", l.msg("spec.heading"))
 	if !rec.Change || len(rec.Onchain) == 0 {
-		c.printf(" None: nothing changes on chain.\n\n")
+		c.printf(" %s\n\n", l.msg("spec.none"))
 		return
 	}
 	c.printf("\n\n")
 	for _, call := range rec.Onchain {
-		name := capital(plainName(call.Param))
-		on := oneLine(call.Contract)
-		if a := oneLine(call.Address); a != "" {
-			on += " " + code(a)
-		}
+		name := capital(l.name(call.Param))
 		if cl := call.Call(); cl != "" {
-			c.printf("- %s: %s on %s: %s.\n", name, code(cl), on, strings.TrimSuffix(oneLine(call.Meaning), "."))
+			c.printf("- %s\n", l.f("spec.call", "param", name, "call", code(cl), "contract", c.contract(call), "meaning", c.meaning(call)))
 			continue
 		}
-		c.printf("- %s (%s): %s\n", name, strings.TrimSuffix(oneLine(call.Meaning), "."), sentence(call.Needs))
+		c.printf("- %s\n", l.f("spec.needs", "param", name, "value", c.meaning(call), "needs", sentence(c.needs(call))))
 	}
 	c.printf("\n")
 }
 
+// contract names a call's contract and its address.
+func (c *composer) contract(call OnchainCall) string {
+	on := oneLine(call.Contract)
+	if a := oneLine(call.Address); a != "" {
+		on += " " + code(a)
+	}
+	return on
+}
+
+// meaning says what a call's argument means: call.Meaning, which the
+// loop writes in English, or in another language the same from the
+// call's structured fields (the recommended value in the post's words
+// when they are absent).
+func (c *composer) meaning(call OnchainCall) string {
+	l, m := c.l, c.rec.Method
+	p, ok := c.param(call.Param)
+	if l.en() || !ok {
+		return strings.TrimSuffix(oneLine(call.Meaning), ".")
+	}
+	value := l.plainValue(m, p.Recommended, p.Unit, p.Integer)
+	arg := oneLine(call.Arg)
+	if arg == "" || strings.Trim(arg, "0123456789") != "" {
+		return value
+	}
+	days := l.formatValue(p.Recommended, "days", false)
+	pct := l.percent(p.Recommended)
+	hundred := l.pct("100")
+	switch call.ArgUnit {
+	case "blocks":
+		return l.f("meaning.blocks", "blocks", l.num(groupThousands(arg)), "days", days, "seconds", l.num(FormatValue(call.BlockSeconds, "", false)))
+	case "seconds":
+		return l.f("meaning.seconds", "seconds", l.num(groupThousands(arg)), "days", days)
+	case "token_units":
+		return l.f("meaning.token_units", "value", value, "decimals", itoa(call.TokenDecimals))
+	case "quorum_numerator":
+		return l.f("meaning.quorum_numerator", "pct", pct, "arg", arg, "denominator", strconv.FormatInt(call.QuorumDenominator, 10))
+	case "pct_1e18":
+		return l.f("meaning.pct_1e18", "pct", pct, "hundred", hundred)
+	case "bps":
+		return l.f("meaning.bps", "pct", pct, "ten_thousand", l.num("10,000"), "hundred", hundred)
+	}
+	return value
+}
+
+// needs says what a change no call makes needs: call.Needs, which the
+// loop writes in English, or in another language the same from the
+// call's structured fields and the recommendation.
+func (c *composer) needs(call OnchainCall) string {
+	l, rec := c.l, c.rec
+	if l.en() {
+		return call.Needs
+	}
+	switch {
+	case call.Param == "participation_reward":
+		s := l.msg("needs.reward")
+		if spend, ok := recommendedMean(rec, "reward_spend_per_month"); ok {
+			s += l.f("needs.reward_cost", "amount", l.num(groupThousands(strconv.FormatFloat(math.Round(spend), 'f', 0, 64)))+" "+l.symbolOr(rec.Method))
+			if usd, ok := recommendedMean(rec, "reward_spend_usd_per_month"); ok && usd > 0 {
+				s += l.f("needs.reward_usd", "usd", l.num(groupThousands(strconv.FormatFloat(math.Round(usd), 'f', 0, 64))))
+			}
+		}
+		return s
+	case call.Constant != "" && rec.Method.Governor == "aave-v2":
+		return l.f("needs.aave", "constant", oneLine(call.Constant), "arg", oneLine(call.Arg))
+	case call.Constant != "":
+		return l.f("needs.constant", "constant", oneLine(call.Constant), "contract", oneLine(call.Contract), "arg", oneLine(call.Arg))
+	}
+	return l.msg("needs.upgrade")
+}
+
+// param returns the recommendation's parameter called name.
+func (c *composer) param(name string) (ParamChange, bool) {
+	for _, p := range c.rec.Params {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return ParamChange{}, false
+}
+
+// recommendedMean is the recommended mean of the objective or outcome
+// called name.
+func recommendedMean(rec Recommendation, name string) (float64, bool) {
+	for _, list := range [][]Effect{rec.Effects, rec.Outcomes} {
+		for _, e := range list {
+			if e.Name == name && !math.IsNaN(e.Recommended.Mean) && !math.IsInf(e.Recommended.Mean, 0) {
+				return e.Recommended.Mean, true
+			}
+		}
+	}
+	return 0, false
+}
+
 // nextSteps dates the path from forum to chain from the cycle's date.
 func (c *composer) nextSteps() {
-	rec := c.rec
+	rec, l := c.rec, c.l
 	day := func(offset int) string {
 		if rec.Date.IsZero() {
-			return fmt.Sprintf("day %d", offset)
+			return l.f("next.day", "n", itoa(offset))
 		}
 		return rec.Date.UTC().AddDate(0, 0, offset).Format("2006-01-02")
 	}
 	d, t := c.opt.DiscussionDays, c.opt.TemperatureDays
-	c.printf("**Next steps.**")
+	c.printf("**%s**", l.msg("next.heading"))
 	if !rec.Change || len(changedParams(rec)) == 0 {
-		c.printf(" No vote is needed. Comments are welcome here until %s; the next tuning cycle revisits these settings with newer data.\n\n", day(d))
+		c.printf(" %s\n\n", l.f("next.none", "date", day(d)))
 		return
 	}
 	c.printf("\n\n")
-	c.printf("1. Forum discussion: %s to %s.\n", day(0), day(d))
-	c.printf("2. Snapshot temperature check: %s to %s.\n", day(d), day(d+t))
-	vote := "On-chain vote: proposed from " + day(d+t+1) + " if the check passes"
+	c.printf("1. %s\n", l.f("next.forum", "from", day(0), "to", day(d)))
+	c.printf("2. %s\n", l.f("next.snapshot", "from", day(d), "to", day(d+t)))
+	vote := l.f("next.vote", "date", day(d+t+1))
 	for _, p := range rec.Params {
 		if p.Name == "voting_period_days" && p.Unit == "days" {
-			vote += "; voting lasts " + rec.Method.plainValue(p.Current, p.Unit, p.Integer) + " under the current rules"
+			vote += l.f("next.vote_lasts", "value", l.plainValue(rec.Method, p.Current, p.Unit, p.Integer))
 		}
 	}
 	c.printf("3. %s.\n\n", vote)
 }
 
 func (c *composer) appendix() string {
-	rec := c.rec
-	c.printf("## Appendix\n\n")
-	c.printf("Cycle %s", code(orUnknown(rec.CycleID)))
-	if !rec.Date.IsZero() {
-		c.printf(", run on %s", date(rec.Date))
+	rec, l := c.rec, c.l
+	c.printf("## %s\n\n", l.msg("appendix.heading"))
+	id := code(l.orUnknown(rec.CycleID))
+	if rec.Date.IsZero() {
+		c.printf("%s\n", l.f("appendix.cycle", "id", id))
+	} else {
+		c.printf("%s\n", l.f("appendix.cycle_run", "id", id, "date", date(rec.Date)))
 	}
-	c.printf(".\n")
 	c.method()
 	c.parameters()
+	c.extrapolation()
 	c.rounding()
 	c.calibration()
 	c.assumptions()
@@ -212,19 +320,22 @@ func (c *composer) appendix() string {
 	return c.take()
 }
 
-func (c *composer) section(name string) { c.printf("\n### %s\n\n", name) }
+// section starts the appendix section whose heading is the message
+// "section.<key>".
+func (c *composer) section(key string) { c.printf("\n### %s\n\n", c.l.msg("section."+key)) }
 
 // scoreDefinition says what the combined score is: each objective,
 // signed so that higher is better, divided by its typical size and
 // weighted, summed.
 func (c *composer) scoreDefinition() string {
+	l := c.l
 	var terms []string
 	for _, e := range c.rec.Effects {
-		t := fmt.Sprintf("%s × %s", sig(e.Weight, 3), plainName(e.Name))
+		t := fmt.Sprintf("%s × %s", l.num(sig(e.Weight, 3)), l.name(e.Name))
 		if e.Scale > 0 && e.Scale != 1 {
-			scale := c.rec.Method.plainValue(e.Scale, e.Unit, false)
+			scale := l.plainValue(c.rec.Method, e.Scale, e.Unit, false)
 			if isFractionOfSupply(e.Unit) {
-				scale = percent(e.Scale) + " of supply"
+				scale = l.percent(e.Scale) + l.msg("unit.of_supply.other")
 			}
 			t += " ÷ " + scale
 		}
@@ -236,76 +347,67 @@ func (c *composer) scoreDefinition() string {
 		terms = append(terms, t)
 	}
 	if len(terms) == 0 {
-		return "The combined score is the configured objectives' weighted sum; higher is better."
+		return l.msg("score.def.none")
 	}
-	return "The combined score adds up the objectives, each divided by a typical size and weighted: " +
-		strings.Join(terms, " ") + ", shares counted as fractions (70% is 0.7). Higher is better."
+	return l.f("score.def", "terms", strings.Join(terms, " "), "pct", l.pct("70"), "fraction", l.num("0.7"))
 }
 
 func (c *composer) method() {
-	rec, m := c.rec, c.rec.Method
-	c.section("How this was worked out")
+	rec, m, l := c.rec, c.rec.Method, c.l
+	c.section("method")
 	gov := ""
 	if m.Governor != "" {
-		gov = fmt.Sprintf(", counting votes by the rules of the %s governor", m.Governor)
+		gov = l.f("method.governor", "governor", m.Governor)
 		if m.Track != "" {
-			gov += fmt.Sprintf(" (%s track)", m.Track)
+			gov += l.f("method.track", "track", m.Track)
 		}
 	}
-	c.printf("A simulation of the DAO's votes (model %s%s) was fitted to its record from %s. ",
-		orUnknown(m.Model), gov, c.window())
+	c.printf("%s ", l.f("method.fit", "model", l.orUnknown(m.Model), "governor", gov, "window", c.window()))
 	searches := max(m.Searches, 1)
-	c.printf("A search then tried %d settings in %d independent %s (sampler %s), each setting simulated %d times on the same random draws, so differences come from the settings, not luck. ",
-		m.Trials, searches, pluralVerb(searches, "run", "runs"), orUnknown(m.Sampler), m.Replications)
-	if m.Selection != "" {
-		c.printf("Each run's winner was %s. ", strings.TrimSuffix(m.Selection, "."))
+	c.printf("%s ", l.plural("method.search", searches, "trials", itoa(m.Trials), "searches", itoa(searches),
+		"sampler", l.orUnknown(m.Sampler), "replications", itoa(m.Replications)))
+	if m.Selection != "" && l.en() {
+		// The loop writes the selection rule in English; another language
+		// has the method without it.
+		c.printf("%s ", l.f("method.selection", "selection", strings.TrimSuffix(m.Selection, ".")))
 	}
-	c.printf("A parameter moves only when the runs agree on its direction, and only the changes that matter are kept. ")
-	c.printf("The result was then checked against the settings in force on %d fresh simulations the search never saw (risk measure %s).\n\n", m.Validation, orUnknown(m.Risk))
+	c.printf("%s ", l.msg("method.agree"))
+	c.printf("%s\n\n", l.f("method.validate", "n", itoa(m.Validation), "risk", l.orUnknown(m.Risk)))
 	c.printf("%s\n\n", c.scoreDefinition())
 	d := rec.Score.Difference
-	a, b := rangeDigits(d.CI.Lo, d.CI.Hi)
-	c.printf("On those fresh simulations the combined score changes by %s to %s (%s range). ", a, b, levelWords(d.CI.Level))
+	a, b := l.rangeDigits(d.CI.Lo, d.CI.Hi)
+	c.printf("%s ", l.f("method.score", "lo", a, "hi", b, "level", l.levelWords(d.CI.Level)))
 	switch rec.Basis {
-	case BasisSignificant:
-		c.printf("The whole range is above zero, so the change is recommended.\n")
-	case BasisConstraint:
-		c.printf("The change is recommended because the settings in force break a configured constraint that the new ones meet.\n")
-	case BasisCandidateInfeasible:
-		c.printf("The best candidate breaks a configured constraint, so nothing changes.\n")
-	case BasisCurrentBest:
-		c.printf("Nothing the search tried beat the settings in force, so nothing changes.\n")
+	case BasisSignificant, BasisConstraint, BasisCandidateInfeasible, BasisCurrentBest:
+		c.printf("%s\n", l.msg("basis."+rec.Basis))
 	default:
-		c.printf("The range includes zero, so nothing changes.\n")
+		c.printf("%s\n", l.msg("basis.not_significant"))
 	}
-	if r := sentence(rec.Reason); r != "" {
-		c.printf("\nIn detail: %s\n", r)
+	// The reason is the loop's English summary of the verdict the
+	// sentence above gives; another language has that sentence alone.
+	if r := sentence(rec.Reason); r != "" && l.en() {
+		c.printf("\n%s\n", l.f("method.detail", "reason", r))
 	}
 	if rec.PoorFit != "" {
-		c.printf("\n**Warning: the model does not reproduce this DAO's data**: %s. Every figure rests on that model.\n", strings.TrimSuffix(oneLine(rec.PoorFit), "."))
+		c.printf("\n**%s**%s%s\n", l.msg("method.poor_fit"), l.msg("punct.colon"), l.f("method.poor_fit_rest", "detail", strings.TrimSuffix(oneLine(rec.PoorFit), ".")))
 	}
 	if len(m.WarmStart) > 0 {
-		c.printf("\nWarm start: each run first evaluated the best trials of an earlier cycle (%s).\n", strings.Join(m.WarmStart, ", "))
+		c.printf("\n%s\n", l.f("method.warm_start", "studies", strings.Join(m.WarmStart, ", ")))
 	}
 	if !rec.Change {
 		if cand := c.candidateText(); cand != "" {
-			c.printf("\nThe best candidate found, not adopted: %s.\n", cand)
+			c.printf("\n%s\n", l.f("method.candidate", "values", cand))
 		}
 	}
 }
 
-// levelWords is "90%" for a level of 0.9.
-func levelWords(level float64) string {
-	if !(level > 0 && level < 1) {
-		return "confidence"
-	}
-	return sig(level*100, 3) + "%"
-}
+// levelWords is "90%" for a level of 0.9, in English.
+func levelWords(level float64) string { return localeFor("en").levelWords(level) }
 
 // window writes the calibration window as dates in UTC.
 func (c *composer) window() string {
 	m := c.rec.Method
-	return fmt.Sprintf("%s to %s (UTC)", date(m.WindowStart), date(m.WindowEnd))
+	return c.l.f("method.window", "from", c.l.date(m.WindowStart), "to", c.l.date(m.WindowEnd))
 }
 
 // candidateText lists the best candidate's values, in parameter order and
@@ -313,20 +415,20 @@ func (c *composer) window() string {
 func (c *composer) candidateText() string {
 	var parts []string
 	seen := map[string]bool{}
-	m := c.rec.Method
+	m, l := c.rec.Method, c.l
 	for _, p := range c.rec.Params {
 		v, ok := c.rec.Candidate[p.Name]
 		if !ok || seen[p.Name] || v == p.Current {
 			continue
 		}
 		seen[p.Name] = true
-		parts = append(parts, plainName(p.Name)+" "+m.plainValue(v, p.Unit, p.Integer))
+		parts = append(parts, l.name(p.Name)+" "+l.plainValue(m, v, p.Unit, p.Integer))
 	}
 	for _, k := range sortedKeys(c.rec.Candidate) {
 		if seen[k] || slices.ContainsFunc(c.rec.Params, func(p ParamChange) bool { return p.Name == k }) {
 			continue
 		}
-		parts = append(parts, plainName(k)+" "+sig(c.rec.Candidate[k], 3))
+		parts = append(parts, l.name(k)+" "+l.num(sig(c.rec.Candidate[k], 3)))
 	}
 	return strings.Join(parts, ", ")
 }
@@ -334,37 +436,39 @@ func (c *composer) candidateText() string {
 // parameters lists every parameter with what it means and why a held one
 // stays.
 func (c *composer) parameters() {
-	c.section("Parameters")
-	m := c.rec.Method
+	c.section("parameters")
+	m, l := c.rec.Method, c.l
 	for _, p := range c.rec.Params {
 		rv := p.Current
 		if c.rec.Change {
 			rv = p.Recommended
 		}
-		line := fmt.Sprintf("- %s (%s): %s", capital(plainName(p.Name)), code(p.Name), m.plainValue(p.Current, p.Unit, p.Integer))
+		line := fmt.Sprintf("- %s (%s)%s%s", capital(l.name(p.Name)), code(p.Name), l.msg("punct.colon"), l.plainValue(m, p.Current, p.Unit, p.Integer))
 		if rv != p.Current {
-			line += " → " + m.plainValue(rv, p.Unit, p.Integer)
+			line += " → " + l.plainValue(m, rv, p.Unit, p.Integer)
 		}
 		var notes []string
-		if d := oneLine(p.Description); d != "" {
+		// The model describes its parameters in English; another
+		// language names them by their plain name and code name alone.
+		if d := oneLine(p.Description); d != "" && l.en() {
 			notes = append(notes, d)
 		}
 		switch {
 		case rv != p.Current && p.Enactment == "upgrade":
-			notes = append(notes, "an ordinary vote cannot enact it (see the specification)")
+			notes = append(notes, l.msg("param.upgrade"))
 		case rv != p.Current:
 		case !p.Searched && p.Held != "":
-			notes = append(notes, "not searched: "+heldText(p.Held))
+			notes = append(notes, l.f("param.not_searched_because", "why", l.held(p.Held)))
 		case !p.Searched:
-			notes = append(notes, "not searched")
+			notes = append(notes, l.msg("param.not_searched"))
 		case p.Held != "":
-			notes = append(notes, "searched, kept: "+heldText(p.Held))
+			notes = append(notes, l.f("param.kept", "why", l.held(p.Held)))
 		}
 		if p.Range != nil && p.Range[0] != p.Range[1] {
-			notes = append(notes, "the runs' best values spanned "+m.plainValue(p.Range[0], p.Unit, p.Integer)+" to "+m.plainValue(p.Range[1], p.Unit, p.Integer))
+			notes = append(notes, l.f("param.spanned", "lo", l.plainValue(m, p.Range[0], p.Unit, p.Integer), "hi", l.plainValue(m, p.Range[1], p.Unit, p.Integer)))
 		}
 		if len(notes) > 0 {
-			line += "; " + strings.Join(notes, "; ")
+			line += l.msg("list.semicolon") + strings.Join(notes, l.msg("list.semicolon"))
 		}
 		c.printf("%s.\n", line)
 	}
@@ -376,92 +480,103 @@ func (c *composer) rounding() {
 	if !c.rec.Change {
 		return
 	}
-	m := c.rec.Method
+	m, l := c.rec.Method, c.l
 	var lines []string
 	for _, p := range c.rec.Params {
 		if p.Unrounded == nil || !p.Changed() {
 			continue
 		}
-		from, to := m.plainValue(*p.Unrounded, p.Unit, false), m.plainValue(p.Recommended, p.Unit, p.Integer)
+		from, to := l.plainValue(m, *p.Unrounded, p.Unit, false), l.plainValue(m, p.Recommended, p.Unit, p.Integer)
 		if from == to {
 			continue
 		}
-		lines = append(lines, fmt.Sprintf("- %s: the search's %s became %s.", capital(plainName(p.Name)), from, to))
+		lines = append(lines, "- "+l.f("rounding.item", "param", capital(l.name(p.Name)), "from", from, "to", to))
 	}
 	if len(lines) == 0 {
 		return
 	}
-	c.section("Rounding")
-	c.printf("Recommended values are rounded to what the governor can enact and a proposal can state (whole hours, two significant digits, then the contract's units); the effects above were simulated at the rounded values.\n\n%s\n", strings.Join(lines, "\n"))
+	c.section("rounding")
+	c.printf("%s\n\n%s\n", l.msg("rounding.intro"), strings.Join(lines, "\n"))
 }
 
 func (c *composer) calibration() {
-	m := c.rec.Method
-	c.section("Calibration: observed and simulated")
+	m, l := c.rec.Method, c.l
+	c.section("calibration")
 	if len(m.Fit) == 0 {
-		c.printf("No calibration figures were recorded.\n")
+		c.printf("%s\n", l.msg("calibration.none"))
 		return
 	}
-	c.printf("| Metric | Observed | Simulated | Miss | Allowed |\n|---|---:|---:|---:|---:|\n")
+	c.printf("| %s | %s | %s | %s | %s |\n|---|---:|---:|---:|---:|\n",
+		l.msg("table.metric"), l.msg("table.observed"), l.msg("table.simulated"), l.msg("table.miss"), l.msg("table.allowed"))
 	for _, r := range m.Fit {
-		name := capital(plainName(r.Metric))
+		name := capital(l.name(r.Metric))
 		if r.Target {
-			name += " (fitted)"
+			name = l.f("calibration.fitted", "name", name)
 		}
-		miss, allowed := formatRel(r.Error), ""
+		miss, allowed := l.rel(r.Error), ""
 		if r.Absolute {
-			miss = formatPoints(r.Error)
+			miss = l.points(r.Error)
 		}
 		if r.Target && r.Allowed > 0 {
-			allowed = "±" + strings.TrimPrefix(formatRel(r.Allowed), "+")
+			allowed = "±" + strings.TrimPrefix(l.rel(r.Allowed), "+")
 			if r.Absolute {
-				allowed = "±" + strings.TrimPrefix(formatPoints(r.Allowed), "+")
+				allowed = "±" + strings.TrimPrefix(l.points(r.Allowed), "+")
 			}
 		}
 		sim := r
 		sim.Observed = r.Simulated
-		c.printf("| %s | %s | %s | %s | %s |\n", name, observedValue(r), observedValue(sim), miss, allowed)
+		c.printf("| %s | %s | %s | %s | %s |\n", name, l.observedValue(r), l.observedValue(sim), miss, allowed)
 	}
-	c.printf("\nA miss is relative for sizes and in percentage points (pp) for rates. A fitted figure is allowed the tolerance (±%s) or, when larger, the data's own 90%% uncertainty about it.", tolerance(m.FitTolerance))
+	c.printf("\n%s", l.f("calibration.note", "tolerance", l.tolerance(m.FitTolerance), "level", l.pct("90")))
 	var outside []string
 	for _, r := range m.Fit {
 		if r.Target && m.FitTolerance > 0 && math.Abs(r.Error) > max(m.FitTolerance, r.Allowed) {
-			outside = append(outside, plainName(r.Metric))
+			outside = append(outside, l.name(r.Metric))
 		}
 	}
 	if len(outside) > 0 {
-		c.printf(" Outside it: %s.", joinAnd(outside))
+		c.printf(" %s", l.f("calibration.outside", "names", l.joinAnd(outside)))
 	} else {
-		c.printf(" Every fitted figure is within it.")
+		c.printf(" %s", l.msg("calibration.within"))
 	}
 	if len(m.AtBound) > 0 {
 		names := make([]string, len(m.AtBound))
 		for i, n := range m.AtBound {
 			names[i] = code(n)
 		}
-		c.printf(" Fitted at an end of its allowed range, so forced rather than found: %s.", joinAnd(names))
+		c.printf(" %s", l.f("calibration.at_bound", "names", l.joinAnd(names)))
 	}
 	c.printf("\n")
 }
 
 func (c *composer) assumptions() {
-	rec, m := c.rec, c.rec.Method
+	rec, m, l := c.rec, c.rec.Method, c.l
 	if len(m.Assumptions) == 0 && len(rec.Sensitivity) == 0 {
 		return
 	}
-	c.section("Assumptions and how far they can move")
+	c.section("assumptions")
 	if len(m.Assumptions) > 0 {
-		c.printf("Settings of the model that the data do not determine; they shape every figure.\n\n")
+		intro := l.msg("assumptions.intro")
+		if !l.en() {
+			// The model describes its settings in English; a proposal in
+			// another language names each and says where that is.
+			intro += " " + l.msg("assumptions.where")
+		}
+		c.printf("%s\n\n", intro)
 		for _, a := range m.Assumptions {
-			c.printf("- %s = %s: %s.\n", code(a.Name), FormatValue(a.Value, "", false), strings.TrimSuffix(oneLine(a.Description), "."))
+			if d := strings.TrimSuffix(oneLine(a.Description), "."); d != "" && l.en() {
+				c.printf("- %s = %s: %s.\n", code(a.Name), l.formatValue(a.Value, "", false), d)
+			} else {
+				c.printf("- %s = %s.\n", code(a.Name), l.formatValue(a.Value, "", false))
+			}
 		}
 	}
 	if len(rec.Sensitivity) > 0 {
 		var parts []string
 		for _, sv := range rec.Sensitivity {
-			parts = append(parts, fmt.Sprintf("%s from %s to %s (assumed %s)", code(sv.Name), num3(sv.HoldsFrom), num3(sv.HoldsTo), num3(sv.Value)))
+			parts = append(parts, l.f("assumptions.range", "name", code(sv.Name), "from", l.num(num3(sv.HoldsFrom)), "to", l.num(num3(sv.HoldsTo)), "value", l.num(num3(sv.Value))))
 		}
-		c.printf("\nEach varied alone on fresh simulations, the verdict holds for %s.", joinAnd(parts))
+		c.printf("\n%s", l.f("assumptions.holds", "list", l.joinAnd(parts)))
 		if ms := rec.MostSensitive; ms != "" {
 			for _, sv := range rec.Sensitivity {
 				if sv.Name != ms {
@@ -472,45 +587,49 @@ func (c *composer) assumptions() {
 					at = sv.FlipsBelow
 				}
 				if at != nil {
-					c.printf(" It rests most on %s: at %s it changes.", code(ms), num3(*at))
+					c.printf(" %s", l.f("assumptions.rests", "name", code(ms), "value", l.num(num3(*at))))
 				}
 			}
 		} else {
-			c.printf(" No value tried changes it.")
+			c.printf(" %s", l.msg("assumptions.stable"))
 		}
 		c.printf("\n")
 	}
 }
 
 func (c *composer) outcomes() {
-	rec := c.rec
-	c.section("Every outcome")
-	c.printf("Means over %d fresh simulations under the settings in force and under the recommendation; the change is paired simulation by simulation, with its %s range.", rec.Method.Validation, levelWords(rec.Score.Difference.CI.Level))
+	rec, l := c.rec, c.l
+	c.section("outcomes")
+	c.printf("%s", l.f("outcomes.intro", "n", itoa(rec.Method.Validation), "level", l.levelWords(rec.Score.Difference.CI.Level)))
 	if !rec.Change {
-		c.printf(" Nothing changes, so the Recommended column is the best candidate found, for information.")
+		c.printf(" %s", l.msg("outcomes.no_change"))
 	}
-	c.printf(" Chart: `%s`.\n\n", oneLine(c.opt.ChartFile))
-	c.printf("| Outcome | Current | Recommended | Change | Verdict |\n|---|---:|---:|---:|---|\n")
+	c.printf(" %s\n\n", l.f("outcomes.chart", "chart", "`"+oneLine(c.opt.ChartFile)+"`"))
+	c.printf("| %s | %s | %s | %s | %s |\n|---|---:|---:|---:|---|\n",
+		l.msg("table.outcome"), l.msg("table.current"), l.msg("table.recommended"), l.msg("table.change"), l.msg("table.verdict"))
 	row := func(label string, e Effect) {
-		c.printf("| %s | %s | %s | %s | %s |\n", label, FormatValue(e.Current.Mean, e.Unit, false),
-			FormatValue(e.Recommended.Mean, e.Unit, false), changeCell(e), e.Verdict())
+		c.printf("| %s | %s | %s | %s | %s |\n", label, l.formatValue(e.Current.Mean, e.Unit, false),
+			l.formatValue(e.Recommended.Mean, e.Unit, false), l.changeCell(e), l.verdict(e))
 	}
 	for _, e := range rec.Effects {
-		row(capital(plainName(e.Name))+" (objective)", e)
+		row(l.f("outcomes.objective", "name", capital(l.name(e.Name))), e)
 	}
-	row("**Combined score**", rec.Score)
+	row("**"+l.msg("outcomes.score")+"**", rec.Score)
 	for _, e := range rec.Outcomes {
-		row(capital(plainName(e.Name)), e)
+		row(capital(l.name(e.Name)), e)
 	}
-	c.printf("\nThe ranges measure simulation noise only, not error in the model or its calibration; with this many outcomes, a verdict or two may be chance.\n")
+	c.printf("\n%s\n", l.msg("outcomes.note"))
 }
 
 // changeCell writes a difference and its interval, without repeating a
 // value the interval collapses to: "+1.2 pp (+0.8 to +1.6)", "+3 days",
 // "none".
-func changeCell(e Effect) string {
+func changeCell(e Effect) string { return localeFor("en").changeCell(e) }
+
+// changeCell is changeCell in the language.
+func (l *locale) changeCell(e Effect) string {
 	d := e.Difference
-	mean := formatDelta(d.Mean, e.Unit)
+	mean := l.formatDelta(d.Mean, e.Unit)
 	m, _ := formatParts(d.Mean, e.Unit, false, true)
 	lo, _ := formatParts(d.CI.Lo, e.Unit, false, true)
 	hi, _ := formatParts(d.CI.Hi, e.Unit, false, true)
@@ -518,71 +637,69 @@ func changeCell(e Effect) string {
 		return isZeroDigits(strings.TrimLeft(strings.TrimSuffix(strings.TrimSuffix(x, " pp"), "%"), "+-"))
 	}
 	if zero(m) && zero(lo) && zero(hi) {
-		return "none"
+		return l.msg("change.none")
 	}
 	if lo == hi {
 		return mean
 	}
-	// The mean carries the unit; the interval's bounds only their signs.
-	short := func(x string) string { return strings.TrimSuffix(x, " pp") }
-	return mean + " (" + short(lo) + " to " + short(hi) + ")"
+	// The mean carries the unit; the interval's bounds only their signs
+	// (and a percent sign, which is part of the number).
+	short := func(x string) string {
+		if p, ok := strings.CutSuffix(x, " pp"); ok {
+			return l.num(p)
+		}
+		if p, ok := strings.CutSuffix(x, "%"); ok {
+			return l.pct(p)
+		}
+		return l.num(x)
+	}
+	return mean + " (" + l.f("range", "lo", short(lo), "hi", short(hi)) + ")"
 }
 
 func (c *composer) constraints() {
 	if len(c.rec.Constraints) == 0 {
 		return
 	}
-	c.section("Constraints")
+	l := c.l
+	c.section("constraints")
 	for _, k := range c.rec.Constraints {
-		status := "holds"
+		status := l.msg("constraint.holds")
 		if !k.OK {
-			status = "**broken**"
+			status = "**" + l.msg("constraint.broken") + "**"
 		}
-		c.printf("- %s: %s now, %s recommended; %s.\n", code(k.Expr), FormatValue(k.Current, "", false), FormatValue(k.Recommended, "", false), status)
+		c.printf("- %s\n", l.f("constraint.item", "expr", code(k.Expr), "current", l.formatValue(k.Current, "", false), "recommended", l.formatValue(k.Recommended, "", false), "status", status))
 	}
-}
-
-// clampKinds explains each kind of guardrail.
-var clampKinds = map[string]string{
-	"bounds":          "the range was cut to the model's limits",
-	"max_change":      "the range was cut to the allowed relative change per cycle",
-	"max_step":        "the range was cut to the allowed step per cycle",
-	"frozen":          "held at its value in force",
-	"widened":         "the range was widened to include the value in force",
-	"needs_upgrade":   "held: only an upgrade or a separate programme changes it",
-	"not_enactable":   "held: the governor cannot change it",
-	"log_zero_linear": "searched linearly: its value in force is 0",
 }
 
 func (c *composer) guardrails() {
 	if len(c.rec.Clamps) == 0 {
 		return
 	}
-	c.section("Guardrails")
+	l := c.l
+	c.section("guardrails")
 	binding := 0
 	for _, k := range c.rec.Clamps {
-		line := fmt.Sprintf("- %s: %s", capital(plainName(k.Param)), code(k.Kind))
-		if why, ok := clampKinds[k.Kind]; ok {
+		line := fmt.Sprintf("- %s%s%s", capital(l.name(k.Param)), l.msg("punct.colon"), code(k.Kind))
+		if why, ok := l.msgs["clamp."+k.Kind]; ok {
 			line += ", " + why
 		}
-		if det := oneLine(k.Detail); det != "" {
+		// The detail gives the ranges in the search's English words;
+		// another language has the kind's explanation alone.
+		if det := oneLine(k.Detail); det != "" && l.en() {
 			line += " (" + strings.TrimSuffix(det, ".") + ")"
 		}
 		line += "."
 		if k.Binding {
 			binding++
-			line += " **Binding**: the best candidate sits on this limit."
+			line += " **" + l.msg("guardrail.binding") + "**" + l.msg("punct.colon") + l.msg("guardrail.binding_note")
 		}
 		c.printf("%s\n", line)
 	}
-	switch binding {
-	case 0:
-		c.printf("\nNo guardrail is binding.\n")
-	case 1:
-		c.printf("\n1 guardrail is binding: without it the search might have gone further.\n")
-	default:
-		c.printf("\n%d guardrails are binding: without them the search might have gone further.\n", binding)
+	if binding == 0 {
+		c.printf("\n%s\n", l.msg("guardrails.none"))
+		return
 	}
+	c.printf("\n%s\n", l.plural("guardrails.binding", binding, "n", itoa(binding)))
 }
 
 // importance lists how much each searched parameter moved the score.
@@ -591,18 +708,19 @@ func (c *composer) importance() {
 	if len(imp) == 0 {
 		return
 	}
-	c.section("Which parameters mattered")
+	l := c.l
+	c.section("importance")
 	total := 0.0
 	for _, i := range imp {
 		total += i.Share
 	}
 	if total == 0 {
-		c.printf("The combined score did not vary with any searched parameter over the trials.\n")
+		c.printf("%s\n", l.msg("importance.flat"))
 		return
 	}
-	c.printf("Share of the variation in the combined score over the trials that each searched parameter explains (permutation importance on a random forest; the range is the 5th to 95th percentile over its trees). One that explains little could be left alone.\n\n")
+	c.printf("%s\n\n", l.msg("importance.intro"))
 	for _, i := range imp {
-		c.printf("- %s: %.0f%% (%.0f%% to %.0f%%)\n", code(i.Param), i.Share*100, i.Lo*100, i.Hi*100)
+		c.printf("- %s\n", l.f("importance.item", "param", code(i.Param), "share", l.pct0(i.Share), "lo", l.pct0(i.Lo), "hi", l.pct0(i.Hi)))
 	}
 }
 
@@ -612,19 +730,23 @@ func (c *composer) trackRecord() {
 	if tr == nil {
 		return
 	}
-	c.section("Track record on this DAO's history")
+	l := c.l
+	c.section("track_record")
+	// The backtest writes its note and events in English; they are
+	// quoted in every language.
 	if tr.Note != "" {
 		c.printf("%s.\n", strings.TrimSuffix(oneLine(tr.Note), "."))
 	}
 	if len(tr.Metrics) > 0 {
-		c.printf("Fitted on one %d-day window and asked to predict the next, the model's %.0f%% ranges held the value that came to pass in:\n\n", tr.WindowDays, tr.Level*100)
+		c.printf("%s\n\n", l.f("track.intro", "days", itoa(tr.WindowDays), "level", l.pct0(tr.Level)))
 		for _, m := range tr.Metrics {
-			c.printf("- %s: %d of %d windows (mean error %.2f pp)\n", code(m.Name), m.Inside, m.Windows, m.MeanAbsError*100)
+			c.printf("- %s\n", l.f("track.item", "metric", code(m.Name), "inside", itoa(m.Inside), "windows", itoa(m.Windows),
+				"error", l.num(strconv.FormatFloat(m.MeanAbsError*100, 'f', 2, 64))+l.msg("unit.pp")))
 		}
-		c.printf("\nA perfect model would hold about %.0f%% of them; with this few windows the record is an indication.\n", tr.ExpectedCoverage*100)
+		c.printf("\n%s\n", l.f("track.expected", "share", l.pct0(tr.ExpectedCoverage)))
 	}
 	if len(tr.Events) > 0 {
-		c.printf("\nParameter changes in the history, predicted against what happened:\n\n")
+		c.printf("\n%s\n\n", l.msg("track.events"))
 		for _, e := range tr.Events {
 			c.printf("- %s\n", oneLine(e))
 		}
@@ -632,26 +754,75 @@ func (c *composer) trackRecord() {
 }
 
 func (c *composer) reproduce() {
-	m := c.rec.Method
-	c.section("Reproduce")
+	m, l := c.rec.Method, c.l
+	c.section("reproduce")
 	cmd := strings.TrimSpace(m.Command)
 	if cmd == "" {
-		c.printf("The command was not recorded.\n")
+		c.printf("%s\n", l.msg("reproduce.none"))
 		return
 	}
 	if len(m.Inputs) > 0 {
-		c.printf("Put these files from the cycle's directory in one folder and check their SHA-256 (`sha256sum`):\n\n")
+		c.printf("%s\n\n", l.msg("reproduce.files"))
 		for _, f := range m.Inputs {
-			c.printf("- %s: `%s`\n", code(f.Name), oneLine(f.SHA256))
+			c.printf("- %s%s`%s`\n", code(f.Name), l.msg("punct.colon"), oneLine(f.SHA256))
 		}
-		c.printf("\nThen run, with attune %s:\n\n", orUnknown(m.Version))
+		c.printf("\n%s\n\n", l.f("reproduce.then", "version", l.orUnknown(m.Version)))
 	} else {
-		c.printf("With attune %s:\n\n", orUnknown(m.Version))
+		c.printf("%s\n\n", l.f("reproduce.with", "version", l.orUnknown(m.Version)))
 	}
 	fence := "```"
 	for strings.Contains(cmd, fence) {
 		fence += "`"
 	}
 	c.printf("%ssh\n%s\n%s\n", fence, cmd, fence)
-	c.printf("\nThe same files, seed and version give the same figures, byte for byte.\n")
+	c.printf("\n%s\n", l.msg("reproduce.same"))
+}
+
+// extrapolation writes, for a proposal that changes parameters, whether
+// each recommended value lies outside the values the DAO's history
+// records (ParamChange.Seen; without it, the value in force is all the
+// recommendation knows of), and how to revert each change: the same
+// setter with the value in force, or the same route as enacting.
+func (c *composer) extrapolation() {
+	changed := changedParams(c.rec)
+	if len(changed) == 0 {
+		return
+	}
+	m, l := c.rec.Method, c.l
+	calls := map[string]OnchainCall{}
+	for _, call := range c.rec.Onchain {
+		if _, dup := calls[call.Param]; !dup {
+			calls[call.Param] = call
+		}
+	}
+	var extrap, unknown, rollback []string
+	for _, p := range changed {
+		name := capital(l.name(p.Name))
+		value := l.plainValue(m, p.Recommended, p.Unit, p.Integer)
+		current := l.plainValue(m, p.Current, p.Unit, p.Integer)
+		switch seen := p.Seen; {
+		case seen == nil:
+			unknown = append(unknown, l.f("extrap.item", "param", l.name(p.Name), "value", value, "current", current))
+		case p.Recommended >= seen[0] && p.Recommended <= seen[1]:
+			extrap = append(extrap, l.f("extrap.within", "param", name, "value", value,
+				"lo", l.plainValue(m, seen[0], p.Unit, p.Integer), "hi", l.plainValue(m, seen[1], p.Unit, p.Integer)))
+		case seen[0] == seen[1]:
+			extrap = append(extrap, l.f("extrap.outside_one", "param", name, "value", value, "lo", l.plainValue(m, seen[0], p.Unit, p.Integer)))
+		default:
+			extrap = append(extrap, l.f("extrap.outside", "param", name, "value", value,
+				"lo", l.plainValue(m, seen[0], p.Unit, p.Integer), "hi", l.plainValue(m, seen[1], p.Unit, p.Integer)))
+		}
+		if call, ok := calls[p.Name]; ok && call.Call() != "" {
+			fn, _, _ := strings.Cut(call.Function, "(")
+			rollback = append(rollback, l.f("rollback.call", "param", name, "function", code(fn), "contract", c.contract(call), "current", current))
+		} else {
+			rollback = append(rollback, l.f("rollback.route", "param", name, "current", current))
+		}
+	}
+	if len(unknown) > 0 {
+		extrap = append(extrap, capital(l.plural("extrap.unknown", len(unknown), "list", strings.Join(unknown, l.msg("list.semicolon")))))
+	}
+	c.section("extrapolation")
+	c.printf("- **%s**%s%s\n", l.msg("extrap.label"), l.msg("punct.colon"), strings.Join(extrap, " "))
+	c.printf("- **%s**%s%s\n", l.msg("rollback.label"), l.msg("punct.colon"), strings.Join(rollback, " "))
 }

@@ -102,8 +102,11 @@ type DocumentEffect struct {
 	Verdict string `json:"verdict" jsonschema:"enum=better,enum=worse,enum=higher,enum=lower,enum=no clear change"`
 }
 
-// Document returns p, drafted from rec, as a ProposalDocument.
+// Document returns p, drafted from rec, as a ProposalDocument. Its
+// plain names and value texts are in the proposal's language
+// (p.Meta.Language; English when empty).
 func Document(p Proposal, rec Recommendation) ProposalDocument {
+	l := localeFor(p.Meta.Language)
 	d := ProposalDocument{
 		Schema:     DocumentSchema,
 		CycleID:    rec.CycleID,
@@ -116,10 +119,10 @@ func Document(p Proposal, rec Recommendation) ProposalDocument {
 		Appendix:   p.Appendix,
 		Parameters: []DocumentParam{},
 		Onchain:    []OnchainCall{},
-		Score:      documentEffect(rec.Score, true),
+		Score:      documentEffect(l, rec.Score, true),
 		Effects:    []DocumentEffect{},
 	}
-	d.Score.PlainName = "Combined score"
+	d.Score.PlainName = l.msg("outcomes.score")
 	if d.Drafter.Drafter == "" {
 		d.Drafter.Drafter = p.Drafter
 	}
@@ -141,10 +144,10 @@ func Document(p Proposal, rec Recommendation) ProposalDocument {
 			recommended = pc.Recommended
 		}
 		row := DocumentParam{
-			Name: pc.Name, PlainName: capital(plainName(pc.Name)), Unit: pc.Unit,
+			Name: pc.Name, PlainName: capital(l.name(pc.Name)), Unit: pc.Unit,
 			Current: pc.Current, Recommended: recommended,
-			CurrentText:     m.plainValue(pc.Current, pc.Unit, pc.Integer),
-			RecommendedText: m.plainValue(recommended, pc.Unit, pc.Integer),
+			CurrentText:     l.plainValue(m, pc.Current, pc.Unit, pc.Integer),
+			RecommendedText: l.plainValue(m, recommended, pc.Unit, pc.Integer),
 			Changed:         recommended != pc.Current,
 			Held:            pc.Held, Enactment: pc.Enactment,
 		}
@@ -154,17 +157,17 @@ func Document(p Proposal, rec Recommendation) ProposalDocument {
 		d.Parameters = append(d.Parameters, row)
 	}
 	for _, e := range rec.Effects {
-		d.Effects = append(d.Effects, documentEffect(e, true))
+		d.Effects = append(d.Effects, documentEffect(l, e, true))
 	}
 	for _, e := range rec.Outcomes {
-		d.Effects = append(d.Effects, documentEffect(e, false))
+		d.Effects = append(d.Effects, documentEffect(l, e, false))
 	}
 	return d
 }
 
-func documentEffect(e Effect, objective bool) DocumentEffect {
+func documentEffect(l *locale, e Effect, objective bool) DocumentEffect {
 	return DocumentEffect{
-		Name: e.Name, PlainName: capital(plainName(e.Name)), Unit: e.Unit,
+		Name: e.Name, PlainName: capital(l.name(e.Name)), Unit: e.Unit,
 		Better: e.Better, Objective: objective, Weight: e.Weight,
 		Current: e.Current.Mean, Recommended: e.Recommended.Mean,
 		Difference: e.Difference.Mean, Interval: e.Difference.CI,

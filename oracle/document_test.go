@@ -149,3 +149,25 @@ func TestDocumentSchemaRejects(t *testing.T) {
 		}
 	}
 }
+
+// A proposal's document names parameters and writes values as its post
+// does, in its language.
+func TestDocumentInTheProposalsLanguage(t *testing.T) {
+	rec := bravoFixture()
+	p, err := Template{Language: "fr"}.Draft(t.Context(), rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := Document(p, rec)
+	validateDocument(t, documentSchema(t), d)
+	if d.Drafter.Language != "fr" || d.Score.PlainName != "Score combiné" {
+		t.Errorf("language %q, score %q", d.Drafter.Language, d.Score.PlainName)
+	}
+	q := d.Parameters[0]
+	if q.PlainName != "Quorum" || q.CurrentText != "4\u00a0% (400\u00a0000 COMP)" || !strings.Contains(p.Post, "| "+q.CurrentText+" |") {
+		t.Errorf("quorum row %+v", q)
+	}
+	if v := d.Parameters[1]; v.PlainName != "Durée du vote" || v.RecommendedText != "9 jours" {
+		t.Errorf("voting period row %+v", v)
+	}
+}

@@ -120,21 +120,20 @@ const referenceHelp = "Write every number as a reference {{fact-id}} to one of t
 // AddContext.
 func Facts(rec Recommendation) FactSheet { return FactsIn(rec, "en") }
 
-// FactsIn is Facts with every number in a fact's Text written in the
-// convention of lang, an ISO 639-1 code with an optional region (see
-// FormatNumber): "4,00% of supply", "+1,20 pp", "50.000 tokens" in de.
-// Values, ids, units and words are Facts'; dates stay ISO (2025-06-30).
-// The sheet's Language is lang's base code, or empty for English and for
-// a language attune does not draft in, whose numbers are English.
+// FactsIn is Facts in lang, an ISO 639-1 code with an optional region
+// (see FormatNumber): every fact's Text has its numbers in lang's
+// convention and its units in lang's words ("4,00 % der Gesamtmenge",
+// "+1,20 Pp.", "250.000 Token" in de), and the plain names of parameters
+// and effects, and why a parameter is held, are lang's. Values, ids,
+// units and the About texts (which the model reads with an English
+// prompt) are Facts'; dates stay ISO (2025-06-30). The sheet's Language
+// is lang's base code, or empty for English and for a language attune
+// does not draft in, which read as English.
 func FactsIn(rec Recommendation, lang string) FactSheet {
 	lang = numberLanguage(lang)
+	l := localeFor(lang)
 	// loc writes the English numbers of s in lang's convention.
-	loc := func(s string) string {
-		if lang == "" {
-			return s
-		}
-		return localizeNumerals(lang, s)
-	}
+	loc := l.num
 	fs := FactSheet{
 		Language:   lang,
 		DAO:        Untrusted(rec.DAO, DefaultUntrustedRunes),
@@ -155,13 +154,13 @@ func FactsIn(rec Recommendation, lang string) FactSheet {
 		label := plainName(p.Name)
 		change := direction(rec, p)
 		recd := inForce(rec, p)
-		pf := ParamFact{Code: p.Name, Plain: label, Unit: p.Unit, Change: change, Enactment: p.Enactment}
+		pf := ParamFact{Code: p.Name, Plain: l.name(p.Name), Unit: p.Unit, Change: change, Enactment: p.Enactment}
 		if change == "keep" {
-			pf.Held = heldText(p.Held)
+			pf.Held = l.held(p.Held)
 			if p.Held == "" && rec.Change {
-				pf.Held = "the recommendation leaves it as it is"
+				pf.Held = l.msg("held.kept")
 			} else if p.Held == "" {
-				pf.Held = "the proposal changes nothing"
+				pf.Held = l.msg("held.no_change")
 			}
 		} else {
 			changed++
@@ -175,10 +174,10 @@ func FactsIn(rec Recommendation, lang string) FactSheet {
 			b.add(pre+"recommended_tokens", recd*rec.Method.Supply, "tokens", FormatValueIn(lang, recd*rec.Method.Supply, "tokens", false), label+" proposed, as tokens")
 		}
 		if change != "keep" {
-			b.add(pre+"change", recd-p.Current, p.Unit, loc(formatDelta(recd-p.Current, p.Unit)), label+": proposed minus in force")
+			b.add(pre+"change", recd-p.Current, p.Unit, l.formatDelta(recd-p.Current, p.Unit), label+": proposed minus in force")
 			if p.Current != 0 {
 				rel := (recd - p.Current) / math.Abs(p.Current)
-				b.add(pre+"change_pct", rel, "relative change", loc(formatRel(rel)), label+": change relative to the value in force")
+				b.add(pre+"change_pct", rel, "relative change", l.rel(rel), label+": change relative to the value in force")
 			}
 		}
 		if !rec.Change {
@@ -200,6 +199,10 @@ func FactsIn(rec Recommendation, lang string) FactSheet {
 		if pre == "score" {
 			plain = "combined score"
 		}
+		named := l.name(e.Name)
+		if pre == "score" {
+			named = l.name("score")
+		}
 		dir := "unclear"
 		switch {
 		case e.Difference.CI.Lo > 0:
@@ -207,19 +210,19 @@ func FactsIn(rec Recommendation, lang string) FactSheet {
 		case e.Difference.CI.Hi < 0:
 			dir = "falls"
 		}
-		fs.Effects = append(fs.Effects, EffectFact{Code: e.Name, Plain: plain, Objective: objective, Better: e.Better, Direction: dir, Verdict: e.Verdict()})
+		fs.Effects = append(fs.Effects, EffectFact{Code: e.Name, Plain: named, Objective: objective, Better: e.Better, Direction: dir, Verdict: e.Verdict()})
 		if pre == "score" {
 			plain = "the combined score (the weighted sum of the objectives the search maximised)"
 		}
 		b.add(pre+".current", e.Current.Mean, e.Unit, FormatValueIn(lang, e.Current.Mean, e.Unit, false), plain+" under the parameters in force (simulated mean)")
 		b.add(pre+".recommended", e.Recommended.Mean, e.Unit, FormatValueIn(lang, e.Recommended.Mean, e.Unit, false), plain+" under the recommended parameters (simulated mean)")
-		b.add(pre+".diff", e.Difference.Mean, e.Unit, loc(formatDelta(e.Difference.Mean, e.Unit)), plain+": recommended minus in force, paired by replication")
+		b.add(pre+".diff", e.Difference.Mean, e.Unit, l.formatDelta(e.Difference.Mean, e.Unit), plain+": recommended minus in force, paired by replication")
 		ci := levelWords(e.Difference.CI.Level) + " interval"
-		b.add(pre+".diff_lo", e.Difference.CI.Lo, e.Unit, loc(formatDelta(e.Difference.CI.Lo, e.Unit)), plain+": low end of the difference's "+ci)
-		b.add(pre+".diff_hi", e.Difference.CI.Hi, e.Unit, loc(formatDelta(e.Difference.CI.Hi, e.Unit)), plain+": high end of the difference's "+ci)
+		b.add(pre+".diff_lo", e.Difference.CI.Lo, e.Unit, l.formatDelta(e.Difference.CI.Lo, e.Unit), plain+": low end of the difference's "+ci)
+		b.add(pre+".diff_hi", e.Difference.CI.Hi, e.Unit, l.formatDelta(e.Difference.CI.Hi, e.Unit), plain+": high end of the difference's "+ci)
 		if e.Current.Mean != 0 && e.Difference.Mean != 0 {
 			rel := e.Difference.Mean / math.Abs(e.Current.Mean)
-			b.add(pre+".change_pct", rel, "relative change", loc(formatRel(rel)), plain+": difference relative to its value in force (no interval)")
+			b.add(pre+".change_pct", rel, "relative change", l.rel(rel), plain+": difference relative to its value in force (no interval)")
 		}
 		if level == 0 && e.Difference.CI.Level > 0 && e.Difference.CI.Level < 1 {
 			level = e.Difference.CI.Level
@@ -243,7 +246,7 @@ func FactsIn(rec Recommendation, lang string) FactSheet {
 		}
 	}
 	if level > 0 {
-		b.add("method.ci_level", level, "share", loc(strconv.FormatFloat(level*100, 'g', 4, 64)+"%"), "confidence level of every interval")
+		b.add("method.ci_level", level, "share", l.pct(strconv.FormatFloat(level*100, 'g', 4, 64)), "confidence level of every interval")
 	}
 
 	m := rec.Method
@@ -258,13 +261,13 @@ func FactsIn(rec Recommendation, lang string) FactSheet {
 		pre := "calibration." + id + "."
 		b.add(pre+"simulated", r.Simulated, unit, FormatValueIn(lang, r.Simulated, unit, false), label+": what the calibrated model simulates under the parameters in force")
 		if r.Absolute {
-			b.add(pre+"error", r.Error, "share", loc(formatPoints(r.Error)), label+": calibration miss, simulated minus observed")
+			b.add(pre+"error", r.Error, "share", l.points(r.Error), label+": calibration miss, simulated minus observed")
 		} else {
-			b.add(pre+"error", r.Error, "relative change", loc(formatRel(r.Error)), label+": calibration miss relative to the observed value")
+			b.add(pre+"error", r.Error, "relative change", l.rel(r.Error), label+": calibration miss relative to the observed value")
 		}
 	}
 	if m.FitTolerance > 0 {
-		b.add("calibration.tolerance", m.FitTolerance, "relative change", loc(tolerance(m.FitTolerance)), "largest calibration miss accepted on a target")
+		b.add("calibration.tolerance", m.FitTolerance, "relative change", l.tolerance(m.FitTolerance), "largest calibration miss accepted on a target")
 	}
 
 	for _, imp := range rec.Importance {
@@ -274,9 +277,9 @@ func FactsIn(rec Recommendation, lang string) FactSheet {
 		}
 		b.seen[id] = true
 		label := strings.ReplaceAll(imp.Param, "_", " ")
-		b.add(id, imp.Share, "share", loc(pct0(imp.Share)), "share of the variation in the search's score that "+label+" explains")
-		b.add(id+"_lo", imp.Lo, "share", loc(pct0(imp.Lo)), label+": low end of that share over the forest's trees")
-		b.add(id+"_hi", imp.Hi, "share", loc(pct0(imp.Hi)), label+": high end of that share over the forest's trees")
+		b.add(id, imp.Share, "share", l.pct0(imp.Share), "share of the variation in the search's score that "+label+" explains")
+		b.add(id+"_lo", imp.Lo, "share", l.pct0(imp.Lo), label+": low end of that share over the forest's trees")
+		b.add(id+"_hi", imp.Hi, "share", l.pct0(imp.Hi), label+": high end of that share over the forest's trees")
 	}
 
 	for _, c := range rec.Clamps {
@@ -291,7 +294,11 @@ func FactsIn(rec Recommendation, lang string) FactSheet {
 				v /= 100
 				unit = "relative change"
 			}
-			b.add(fmt.Sprintf("%s.%d", pre, i+1), v, unit, loc(lit.text), fmt.Sprintf("number %d in the guardrail on %s: %q", i+1, strings.ReplaceAll(c.Param, "_", " "), oneLine(c.Detail)))
+			text := loc(lit.text)
+			if digits, ok := strings.CutSuffix(lit.text, "%"); ok {
+				text = l.pct(digits)
+			}
+			b.add(fmt.Sprintf("%s.%d", pre, i+1), v, unit, text, fmt.Sprintf("number %d in the guardrail on %s: %q", i+1, strings.ReplaceAll(c.Param, "_", " "), oneLine(c.Detail)))
 		}
 	}
 
@@ -428,10 +435,6 @@ func numberLanguage(lang string) string {
 	}
 	return base
 }
-
-// pct0 writes a share as a whole percentage, as the template's importance
-// list does.
-func pct0(x float64) string { return strconv.FormatFloat(x*100, 'f', 0, 64) + "%" }
 
 // effectAliases are further plain names readers use for common outcomes.
 var effectAliases = map[string][]string{

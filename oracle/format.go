@@ -17,19 +17,22 @@ type unitStyle struct {
 	thousands bool    // group the integer part in threes
 	dropWhole bool    // print whole values without decimals
 	sig3      bool    // below 1,000, three significant digits instead of decimals
+	// key names the unit's words in the messages: "unit.<key>.one" and
+	// "unit.<key>.other" are suffix and singular in each language.
+	key string
 }
 
 // unitStyles holds the units attune reports. Any other unit is written as
 // a plain number followed by the unit.
 var unitStyles = map[string]unitStyle{
-	"fraction of supply": {scale: 100, decimals: 2, pre: "%", deltaPre: " pp", suffix: " of supply", sig3: true},
+	"fraction of supply": {scale: 100, decimals: 2, pre: "%", deltaPre: " pp", suffix: " of supply", sig3: true, key: "of_supply"},
 	"share":              {scale: 100, decimals: 1, pre: "%", deltaPre: " pp"},
-	"days":               {scale: 1, decimals: 1, suffix: " days", singular: " day", dropWhole: true},
-	"tokens per vote":    {scale: 1, decimals: 2, suffix: " tokens per vote", singular: " token per vote", thousands: true, dropWhole: true},
-	"tokens per month":   {scale: 1, suffix: " tokens per month", singular: " token per month", thousands: true, dropWhole: true, sig3: true},
-	"tokens":             {scale: 1, suffix: " tokens", singular: " token", thousands: true, dropWhole: true, sig3: true},
-	"proposals":          {scale: 1, decimals: 1, suffix: " proposals", singular: " proposal", thousands: true, dropWhole: true},
-	"holders":            {scale: 1, decimals: 1, suffix: " holders", singular: " holder", thousands: true, dropWhole: true},
+	"days":               {scale: 1, decimals: 1, suffix: " days", singular: " day", dropWhole: true, key: "days"},
+	"tokens per vote":    {scale: 1, decimals: 2, suffix: " tokens per vote", singular: " token per vote", thousands: true, dropWhole: true, key: "tokens_per_vote"},
+	"tokens per month":   {scale: 1, suffix: " tokens per month", singular: " token per month", thousands: true, dropWhole: true, sig3: true, key: "tokens_per_month"},
+	"tokens":             {scale: 1, suffix: " tokens", singular: " token", thousands: true, dropWhole: true, sig3: true, key: "tokens"},
+	"proposals":          {scale: 1, decimals: 1, suffix: " proposals", singular: " proposal", thousands: true, dropWhole: true, key: "proposals"},
+	"holders":            {scale: 1, decimals: 1, suffix: " holders", singular: " holder", thousands: true, dropWhole: true, key: "holders"},
 }
 
 // FormatValue writes v for a reader, in the given unit.

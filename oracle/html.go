@@ -41,11 +41,12 @@ func HTML(p Proposal, chartPNG []byte) ([]byte, error) {
 	if post == "" && appendix == "" {
 		post = p.Markdown
 	}
-	r := &htmlRenderer{chartURI: chartURI}
+	l := localeFor(p.Meta.Language)
+	r := &htmlRenderer{chartURI: chartURI, l: l}
 	var b bytes.Buffer
 	title := oneLine(p.Title)
 	if title == "" {
-		title = "Proposal"
+		title = l.msg("html.title")
 	}
 	fmt.Fprintf(&b, "<!DOCTYPE html>\n<html lang=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n", htmlLang(p.Meta.Language))
 	b.WriteString("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
@@ -114,7 +115,8 @@ func htmlLang(lang string) string {
 // htmlRenderer renders one proposal's Markdown with the chart inlined.
 type htmlRenderer struct {
 	chartURI string
-	placed   bool // the chart figure has been placed
+	l        *locale // the language of the chart's caption
+	placed   bool    // the chart figure has been placed
 }
 
 // render writes the HTML of one Markdown part; prefix keeps the heading
@@ -125,7 +127,7 @@ func (r *htmlRenderer) render(w *bytes.Buffer, md, prefix string) error {
 		goldmark.WithExtensions(extension.Table, extension.Strikethrough),
 		goldmark.WithParserOptions(parser.WithAutoHeadingID()),
 		goldmark.WithRendererOptions(
-			renderer.WithNodeRenderers(util.Prioritized(escapeRawHTML{}, 100), util.Prioritized(chartRenderer{}, 100)),
+			renderer.WithNodeRenderers(util.Prioritized(escapeRawHTML{}, 100), util.Prioritized(chartRenderer{l: r.l}, 100)),
 		),
 	)
 	ctx := parser.NewContext(parser.WithIDs(&prefixIDs{prefix: prefix, seen: map[string]int{}}))
@@ -193,15 +195,15 @@ func (f *chartFigure) Kind() ast.NodeKind { return kindChartFigure }
 
 func (f *chartFigure) Dump(source []byte, level int) { ast.DumpHelper(f, source, level, nil, nil) }
 
-// chartRenderer writes a chartFigure.
-type chartRenderer struct{}
+// chartRenderer writes a chartFigure, its text in l's language.
+type chartRenderer struct{ l *locale }
 
-func (chartRenderer) RegisterFuncs(reg renderer.NodeRendererFuncRegisterer) {
+func (c chartRenderer) RegisterFuncs(reg renderer.NodeRendererFuncRegisterer) {
 	reg.Register(kindChartFigure, func(w util.BufWriter, _ []byte, n ast.Node, entering bool) (ast.WalkStatus, error) {
 		if entering {
-			fmt.Fprintf(w, "<figure class=\"chart\"><img src=\"%s\" alt=\"Objectives under the settings in force and under the recommendation\">"+
-				"<figcaption>%s: each objective under the settings in force and under the recommendation.</figcaption></figure>\n",
-				html.EscapeString(n.(*chartFigure).uri), DefaultChartFile)
+			fmt.Fprintf(w, "<figure class=\"chart\"><img src=\"%s\" alt=\"%s\"><figcaption>%s</figcaption></figure>\n",
+				html.EscapeString(n.(*chartFigure).uri), html.EscapeString(c.l.msg("html.chart_alt")),
+				html.EscapeString(c.l.f("html.chart_caption", "file", DefaultChartFile)))
 		}
 		return ast.WalkSkipChildren, nil
 	})

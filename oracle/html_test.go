@@ -133,3 +133,23 @@ func mustHTML(t *testing.T, p Proposal, chart []byte) []byte {
 func htmlEscape(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&#34;", "'", "&#39;").Replace(s)
 }
+
+// The page of a German proposal has German around the proposal's own
+// text: the chart's caption and alternative text, and the fallback title.
+func TestHTMLInTheProposalsLanguage(t *testing.T) {
+	p, err := Template{Language: "de"}.Draft(t.Context(), fixture())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(mustHTML(t, p, pngStub))
+	for _, want := range []string{`<html lang="de">`, `alt="Ziele unter den geltenden Einstellungen und unter der Empfehlung"`,
+		"<figcaption>objectives.png: jedes Ziel unter den geltenden Einstellungen und unter der Empfehlung.</figcaption>", ">Anhang</h2>"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("the German page lacks %q", want)
+		}
+	}
+	p.Title = ""
+	if s := string(mustHTML(t, p, nil)); !strings.Contains(s, "<title>Vorschlag</title>") {
+		t.Errorf("the German page's fallback title is not German")
+	}
+}

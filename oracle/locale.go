@@ -63,22 +63,15 @@ func printerFor(lang string) *message.Printer {
 	return message.NewPrinter(tag)
 }
 
-// FormatValueIn is FormatValue with its numbers written in the convention
-// of lang (see FormatNumber): "4,00% of supply" and "50.000 tokens per
-// month" in de. The digits, the rounding and the grouping are
-// FormatValue's; only the separators change, and en (or "") gives
-// FormatValue's own text. The unit words stay English.
+// FormatValueIn is FormatValue in lang (one of Languages; English for
+// "" or any other): its numbers in the convention of lang (see
+// FormatNumber), and the percent sign and the words of the units attune
+// knows in lang ("4,00 % der Gesamtmenge" and "50.000 Token pro Monat"
+// in de, "4,00 % de l'offre" in fr). The digits, the rounding and the
+// grouping are FormatValue's, and en gives FormatValue's own text. An
+// unknown unit is written as given.
 func FormatValueIn(lang string, v float64, unit string, integer bool) string {
-	if isEnglish(lang) {
-		return FormatValue(v, unit, integer)
-	}
-	num, suffix := formatParts(v, unit, integer, false)
-	return localizeNumerals(lang, num) + suffix
-}
-
-// isEnglish reports whether lang writes numbers as FormatValue does.
-func isEnglish(lang string) bool {
-	return lang == "" || lang == "en" || strings.HasPrefix(lang, "en-")
+	return localeFor(lang).formatValue(v, unit, integer)
 }
 
 // localizeNumerals rewrites each number that FormatValue's English

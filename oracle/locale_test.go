@@ -51,8 +51,9 @@ func TestFormatNumber(t *testing.T) {
 	}
 }
 
-// TestFormatValueIn checks that another language changes only the
-// separators, and that English is FormatValue's text.
+// TestFormatValueIn checks that another language writes its own
+// separators, percent sign and unit words around English's digits, and
+// that English is FormatValue's text.
 func TestFormatValueIn(t *testing.T) {
 	cases := []struct {
 		lang, unit string
@@ -60,15 +61,20 @@ func TestFormatValueIn(t *testing.T) {
 		integer    bool
 		want       string
 	}{
-		{"de", "fraction of supply", 0.04, false, "4,00% of supply"},
-		{"es", "tokens per month", 50000, false, "50.000 tokens per month"},
-		{"fr", "tokens per month", 50000, false, "50\u00a0000 tokens per month"},
+		{"de", "fraction of supply", 0.04, false, "4,00\u00a0% der Gesamtmenge"},
+		{"es", "tokens per month", 50000, false, "50.000 tokens al mes"},
+		{"fr", "tokens per month", 50000, false, "50\u00a0000 jetons par mois"},
+		{"fr", "share", 0.125, false, "12,5\u00a0%"},
 		{"it", "share", 0.125, false, "12,5%"},
-		{"pt", "days", 2.5, false, "2,5 days"},
+		{"pt", "days", 2.5, false, "2,5 dias"},
+		{"pt-BR", "days", 1, true, "1 dia"},
 		// days are not grouped in English, so not in German either.
-		{"de", "days", 1234, true, "1234 days"},
+		{"de", "days", 1234, true, "1234 Tage"},
 		{"de", "", 1.23e-5, false, "1,23e-05"},
-		{"es", "proposals", 1, true, "1 proposal"},
+		{"es", "proposals", 1, true, "1 propuesta"},
+		{"it", "holders", 3, true, "3 detentori"},
+		// A unit attune does not know is written as given.
+		{"de", "furlongs", 2.5, false, "2,50 furlongs"},
 	}
 	for _, c := range cases {
 		if got := FormatValueIn(c.lang, c.v, c.unit, c.integer); got != c.want {
@@ -83,12 +89,20 @@ func TestFormatValueIn(t *testing.T) {
 					t.Errorf("FormatValueIn(%q, %v, %q) = %q; FormatValue gives %q", lang, v, unit, got, want)
 				}
 			}
-			// In every other language the same digits come out.
-			for _, lang := range []string{"de", "es", "it", "pt"} {
-				got, en := FormatValueIn(lang, v, unit, false), FormatValue(v, unit, false)
-				swap := strings.NewReplacer(",", ".", ".", ",").Replace(en)
-				if got != swap {
-					t.Errorf("FormatValueIn(%q, %v, %q) = %q; want %q (FormatValue's %q with the separators swapped)", lang, v, unit, got, swap, en)
+			// In every other language the same number comes out, read in
+			// that language: its value, its kind and its rounding.
+			en := scanNumbers(FormatValue(v, unit, false))
+			for _, lang := range []string{"de", "es", "fr", "it", "pt"} {
+				got := FormatValueIn(lang, v, unit, false)
+				read := scanNumbersIn(got, lang)
+				if len(read) != len(en) {
+					t.Errorf("FormatValueIn(%q, %v, %q) = %q reads as %d numbers; English as %d", lang, v, unit, got, len(read), len(en))
+					continue
+				}
+				for k := range read {
+					if read[k].value != en[k].value || read[k].kind != en[k].kind || read[k].half != en[k].half || read[k].unitWord != en[k].unitWord {
+						t.Errorf("FormatValueIn(%q, %v, %q) = %q reads %+v; English %+v", lang, v, unit, got, read[k], en[k])
+					}
 				}
 			}
 		}

@@ -81,13 +81,15 @@ func TestFactsInLocalizesNumbers(t *testing.T) {
 	}
 	de := FactsIn(rec, "de")
 	for id, want := range map[string]string{
-		"param.quorum.current":             "4,00% of supply",
-		"param.quorum.change":              "+1,00 pp of supply",
-		"param.quorum.change_pct":          "+25,0%",
-		"param.proposal_threshold.current": "250.000 tokens",
-		"effect.turnout.diff_lo":           "+0,8 pp",
-		"calibration.tolerance":            "10,0%",
-		"window.end":                       "2025-06-30",
+		"param.quorum.current":                 "4,00\u00a0% der Gesamtmenge",
+		"param.quorum.change":                  "+1,00 Pp. der Gesamtmenge",
+		"param.quorum.change_pct":              "+25,0\u00a0%",
+		"param.proposal_threshold.current":     "250.000 Token",
+		"param.voting_period_days.recommended": "9 Tage",
+		"effect.turnout.diff_lo":               "+0,8 Pp.",
+		"effect.proposals_passed.diff_lo":      "-0,5 Vorschläge",
+		"calibration.tolerance":                "10,0\u00a0%",
+		"window.end":                           "2025-06-30",
 	} {
 		if f, _ := de.Fact(id); f.Text != want {
 			t.Errorf("de %s: %q, want %q", id, f.Text, want)

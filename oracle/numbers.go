@@ -131,6 +131,26 @@ func scanNumbersIn(s, lang string) []literal {
 		y, _ := strconv.Atoi(s[m[4]:m[5]])
 		addDate(m[0], m[1], y, mo, 0)
 	}
+	// The language's own written dates: group 1 is the date.
+	if re := st.voc.dates.dayMonthYear; re != nil {
+		for _, m := range re.FindAllStringSubmatchIndex(s, -1) {
+			d, _ := strconv.Atoi(s[m[4]:m[5]])
+			mo := st.voc.months[strings.ToLower(s[m[6]:m[7]])]
+			y, _ := strconv.Atoi(s[m[8]:m[9]])
+			if d >= 1 && mo >= 1 {
+				addDate(m[2], m[3], y, mo, d)
+			}
+		}
+	}
+	if re := st.voc.dates.monthYear; re != nil {
+		for _, m := range re.FindAllStringSubmatchIndex(s, -1) {
+			mo := st.voc.months[strings.ToLower(s[m[4]:m[5]])]
+			y, _ := strconv.Atoi(s[m[6]:m[7]])
+			if mo >= 1 {
+				addDate(m[2], m[3], y, mo, 0)
+			}
+		}
+	}
 	for i := 0; i < len(s); {
 		if taken[i] {
 			i++
@@ -165,7 +185,7 @@ func scanNumbersIn(s, lang string) []literal {
 			kind = numPercent
 		}
 		out = append(out, literal{start: m[0], end: m[7], text: s[m[0]:m[7]], value: v, half: 0.5, kind: kind,
-			spelled: true, unitWord: unitWordOf(unit)})
+			spelled: true, unitWord: st.voc.unitOf(unit)})
 		mark(m[0], m[1])
 	}
 	sortLiterals(out)
@@ -210,12 +230,9 @@ type numberStyle struct {
 	// rangeWords join the ends of a range besides English's "to" and
 	// "and" and dashes ("bis", "und" in de).
 	rangeWords []string
-}
-
-// rangeWords are the words that join a range's ends, per language.
-var rangeWords = map[string][]string{
-	"de": {"bis", "und"}, "es": {"a", "y", "hasta"}, "fr": {"à", "a", "et"},
-	"it": {"a", "e"}, "pt": {"a", "e", "até"},
+	// voc is the language's vocabulary: its unit, percentage and month
+	// words.
+	voc *vocab
 }
 
 // numberStyleOf returns the convention numbers are read in for lang, an
@@ -223,12 +240,12 @@ var rangeWords = map[string][]string{
 // it and pt, English for en, "" and any other language (as FormatNumber
 // writes them).
 func numberStyleOf(lang string) numberStyle {
-	base, _, _ := strings.Cut(strings.ToLower(lang), "-")
-	switch base {
+	voc := vocabOf(lang)
+	switch base := baseLanguage(lang); base {
 	case "de", "es", "fr", "it", "pt":
-		return numberStyle{comma: true, rangeWords: rangeWords[base]}
+		return numberStyle{comma: true, rangeWords: voc.rangeWords, voc: voc}
 	}
-	return numberStyle{}
+	return numberStyle{voc: voc}
 }
 
 // groupSep returns the byte length of the thousands separator at s[j] in
@@ -365,9 +382,16 @@ func scanDigits(s string, i int, st numberStyle) (literal, int, bool) {
 	half := 0.5 * math.Pow(10, float64(exp-decimals))
 	v *= math.Pow(10, float64(exp))
 	lit := literal{start: start, value: v, half: half, signed: signed, sig: sigDigits(num.String()), foreign: foreign}
-	// Suffixes.
+	// Suffixes: the language's words for percentage points and per
+	// cent, then English's.
 	rest := s[j:]
+	if n, kind := st.voc.kindWord(rest); n > 0 {
+		lit.kind = kind
+		j += n
+		rest = ""
+	}
 	switch {
+	case rest == "":
 	case strings.HasPrefix(rest, "%"):
 		lit.kind = numPercent
 		j++
@@ -430,7 +454,7 @@ func scanDigits(s string, i int, st numberStyle) (literal, int, bool) {
 	lit.year = !signed && lit.kind == numPlain && !lit.ordinal && decimals == 0 && exp == 0 && j-i == 4 && v >= 1900 && v <= 2100
 	lit.end = j
 	lit.text = s[start:j]
-	lit.unitWord = unitWordOf(firstWord(s[j:]))
+	lit.unitWord = st.voc.unitOf(firstWord(s[j:]))
 	// A number glued to other letters ("9days", "2x") still counts.
 	for j < len(s) && isWordByte(s[j]) {
 		j++
@@ -473,26 +497,48 @@ func hasWordPrefixFold(s, p string) bool {
 	return rest == "" || !isWordByte(rest[0]) || rest[0] == 's'
 }
 
-// firstWord returns the first word of s after spaces, lower case.
+// firstWord returns the first word (letters) of s after spaces, lower
+// case.
 func firstWord(s string) string {
-	s = strings.TrimLeft(s, " \u00a0")
-	end := 0
-	for end < len(s) && (s[end] >= 'a' && s[end] <= 'z' || s[end] >= 'A' && s[end] <= 'Z') {
-		end++
+	s = strings.TrimLeft(s, " \u00a0\u202f")
+	end := strings.IndexFunc(s, func(r rune) bool { return !unicode.IsLetter(r) })
+	if end < 0 {
+		end = len(s)
 	}
 	return strings.ToLower(s[:end])
 }
 
-// unitWordOf returns the unit a word names ("days" -> "day"), or "" when
-// it names none of the units attune writes after a number.
-func unitWordOf(w string) string {
-	w = strings.ToLower(w)
-	for _, u := range []string{"day", "token", "proposal", "voter", "holder"} {
-		if w == u || w == u+"s" {
-			return u
+// kindWord returns the length of the language's word for percentage
+// points or per cent at the start of s (after a space, which may be a
+// no-break one) and the kind it makes a number, or 0.
+func (vc *vocab) kindWord(s string) (int, numKind) {
+	sp := 0
+	for _, space := range []string{" ", "\u00a0", "\u202f"} {
+		if strings.HasPrefix(s, space) {
+			sp = len(space)
+			break
 		}
 	}
-	return ""
+	if sp == 0 {
+		return 0, numPlain
+	}
+	for _, c := range []struct {
+		words []string
+		kind  numKind
+	}{{vc.points, numPoints}, {vc.percent, numPercent}} {
+		for _, w := range c.words {
+			w = w[1:] // the list writes the space as " "
+			rest := s[sp:]
+			if len(rest) < len(w) || !strings.EqualFold(rest[:len(w)], w) {
+				continue
+			}
+			after, _ := utf8.DecodeRuneInString(rest[len(w):])
+			if len(rest) == len(w) || strings.HasSuffix(w, ".") || !unicode.IsLetter(after) && !unicode.IsDigit(after) {
+				return sp + len(w), c.kind
+			}
+		}
+	}
+	return 0, numPlain
 }
 
 // sigDigits counts the significant digits of a plain decimal number:

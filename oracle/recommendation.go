@@ -53,6 +53,11 @@ type ParamChange struct {
 	// Unrounded, when set, is the searches' value before Recommended was
 	// rounded to what the governor can enact and a proposal can state.
 	Unrounded *float64 `json:"unrounded,omitempty"`
+	// Seen, when set, is the lowest and highest value the parameter has
+	// had in force in the DAO's recorded history (the value in force
+	// included): the proposal says whether Recommended lies outside it.
+	// Nil when the data hold no history of the parameter.
+	Seen *[2]float64 `json:"seen,omitempty"`
 }
 
 // OnchainCall is how one recommended change is enacted: the call an
@@ -75,6 +80,19 @@ type OnchainCall struct {
 	// Needs says what the change needs when no call makes it: an upgrade
 	// that replaces a constant, or a funded programme for a reward.
 	Needs string `json:"needs,omitempty"`
+	// Constant, when no call makes the change, names the constant or
+	// immutable that holds the parameter ("quorumVotes"), and Arg is its
+	// new value.
+	Constant string `json:"constant,omitempty"`
+	// ArgUnit says what Arg counts: "blocks", "seconds", "token_units",
+	// "quorum_numerator", "pct_1e18" or "bps". BlockSeconds,
+	// TokenDecimals and QuorumDenominator are the conversions the unit
+	// needs. Meaning and Needs say the same in English words; these let
+	// a proposal in another language say it in its own.
+	ArgUnit           string  `json:"arg_unit,omitempty" jsonschema:"enum=blocks,enum=seconds,enum=token_units,enum=quorum_numerator,enum=pct_1e18,enum=bps"`
+	BlockSeconds      float64 `json:"block_seconds,omitempty" jsonschema:"exclusiveMinimum=0"`
+	TokenDecimals     int     `json:"token_decimals,omitempty" jsonschema:"minimum=0"`
+	QuorumDenominator int64   `json:"quorum_denominator,omitempty" jsonschema:"minimum=1"`
 }
 
 // Call writes the call as it is made: "_setVotingPeriod(21600)"; "" when

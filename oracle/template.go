@@ -18,8 +18,11 @@ const DefaultChartFile = "objectives.png"
 //
 // ChartFile is the file name of the objectives chart (see Chart) that the
 // post asks a steward to attach; it defaults to DefaultChartFile.
+// Language is the ISO 639-1 code of the language the whole proposal is
+// written in (one of Languages; English when empty or unknown).
 type Template struct {
 	ChartFile string
+	Language  string
 }
 
 // Draft writes the proposal for rec: Compose(rec, t.Prose(rec), ...), with
@@ -39,40 +42,21 @@ func (t Template) Draft(ctx context.Context, rec Recommendation) (Proposal, erro
 	if err := rec.Validate(); err != nil {
 		return Proposal{}, err
 	}
-	p, err := Compose(rec, t.Prose(rec), ComposeOptions{ChartFile: t.ChartFile})
+	p, err := Compose(rec, t.Prose(rec), ComposeOptions{ChartFile: t.ChartFile, Language: t.Language})
 	if err != nil {
 		return Proposal{}, err
 	}
 	p.Drafter = "template"
 	p.Meta.Drafter = "template"
+	// English is the default and goes unrecorded, as it always has.
+	if lang := baseLanguage(t.Language); lang != "en" {
+		p.Meta.Language = lang
+	}
 	return p, nil
 }
 
 // num3 formats x with three significant digits.
 func num3(x float64) string { return strconv.FormatFloat(x, 'g', 3, 64) }
-
-// heldText says in words why a parameter was left alone.
-func heldText(reason string) string {
-	switch reason {
-	case HeldUnstable:
-		return "the independent searches moved it in opposite directions"
-	case HeldUnmoved:
-		return "most searches left it where it is"
-	case HeldNotSignificant:
-		return "putting it back does not make the outcome significantly worse"
-	case HeldNeedsUpgrade:
-		return "only a contract upgrade or a separate programme could change it"
-	case HeldNotEnactable:
-		return "the governor cannot change it"
-	case HeldFrozen:
-		return "frozen by the config"
-	case HeldRoundedAway:
-		return "rounded to what the governor can enact, it is back at its value in force"
-	case HeldNotSearched:
-		return "the config does not search it"
-	}
-	return strings.ReplaceAll(reason, "_", " ")
-}
 
 // formatPoints formats an absolute difference of two shares in
 // percentage points, signed.
@@ -91,13 +75,6 @@ func joinAnd(items []string) string {
 	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
 }
 
-func pluralVerb(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
-}
-
 // sentence trims s to one line and ends it with a full stop.
 func sentence(s string) string {
 	s = oneLine(s)
@@ -110,10 +87,11 @@ func sentence(s string) string {
 	return s
 }
 
-// oneLine collapses whitespace so text cannot break a table or a list,
-// and escapes the pipes that would split a table cell.
+// oneLine collapses whitespace so text cannot break a table or a list
+// (no-break spaces stay), and escapes the pipes that would split a table
+// cell.
 func oneLine(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
+	s = collapseSpace(s)
 	return strings.ReplaceAll(s, "|", `\|`)
 }
 

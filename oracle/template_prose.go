@@ -1,7 +1,6 @@
 package oracle
 
 import (
-	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -13,10 +12,11 @@ import (
 // three effects that matter (the largest significant ones, objectives
 // first) with their intervals in words, and the trade-off (what gets
 // worse, or that nothing measured does). Parameters are named in words;
-// every number comes from rec.
+// every number comes from rec. The prose is in t.Language.
 func (t Template) Prose(rec Recommendation) Prose {
+	l := localeFor(t.Language)
 	m := rec.Method
-	p := Prose{Title: proseTitle(rec)}
+	p := Prose{Title: proseTitle(l, rec)}
 	changed := changedParams(rec)
 
 	// Opening.
@@ -24,41 +24,43 @@ func (t Template) Prose(rec Recommendation) Prose {
 	case len(changed) > 0:
 		moves := make([]string, len(changed))
 		for i, c := range changed {
-			moves[i] = fmt.Sprintf("%s %s from %s to %s", moveVerb(c), theName(c.Name),
-				m.plainValue(c.Current, c.Unit, c.Integer), m.plainValue(c.Recommended, c.Unit, c.Integer))
+			moves[i] = l.f("open.move", "verb", l.msg("open.verb."+moveVerb(c)), "param", l.the(c.Name),
+				"from", l.plainValue(m, c.Current, c.Unit, c.Integer), "to", l.plainValue(m, c.Recommended, c.Unit, c.Integer))
 		}
-		p.Opening = "We propose to " + joinAnd(moves) + "."
+		p.Opening = capital(l.f("open.change", "moves", l.joinAnd(moves)))
 	case rec.Change:
-		p.Opening = "We propose to keep every governance parameter at its value in force."
+		p.Opening = l.msg("open.keep_all")
+	case daoName(rec.DAO) != "":
+		p.Opening = l.f("open.keep.named", "dao", daoName(rec.DAO))
 	default:
-		p.Opening = fmt.Sprintf("We propose to keep %s governance parameters as they are: no change tried by the search was clearly better.", possessive(rec.DAO))
+		p.Opening = l.msg("open.keep.unnamed")
 	}
 
 	// Motivation: the observed figures behind the objectives.
-	p.Motivation = motivation(rec)
+	p.Motivation = motivation(l, rec)
 
 	// Effects.
 	if len(changed) == 0 {
 		d := rec.Score.Difference.CI
-		a, b := rangeDigits(d.Lo, d.Hi)
-		p.Effects = fmt.Sprintf("Nothing changes, so nothing is expected to move. The best alternative found changed the overall score (defined in the appendix) by %s to %s, a range that includes no change.", a, b)
+		a, b := l.rangeDigits(d.Lo, d.Hi)
+		p.Effects = l.f("effects.none.range", "lo", a, "hi", b)
 		if a == b {
-			p.Effects = "Nothing changes, so nothing is expected to move. The best alternative found scored the same as the current settings."
+			p.Effects = l.msg("effects.none.same")
 		}
 		if rec.Basis == BasisCurrentBest {
-			p.Effects = "Nothing changes, so nothing is expected to move: no setting the search tried scored better than the ones in force."
+			p.Effects = l.msg("effects.none.current_best")
 		}
 	} else {
 		var parts []string
 		for _, e := range mainEffects(rec, 3) {
-			if ph, ok := m.changePhrase(e); ok {
-				parts = append(parts, plainName(e.Name)+" is expected to "+ph)
+			if ph, ok := l.changePhrase(m, e); ok {
+				parts = append(parts, l.f("effects.part", "name", l.the(e.Name), "change", ph))
 			}
 		}
 		if len(parts) == 0 {
-			p.Effects = "No single outcome improves clearly in the simulation; the change is recommended on the overall score (defined in the appendix)."
+			p.Effects = l.msg("effects.score_only")
 		} else {
-			p.Effects = capital(strings.Join(parts, "; ")) + "."
+			p.Effects = capital(strings.Join(parts, l.msg("list.semicolon"))) + "."
 		}
 	}
 
@@ -66,19 +68,19 @@ func (t Template) Prose(rec Recommendation) Prose {
 	worse := worsened(rec)
 	switch {
 	case len(changed) == 0:
-		p.TradeOff = "Keeping the settings costs nothing new, and leaves the figures above as they are."
+		p.TradeOff = l.msg("tradeoff.keep")
 	case len(worse) == 0:
-		p.TradeOff = "Nothing measured gets worse: no outcome's range lies on the wrong side of no change."
+		p.TradeOff = l.msg("tradeoff.none")
 	default:
 		e := worse[0]
-		ph, _ := m.changePhrase(e)
-		p.TradeOff = fmt.Sprintf("The cost: %s is expected to %s.", plainName(e.Name), ph)
+		ph, _ := l.changePhrase(m, e)
+		p.TradeOff = capital(l.f("tradeoff.cost", "name", l.the(e.Name), "change", ph))
 		if len(worse) > 1 {
 			names := make([]string, 0, len(worse)-1)
 			for _, w := range worse[1:] {
-				names = append(names, plainName(w.Name))
+				names = append(names, l.the(w.Name))
 			}
-			p.TradeOff += fmt.Sprintf(" %s also %s worse (see the appendix).", capital(joinAnd(names)), pluralVerb(len(names), "gets", "get"))
+			p.TradeOff += " " + capital(l.plural("tradeoff.also", len(names), "names", l.joinAnd(names)))
 		}
 	}
 	return p
@@ -87,21 +89,22 @@ func (t Template) Prose(rec Recommendation) Prose {
 // proseTitle is the post's title: "Compound: Lower the proposal threshold
 // to 15,000 COMP", "Adjust the quorum and the voting period" or "Keep
 // governance parameters unchanged".
-func proseTitle(rec Recommendation) string {
+func proseTitle(l *locale, rec Recommendation) string {
 	changed := changedParams(rec)
 	var t string
 	switch len(changed) {
 	case 0:
-		t = "Keep governance parameters unchanged"
+		t = l.msg("title.keep")
 	case 1:
 		c := changed[0]
-		t = fmt.Sprintf("%s %s to %s", capital(moveVerb(c)), theName(c.Name), rec.Method.plainValue(c.Recommended, c.Unit, c.Integer))
+		t = capital(l.f("title.one", "verb", l.msg("title.verb."+moveVerb(c)), "param", l.the(c.Name),
+			"value", l.plainValue(rec.Method, c.Recommended, c.Unit, c.Integer)))
 	default:
 		names := make([]string, len(changed))
 		for i, c := range changed {
-			names[i] = theName(c.Name)
+			names[i] = l.the(c.Name)
 		}
-		t = "Adjust " + joinAnd(names)
+		t = capital(l.f("title.many", "params", l.joinAnd(names)))
 	}
 	if dao := daoName(rec.DAO); dao != "" {
 		t = dao + ": " + t
@@ -109,8 +112,8 @@ func proseTitle(rec Recommendation) string {
 	return t
 }
 
-// moveVerb says which way a change goes: "lengthen" or "shorten" for a
-// period, "raise" or "lower" otherwise.
+// moveVerb says which way a change goes, as the key of its verb:
+// "lengthen" or "shorten" for a period, "raise" or "lower" otherwise.
 func moveVerb(p ParamChange) string {
 	up := p.Recommended > p.Current
 	if p.Unit == "days" {
@@ -123,14 +126,6 @@ func moveVerb(p ParamChange) string {
 		return "raise"
 	}
 	return "lower"
-}
-
-// possessive is "Compound's", or "the DAO's" without a name.
-func possessive(dao string) string {
-	if dao = daoName(dao); dao == "" {
-		return "the DAO's"
-	}
-	return dao + "'s"
 }
 
 // changedParams are the parameters the proposal moves: none when the
@@ -149,47 +144,40 @@ func changedParams(rec Recommendation) []ParamChange {
 }
 
 // motivationMetrics are the observed figures a motivation may quote, in
-// order, with how each reads.
-var motivationMetrics = []struct {
-	metric, text string
-}{
-	{"quorum_failure_rate", "%s of decided proposals failed to reach quorum"},
-	{"turnout", "turnout averaged %s"},
-	{"pass_rate", "%s of decided proposals passed"},
-	{"proposals_per_month", "about %s proposals came up a month"},
-}
+// order; each reads as the message "motive.<metric>".
+var motivationMetrics = []string{"quorum_failure_rate", "turnout", "pass_rate", "proposals_per_month"}
 
 // motivation names, from the calibration's observed values, the problem
 // the change addresses: the quorum-failure rate and turnout first.
-func motivation(rec Recommendation) string {
+func motivation(l *locale, rec Recommendation) string {
 	m := rec.Method
 	obs := map[string]FitRow{}
 	for _, r := range m.Fit {
 		obs[r.Metric] = r
 	}
 	var parts []string
-	for _, mm := range motivationMetrics {
-		r, ok := obs[mm.metric]
+	for _, metric := range motivationMetrics {
+		r, ok := obs[metric]
 		if !ok || len(parts) == 2 {
 			continue
 		}
-		parts = append(parts, fmt.Sprintf(mm.text, observedValue(r)))
+		parts = append(parts, l.f("motive."+metric, "value", l.observedValue(r)))
 	}
-	when := "Over the data window"
+	when := l.msg("motive.when_unknown")
 	if !m.WindowStart.IsZero() && !m.WindowEnd.IsZero() {
-		when = fmt.Sprintf("From %s to %s", date(m.WindowStart), date(m.WindowEnd))
+		when = l.f("motive.when", "from", date(m.WindowStart), "to", date(m.WindowEnd))
 	}
 	var s string
 	if len(parts) == 0 {
-		s = when + ", the DAO's votes were simulated to find settings that serve its objectives better."
+		s = capital(l.f("motive.none", "when", when))
 	} else {
-		s = when + ", " + joinAnd(parts) + "."
+		s = capital(l.f("motive.sentence", "when", when, "facts", l.joinAnd(parts)))
 	}
-	if obj := objectiveNames(rec); obj != "" {
-		s += " The search looked for settings that " + obj + "."
+	if obj := objectiveNames(l, rec); obj != "" {
+		s += " " + capital(l.f("motive.search", "goals", obj))
 	}
 	if rec.PoorFit != "" {
-		s = "Warning: the model does not reproduce this DAO's data (" + strings.TrimSuffix(oneLine(rec.PoorFit), ".") + "); read every figure as a sketch. " + s
+		s = l.f("motive.poor_fit", "detail", strings.TrimSuffix(oneLine(rec.PoorFit), ".")) + " " + s
 	}
 	return s
 }
@@ -197,26 +185,26 @@ func motivation(rec Recommendation) string {
 // objectiveNames says what the search aimed at, most heavily weighted
 // first: "raise decision quality and turnout and lower the attack success
 // rate".
-func objectiveNames(rec Recommendation) string {
+func objectiveNames(l *locale, rec Recommendation) string {
 	effs := slices.Clone(rec.Effects)
 	slices.SortStableFunc(effs, func(a, b Effect) int { return cmpSize(b.Weight, a.Weight) })
 	var up, down []string
 	for _, e := range effs {
 		switch e.Better {
 		case "minimize":
-			down = append(down, plainName(e.Name))
+			down = append(down, l.the(e.Name))
 		default:
-			up = append(up, plainName(e.Name))
+			up = append(up, l.the(e.Name))
 		}
 	}
 	var parts []string
 	if len(up) > 0 {
-		parts = append(parts, "raise "+joinAnd(up))
+		parts = append(parts, l.f("goal.raise", "names", l.joinAnd(up)))
 	}
 	if len(down) > 0 {
-		parts = append(parts, "lower "+joinAnd(down))
+		parts = append(parts, l.f("goal.lower", "names", l.joinAnd(down)))
 	}
-	return strings.Join(parts, " and ")
+	return strings.Join(parts, " "+l.msg("list.and")+" ")
 }
 
 // mainEffects returns up to n effects that improve (their interval lies

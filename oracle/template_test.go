@@ -60,9 +60,10 @@ func bravoFixture() Recommendation {
 	rec.Params[0].Recommended, rec.Params[0].Unrounded = 0.051, &unrounded
 	rec.Onchain = []OnchainCall{
 		{Param: "quorum", Contract: "GovernorBravo", Address: "0xc0Da02939E1441F497fd74F78cE7Decb17B66529",
-			Meaning: "5.1% of supply (510,000 COMP)", Needs: "quorumVotes is a constant of the GovernorBravo contract: enacting quorumVotes = 510000000000000000000000 needs a new implementation"},
+			Meaning: "5.1% of supply (510,000 COMP)", Needs: "quorumVotes is a constant of the GovernorBravo contract: enacting quorumVotes = 510000000000000000000000 needs a new implementation",
+			Constant: "quorumVotes", Arg: "510000000000000000000000", ArgUnit: "token_units", TokenDecimals: 18},
 		{Param: "voting_period_days", Contract: "GovernorBravo", Address: "0xc0Da02939E1441F497fd74F78cE7Decb17B66529",
-			Function: "_setVotingPeriod(uint256)", Arg: "64800", Meaning: "64,800 blocks, 9 days at 12 s per block"},
+			Function: "_setVotingPeriod(uint256)", Arg: "64800", Meaning: "64,800 blocks, 9 days at 12 s per block", ArgUnit: "blocks", BlockSeconds: 12},
 		{Param: "participation_reward", Contract: "GovernorBravo", Meaning: "4.7 tokens per vote",
 			Needs: "the governor holds no reward: paying it needs a separate programme with its own funding source, costing about 12,000 COMP a month"},
 	}
@@ -321,17 +322,22 @@ func TestDraftOddInputsDoNotPanic(t *testing.T) {
 			Effects:     []Effect{{Name: "e|1"}},
 			Clamps:      []Clamp{{Param: "a|b`c", Kind: "other", Binding: true}},
 			Constraints: []ConstraintCheck{{Expr: "x | y"}},
-			Onchain:     []OnchainCall{{Param: "a|b`c", Contract: "C|D", Function: "f(", Arg: "1"}},
-			Method:      Method{Command: "echo ```", Fit: []FitRow{{Metric: "m", Target: true, Error: 0.5}}, FitTolerance: 0.1}},
+			Onchain: []OnchainCall{{Param: "a|b`c", Contract: "C|D", Function: "f(", Arg: "1"},
+				{Param: "a|b`c", Constant: "K|`", Arg: "12x", ArgUnit: "blocks"}, {Param: "zz", ArgUnit: "bps", Arg: "99999999999999999999999"}},
+			Method: Method{Command: "echo ```", Fit: []FitRow{{Metric: "m", Target: true, Error: 0.5}}, FitTolerance: 0.1}},
+		{Change: true, Params: []ParamChange{{Name: "quorum", Unit: "fraction of supply", Current: 0.04, Recommended: 0.05, Seen: &[2]float64{0.06, 0.01}}},
+			Onchain: []OnchainCall{{Param: "quorum", Function: "g(uint256)", Arg: "5", ArgUnit: "quorum_numerator"}}},
 	}
 	for i, rec := range recs {
-		var noCtx context.Context // a nil context must not panic
-		p, err := Template{}.Draft(noCtx, rec)
-		if err != nil {
-			t.Fatalf("rec %d: %v", i, err)
-		}
-		if p.Markdown == "" {
-			t.Fatalf("rec %d: empty markdown", i)
+		for _, lang := range append(Languages, "", "xx") {
+			var noCtx context.Context // a nil context must not panic
+			p, err := Template{Language: lang}.Draft(noCtx, rec)
+			if err != nil {
+				t.Fatalf("rec %d %s: %v", i, lang, err)
+			}
+			if p.Markdown == "" {
+				t.Fatalf("rec %d %s: empty markdown", i, lang)
+			}
 		}
 	}
 	p := draftOK(t, recs[1])
@@ -362,5 +368,41 @@ func TestDAONameIsPlainText(t *testing.T) {
 	}
 	if !strings.Contains(p.Title, "Evil ‹script›alert(1)‹/script›") {
 		t.Errorf("title %q", p.Title)
+	}
+}
+
+// The appendix says, for each change, whether its value lies outside the
+// values the history records, and how to revert it; a recommendation
+// that changes nothing has neither.
+func TestExtrapolationAndRollback(t *testing.T) {
+	rec := bravoFixture()
+	rec.Params[0].Seen = &[2]float64{0.04, 0.04} // quorum: only 4% ever
+	rec.Params[1].Seen = &[2]float64{3, 14}      // voting period: 9 days is within
+	rec.Params[3].Seen = &[2]float64{0, 0.5}     // reward: 4.7 is outside 0 to 0.5
+	p := draftOK(t, rec)
+	_, sec, ok := strings.Cut(p.Appendix, "### Extrapolation and rollback\n\n")
+	if !ok {
+		t.Fatalf("no extrapolation section:\n%s", p.Appendix)
+	}
+	sec, _, _ = strings.Cut(sec, "\n\n")
+	for _, want := range []string{
+		"- **Extrapolation**: Quorum: the DAO's history records only 4% (400,000 COMP); the recommended 5.1% (510,000 COMP) lies outside it",
+		"Voting period: the recommended 9 days lies within the values the DAO's history records (3 days to 14 days).",
+		"Participation reward: the recommended 4.7 COMP per vote lies outside the values the DAO's history records (0 COMP per vote to 0.5 COMP per vote)",
+		"- **Rollback**: Quorum: back to 4% (400,000 COMP) by the same route as enacting",
+		"Voting period: a later vote calls `_setVotingPeriod` on GovernorBravo `0xc0Da02939E1441F497fd74F78cE7Decb17B66529` with the value in force, 7 days",
+	} {
+		if !strings.Contains(sec, want) {
+			t.Errorf("the section lacks %q:\n%s", want, sec)
+		}
+	}
+	// Without Seen, the value in force is all the recommendation knows.
+	rec.Params[1].Seen = nil
+	p = draftOK(t, rec)
+	if !strings.Contains(p.Appendix, "The recommendation records no value but the one in force, so this recommended value lies outside what the data show, and the figures for it rest on the model alone: voting period 9 days, now 7 days.") {
+		t.Errorf("no history, no range:\n%s", p.Appendix)
+	}
+	if p := draftOK(t, noChangeFixture()); strings.Contains(p.Appendix, "Extrapolation") || strings.Contains(p.Appendix, "Rollback") {
+		t.Errorf("a recommendation that changes nothing has an extrapolation section")
 	}
 }

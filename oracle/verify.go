@@ -81,7 +81,7 @@ func Verify(p Prose, fs FactSheet, rec Recommendation) Verification {
 		rendered, spans, fnd := renderField(f.name, f.text, v.byID, fs)
 		findings = append(findings, fnd...)
 		findings = append(findings, v.form(f, rendered)...)
-		toks := tokenize(rendered)
+		toks := v.tokenize(rendered)
 		ms, covered := v.findMentions(toks)
 		findings = append(findings, v.numbers(f.name, rendered, spans, toks, ms)...)
 		findings = append(findings, v.words(f.name, rendered, toks, ms, covered)...)
@@ -94,6 +94,7 @@ func Verify(p Prose, fs FactSheet, rec Recommendation) Verification {
 
 // verifier holds what Verify derives once from the facts.
 type verifier struct {
+	voc     *vocab // the words of the draft's language (fs.Language)
 	fs      FactSheet
 	rec     Recommendation
 	byID    map[string]Fact
@@ -138,7 +139,8 @@ type phrase struct {
 }
 
 func newVerifier(fs FactSheet, rec Recommendation) *verifier {
-	v := &verifier{fs: fs, rec: rec, byID: fs.index(), subject: map[string]*subject{}, pctl: map[string]bool{}}
+	v := &verifier{voc: vocabOf(fs.Language), fs: fs, rec: rec, byID: fs.index(), subject: map[string]*subject{}, pctl: map[string]bool{}}
+	l := localeFor(fs.Language)
 	for _, f := range fs.Facts {
 		if f.Unit == "date" {
 			v.dates = append(v.dates, f)
@@ -163,7 +165,7 @@ func newVerifier(fs FactSheet, rec Recommendation) *verifier {
 	}
 	// Subjects: parameters, then the score and outcomes.
 	addPhrase := func(text string, s *subject) {
-		words := tokenWords(text)
+		words := v.tokenWords(text)
 		if len(words) == 0 {
 			return
 		}
@@ -182,6 +184,9 @@ func newVerifier(fs FactSheet, rec Recommendation) *verifier {
 		addPhrase(p.Name, s)
 		addPhrase(s.plain, s)
 		addPhrase(strings.ReplaceAll(p.Name, "_", " "), s)
+		if !l.en() {
+			addPhrase(l.name(p.Name), s)
+		}
 	}
 	effects := append([]Effect{rec.Score}, rec.Effects...)
 	effects = append(effects, rec.Outcomes...)
@@ -208,12 +213,26 @@ func newVerifier(fs FactSheet, rec Recommendation) *verifier {
 			addPhrase("combined score", s)
 			addPhrase("overall score", s)
 			addPhrase("score", s)
+			if !l.en() {
+				addPhrase(l.name("score"), s)
+				for _, a := range v.voc.aliases["score"] {
+					addPhrase(a, s)
+				}
+			}
 			continue
 		}
 		addPhrase(e.Name, s)
 		addPhrase(s.plain, s)
+		if !l.en() {
+			addPhrase(l.name(e.Name), s)
+		}
 		for _, a := range effectAliases[e.Name] {
 			addPhrase(a, s)
+		}
+		if !l.en() {
+			for _, a := range v.voc.aliases[e.Name] {
+				addPhrase(a, s)
+			}
 		}
 		if k, ok := strings.CutPrefix(e.Name, "turnout_p"); ok {
 			v.pctl[k] = true
@@ -423,7 +442,7 @@ func (v *verifier) checkLiteral(lit literal, text string, about []*subject) (Fin
 			}
 		}
 	}
-	if lit.ordinal && strings.HasPrefix(firstWord(text[lit.end:]), "percentile") && v.pctl[strconv.FormatFloat(math.Abs(lit.value), 'f', -1, 64)] {
+	if v.nextToPercentile(text, lit) && v.pctl[strconv.FormatFloat(math.Abs(lit.value), 'f', -1, 64)] {
 		return Finding{}, true
 	}
 	var other *factNum // a match that is a figure of a subject the clause does not name
@@ -532,6 +551,33 @@ func (v *verifier) nearestFact(lit literal, about []*subject, limit float64, sco
 	return v.nums[best], true
 }
 
+// nextToPercentile reports whether lit numbers a percentile: "10th
+// percentile", "10. Perzentil", "10e centile", "10° percentile",
+// "percentil 10".
+func (v *verifier) nextToPercentile(text string, lit literal) bool {
+	after := text[min(lit.end, len(text)):]
+	if lit.ordinal || strings.HasPrefix(after, ".") {
+		after = strings.TrimPrefix(after, ".")
+	} else {
+		for _, mark := range []string{"º", "°", "ᵉ", "e", "o", "a"} {
+			if rest, ok := strings.CutPrefix(after, mark); ok && (rest == "" || rest[0] == ' ') {
+				after = rest
+				break
+			}
+		}
+	}
+	if v.voc.isPercentile(firstWord(after)) {
+		return true
+	}
+	before := strings.TrimRight(text[:max(0, min(lit.start, len(text)))], " \u00a0")
+	word := before
+	if i := strings.LastIndexFunc(before, func(r rune) bool { return !unicode.IsLetter(r) }); i >= 0 {
+		_, n := utf8.DecodeRuneInString(before[i:])
+		word = before[i+n:]
+	}
+	return !lit.signed && v.voc.isPercentile(word)
+}
+
 func changedValue(fn factNum) Finding {
 	return Finding{Kind: FindingChangedValue, Detail: fmt.Sprintf("no fact has this value; the nearest is %s (%s) = %s: cite it as {{%s}} if that is what is meant, or remove the number",
 		fn.fact.ID, fn.fact.About, fn.fact.Text, fn.fact.ID)}
@@ -611,9 +657,11 @@ var clauseWords = map[string]bool{"but": true, "while": true, "whereas": true, "
 
 // tokenize splits s into words (letters, digits, underscores and inner
 // apostrophes) and numbers clauses: a clause ends at . ; : ! ? , (not at
-// parentheses, which hold an interval of the clause) and at
-// the words in clauseWords.
-func tokenize(s string) []token {
+// parentheses, which hold an interval of the clause) and at the
+// language's clause words ("but", "and", "aber"...). Where the language
+// elides articles (French, Italian), an apostrophe ends a word: "l'affluenza"
+// is "l" and "affluenza".
+func (v *verifier) tokenize(s string) []token {
 	var out []token
 	clause := 0
 	i := 0
@@ -627,6 +675,9 @@ func tokenize(s string) []token {
 					j += n2
 					continue
 				}
+				if (r2 == '\'' || r2 == '’') && v.voc.elision {
+					break
+				}
 				if (r2 == '\'' || r2 == '’' || r2 == '.' && j > i && isDigit(s[j-1])) && j+n2 < len(s) {
 					r3, _ := utf8.DecodeRuneInString(s[j+n2:])
 					if isWordRune(r3) {
@@ -634,10 +685,16 @@ func tokenize(s string) []token {
 						continue
 					}
 				}
+				// A decimal comma ("1,2") is part of the number, not the
+				// end of a clause.
+				if r2 == ',' && v.voc.decimalComma && j > i && isDigit(s[j-1]) && j+1 < len(s) && isDigit(s[j+1]) {
+					j++
+					continue
+				}
 				break
 			}
 			w := strings.ToLower(strings.ReplaceAll(s[i:j], "’", "'"))
-			if clauseWords[w] {
+			if v.voc.clause[w] {
 				clause++
 			} else {
 				out = append(out, token{w: w, start: i, end: j, clause: clause})
@@ -645,7 +702,10 @@ func tokenize(s string) []token {
 			i = j
 			continue
 		}
-		if strings.ContainsRune(".;:!?,", r) {
+		// The point of an abbreviation ("Pp.", "p. p.", "z. B.") ends
+		// no clause.
+		abbrev := r == '.' && len(out) > 0 && out[len(out)-1].end == i && v.voc.abbrevs[out[len(out)-1].w]
+		if strings.ContainsRune(".;:!?,", r) && !abbrev {
 			clause++
 		}
 		i += n
@@ -656,9 +716,9 @@ func tokenize(s string) []token {
 func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_' }
 
 // tokenWords returns the lower-case words of a name.
-func tokenWords(s string) []string {
+func (v *verifier) tokenWords(s string) []string {
 	var out []string
-	for _, t := range tokenize(s) {
+	for _, t := range v.tokenize(s) {
 		out = append(out, t.w)
 	}
 	return out
@@ -767,7 +827,7 @@ func (v *verifier) words(field, text string, toks []token, ms []mention, covered
 		}
 	}
 	for i := 0; i < len(toks); i++ {
-		for _, voc := range paramVocabulary {
+		for _, voc := range v.paramNames() {
 			n := len(voc)
 			if i+n > len(toks) {
 				continue
@@ -792,7 +852,7 @@ func (v *verifier) words(field, text string, toks []token, ms []mention, covered
 	}
 	// Directions and certainty, clause by clause.
 	for i, t := range toks {
-		if certaintyWords[t.w] {
+		if v.voc.certainty[t.w] || v.future(toks, i) {
 			e := v.effectInClause(ms, toks, t.clause)
 			if e == nil && (field == "effects" || field == "trade_off") {
 				e = &subject{plain: "the simulated effects"} // what these fields are about
@@ -802,8 +862,14 @@ func (v *verifier) words(field, text string, toks []token, ms []mention, covered
 					Detail: fmt.Sprintf("%q claims certainty about %s, a simulated estimate; write \"is expected to\" or give the interval", t.w, e.plain)})
 			}
 		}
-		dw, ok := directionWords[t.w]
-		if !ok || negated(toks, i) {
+		dw, ok := v.voc.directions[t.w]
+		if v.voc.inverters[t.w] && i+1 < len(toks) && toks[i+1].clause == t.clause && v.voc.directions[toks[i+1].w].dir != "" {
+			continue // "moins élevé": the next word says the direction
+		}
+		if i > 0 && v.voc.inverters[toks[i-1].w] && toks[i-1].clause == t.clause && !v.voc.inverters[t.w] {
+			dw.dir = map[string]string{"up": "down", "down": "up", "better": "worse", "worse": "better"}[dw.dir]
+		}
+		if !ok || v.negated(toks, i) {
 			continue
 		}
 		s, dist := nearest(ms, toks, i)
@@ -821,7 +887,7 @@ func (v *verifier) words(field, text string, toks []token, ms []mention, covered
 func (v *verifier) judgeDirection(field, text string, toks []token, i int, dw dirWord, s *subject) (Finding, bool) {
 	claim := dw.dir
 	if s.param {
-		if claim == "better" || claim == "worse" || hedged(toks, toks[i].clause) {
+		if claim == "better" || claim == "worse" || v.hedged(toks, toks[i].clause) {
 			return Finding{}, false
 		}
 		want := map[string]string{"raise": "up", "lower": "down"}[s.dir]
@@ -854,7 +920,7 @@ func (v *verifier) judgeDirection(field, text string, toks []token, i int, dw di
 	}
 	interval := v.intervalText(s)
 	if s.dir == "unclear" {
-		if hedged(toks, toks[i].clause) {
+		if v.hedged(toks, toks[i].clause) {
 			return Finding{}, false
 		}
 		return Finding{Field: field, Kind: FindingCertainty, Text: v.clauseText(text, toks, toks[i].clause),
@@ -903,22 +969,52 @@ func nearest(ms []mention, toks []token, i int) (*subject, int) {
 	return best, bestD
 }
 
-func negated(toks []token, i int) bool {
+func (v *verifier) negated(toks []token, i int) bool {
 	for k := max(0, i-3); k < i; k++ {
-		if toks[k].clause == toks[i].clause && (negations[toks[k].w] || strings.HasSuffix(toks[k].w, "n't")) {
+		if toks[k].clause == toks[i].clause && (v.voc.negations[toks[k].w] || strings.HasSuffix(toks[k].w, "n't")) {
 			return true
 		}
 	}
 	return false
 }
 
-func hedged(toks []token, clause int) bool {
+func (v *verifier) hedged(toks []token, clause int) bool {
 	for _, t := range toks {
-		if t.clause == clause && (hedges[t.w]) {
+		if t.clause == clause && v.voc.hedges[t.w] {
 			return true
 		}
 	}
 	return false
+}
+
+// future reports whether token i is a future auxiliary ("wird") that,
+// with an infinitive of direction in its clause ("steigen") and nothing
+// that softens it ("voraussichtlich"), claims certainty: "die
+// Wahlbeteiligung wird steigen" is "turnout will rise".
+func (v *verifier) future(toks []token, i int) bool {
+	if !v.voc.futureAux[toks[i].w] {
+		return false
+	}
+	verb := false
+	for _, t := range toks {
+		if t.clause != toks[i].clause {
+			continue
+		}
+		if v.voc.softeners[t.w] || v.voc.hedges[t.w] {
+			return false
+		}
+		verb = verb || v.voc.futureVerbs[t.w]
+	}
+	return verb
+}
+
+// paramNames are the governance parameters' plain names the verifier
+// knows: English's, and the draft's language's.
+func (v *verifier) paramNames() [][]string {
+	if v.voc == vocabs["en"] {
+		return paramVocabulary
+	}
+	return append(slices.Clone(paramVocabulary), v.voc.params...)
 }
 
 // effectInClause returns an outcome (not a parameter) named in the clause.
@@ -929,8 +1025,13 @@ func (v *verifier) effectInClause(ms []mention, toks []token, clause int) *subje
 		}
 	}
 	for _, t := range toks {
-		if t.clause == clause && (strings.HasPrefix(t.w, "simulat") || t.w == "effect" || t.w == "effects" || t.w == "outcome" || t.w == "outcomes") {
-			return &subject{plain: "the simulated effects"}
+		if t.clause != clause {
+			continue
+		}
+		for _, p := range v.voc.effectWords {
+			if strings.HasPrefix(t.w, p) {
+				return &subject{plain: "the simulated effects"}
+			}
 		}
 	}
 	return nil

@@ -240,19 +240,29 @@ func TestVerifyDeterministic(t *testing.T) {
 
 func FuzzVerify(f *testing.F) {
 	g := goodDraft()
-	f.Add(g.Title, g.Opening, g.Motivation, g.Effects, g.TradeOff)
-	f.Add("", "{{", "}}", "{{param.quorum.current}}", "+-−1.2e+400 pp 3rd 2025-13-45 May 2025")
-	f.Add("\x1b[31m", "\xff\xfe", "will rise fall", "1,000,000.5k %% pp", "[a](b) <|im_start|>")
-	for _, d := range []Prose{spanishDraft(), germanDraft()} {
-		f.Add(d.Title, d.Opening, d.Motivation, d.Effects, d.TradeOff)
+	// lang picks the sheet a draft is read against, one of Languages
+	// (English for 1, as Languages is sorted).
+	f.Add(g.Title, g.Opening, g.Motivation, g.Effects, g.TradeOff, uint8(1))
+	f.Add("", "{{", "}}", "{{param.quorum.current}}", "+-−1.2e+400 pp 3rd 2025-13-45 May 2025", uint8(1))
+	f.Add("\x1b[31m", "\xff\xfe", "will rise fall", "1,000,000.5k %% pp", "[a](b) <|im_start|>", uint8(1))
+	f.Add(spanishDraft().Title, spanishDraft().Opening, spanishDraft().Motivation, spanishDraft().Effects, spanishDraft().TradeOff, uint8(2))
+	f.Add(germanDraft().Title, germanDraft().Opening, germanDraft().Motivation, germanDraft().Effects, germanDraft().TradeOff, uint8(0))
+	f.Add("1.234,5", "12,5 %", "1\u00a0234,5\u00a0%", "1\u202f234 567,8 pp", "+0,8 pp a +1,6 pp", uint8(3))
+	f.Add("1,234.5", "12.5%", "1.2.3,4,5", "1 234.5 000,", ",5 .5 1,e5 1,5e+3 %", uint8(0))
+	for i, lang := range Languages {
+		d := langDrafts[lang]
+		f.Add(d.Title, d.Opening, d.Motivation, d.Effects, d.TradeOff, uint8(i))
 	}
-	f.Add("1.234,5", "12,5 %", "1\u00a0234,5\u00a0%", "1\u202f234 567,8 pp", "+0,8 pp a +1,6 pp")
-	f.Add("1,234.5", "12.5%", "1.2.3,4,5", "1 234.5 000,", ",5 .5 1,e5 1,5e+3 %")
+	f.Add("30. Juni 2025", "10. Perzentil; 10e centile; percentil 10; 10° percentile", "wird steigen, moins élevé, menos alto",
+		"l'affluenza dell'offerta n'augmente", "+1,2 Pp. +1,2 p. p. 1,2 p.p. 1,2 pt 5 Prozent 5 por ciento", uint8(0))
 	rec := fixture()
-	sheets := []FactSheet{Facts(rec), FactsIn(rec, "es"), FactsIn(rec, "de"), FactsIn(rec, "fr")}
-	f.Fuzz(func(t *testing.T, title, opening, motivation, effects, tradeOff string) {
+	var sheets []FactSheet
+	for _, lang := range Languages {
+		sheets = append(sheets, FactsIn(rec, lang))
+	}
+	f.Fuzz(func(t *testing.T, title, opening, motivation, effects, tradeOff string, lang uint8) {
 		p := Prose{Title: title, Opening: opening, Motivation: motivation, Effects: effects, TradeOff: tradeOff}
-		for _, fs := range sheets {
+		for _, fs := range []FactSheet{sheets[int(lang)%len(sheets)]} {
 			v := Verify(p, fs, rec)
 			if v.Passed != (len(v.Findings) == 0) {
 				t.Fatalf("%s: Passed %v with %d findings", fs.Language, v.Passed, len(v.Findings))

@@ -1,7 +1,7 @@
 // Package schema defines the versioned JSON documents attune prints with
 // --output json and writes into a cycle: one shape per kind of result
-// (recommendation, simulation, calibration, backtest, and the store's
-// cycles, cycle, cycle diff and audit verification), shared by every
+// (recommendation, simulation, calibration, backtest, sources, and the
+// store's cycles, cycle, cycle diff and audit verification), shared by every
 // command that produces that kind and by the service's API. Each document
 // names its kind and version in a "schema" field, e.g.
 // "attune.recommendation/v1"; a change that removes or retypes a field
@@ -31,11 +31,12 @@ const (
 	Simulation     = "attune.simulation/v1"
 	Calibration    = "attune.calibration/v1"
 	Backtest       = "attune.backtest/v1"
+	Sources        = "attune.sources/v1"
 	Proposal       = oracle.DocumentSchema
 )
 
 // Kinds lists every kind, in a stable order.
-var Kinds = []string{Recommendation, Simulation, Calibration, Backtest, Proposal, Cycles, Cycle, CycleDiff, Audit}
+var Kinds = []string{Recommendation, Simulation, Calibration, Backtest, Proposal, Sources, Cycles, Cycle, CycleDiff, Audit}
 
 // RecommendationDoc is a cycle's recommendation: what attune optimize and
 // attune run print and what recommendation.json holds.
@@ -86,6 +87,50 @@ type CalibrationDoc struct {
 	Rows         []oracle.FitRow    `json:"calibration"`
 	Latent       map[string]float64 `json:"latent"`
 	AtBound      []string           `json:"at_bound,omitempty"`
+}
+
+// SourcesDoc is what attune sources check prints: what each configured
+// source returned when read on its own, or why it failed. OK is true
+// when every source was read.
+type SourcesDoc struct {
+	Schema  string         `json:"schema"`
+	OK      bool           `json:"ok"`
+	Sources []SourceReport `json:"sources"`
+}
+
+// SourceReport is one source's check.
+type SourceReport struct {
+	// Key is the source's place in the config ("sources[0]"), Type its
+	// type.
+	Key  string `json:"key"`
+	Type string `json:"type"`
+	OK   bool   `json:"ok"`
+	// Incremental is true for a source that can fetch only what changed
+	// since the last run, which a cycle then does through the cache.
+	Incremental bool `json:"incremental"`
+	// Error says why the read failed; empty when OK.
+	Error string `json:"error,omitempty"`
+	// Data is what the source gave, "history" or "metrics"; empty when
+	// the read failed.
+	Data string `json:"data,omitempty"`
+	// DAO is the DAO the data name, From where they say they came from.
+	DAO  string `json:"dao,omitempty"`
+	From string `json:"from,omitempty"`
+	// Proposals is a history's proposals, or the decided proposals a
+	// metrics file counts; Votes a history's individual votes.
+	Proposals int `json:"proposals"`
+	Votes     int `json:"votes"`
+	// WindowStart and WindowEnd are the time the data cover: from a
+	// history's first proposal to the end of its last vote, or a metrics
+	// file's window.
+	WindowStart *time.Time `json:"window_start,omitempty"`
+	WindowEnd   *time.Time `json:"window_end,omitempty"`
+	// SupplyPoints is how many supply values a history has over time.
+	SupplyPoints int `json:"supply_points"`
+	// Params names the parameters a history records over time, sorted.
+	Params []string `json:"params,omitempty"`
+	// Seconds is how long the read took.
+	Seconds float64 `json:"seconds"`
 }
 
 //go:embed *.schema.json

@@ -24,6 +24,7 @@ var docTypes = map[string]any{
 	schema.Simulation:     schema.SimulationDoc{},
 	schema.Calibration:    schema.CalibrationDoc{},
 	schema.Backtest:       backtest.Report{},
+	schema.Sources:        schema.SourcesDoc{},
 	schema.Proposal:       oracle.ProposalDocument{},
 	schema.Cycles:         schema.CyclesDoc{},
 	schema.Cycle:          schema.CycleDoc{},

@@ -53,7 +53,12 @@ one DAO (or a run and the service) never overlap: the second stops at once.
 
 The cycle id is derived from the inputs, so rerunning the same inputs
 rewrites the same files; while a cycle of the same config and data is
-pending, a rerun records no second one. With oracle.provider openai, LLM drafts are cached
+pending, a rerun records no second one. Data read from elsewhere than one
+file (several sources, a command, a network source) are kept as
+history.json beside config.yaml. A source that can fetch only what changed
+(attune sources check says which) keeps what it read under
+<out>/state/sources/, so the next run fetches only what is new; --refresh
+reads everything again. With oracle.provider openai, LLM drafts are cached
 under <out>/drafts/ by the hash of their inputs; attune draft redrafts a
 cycle without searching again.
 
@@ -63,6 +68,7 @@ it writes nothing and exits 130.`,
 		Example: `  attune run                                   # the embedded default: Compound's history
   attune run --config dao.yaml --out cycles    # your DAO; files under cycles/<cycle-id>/
   attune run --config dao.yaml --trials 40 --no-track-record   # a quicker, rougher cycle
+  attune run --config dao.yaml --refresh       # read every source in full, not from the cache
   attune run --config dao.yaml -o json | jq .recommendation.change`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -139,6 +145,7 @@ it writes nothing and exits 130.`,
 	cmd.Flags().BoolVar(&acceptPoorFit, "accept-poor-fit", false, "write a recommendation although calibration missed a target; its summary states the miss first")
 	cmd.Flags().BoolVar(&noTrack, "no-track-record", false, "skip the short backtest (2 windows of 180 days) whose result the proposal quotes")
 	cmd.Flags().IntVar(&trials, "trials", 0, "number of trials (overrides optimizer.trials)")
+	cmd.Flags().BoolVar(&a.refresh, "refresh", false, "read every source in full, ignoring what the sources' cache (<out>/state/sources) holds; the cache is rewritten")
 	return cmd
 }
 
@@ -168,7 +175,7 @@ func (a *app) prepareWith(cmd *cobra.Command, trials int, extra map[string]any, 
 			return nil, nil, err
 		}
 	}
-	env, err := loop.Prepare(cmd.Context(), cfg, a.logger())
+	env, err := loop.PrepareWith(cmd.Context(), cfg, a.logger(), loop.SourceOptions{Refresh: a.refresh})
 	return cfg, env, err
 }
 

@@ -162,6 +162,9 @@ type app struct {
 	seed           uint64
 	logFormat      string
 	showVersion    bool
+	// refresh reads every source in full, ignoring their cache (run
+	// --refresh).
+	refresh bool
 	// terminal is the status display on stderr, when it is a terminal.
 	terminal *terminal
 }
@@ -224,7 +227,7 @@ fit, 4 audit log broken, 130 interrupted; see attune help exit-codes.`,
 		return []string{"yaml", "yml"}, cobra.ShellCompDirectiveFilterFileExt
 	})
 	root.AddCommand(a.runCmd(), a.simulateCmd(), a.optimizeCmd(), a.calibrateCmd(), a.configCmd(), a.versionCmd())
-	root.AddCommand(a.backtestCmd(), a.benchCmd(), a.workerCmd(), a.manCmd(), a.initCmd(), a.draftCmd())
+	root.AddCommand(a.backtestCmd(), a.benchCmd(), a.workerCmd(), a.manCmd(), a.initCmd(), a.draftCmd(), a.sourcesCmd())
 	root.AddCommand(a.cyclesCmd(), a.proposalsCmd(), a.auditCmd())
 	root.AddCommand(&cobra.Command{
 		Use:   "exit-codes",

@@ -20,14 +20,15 @@ const (
 	trackReplications = 32
 )
 
-// trackRecord backtests the cycle's model on the DAO's own history (a
-// history source only) and sums it up for the proposal. A history too
-// short for one pair of windows gives a note, not an error.
+// trackRecord backtests the cycle's model on the DAO's own history (the
+// one its sources gave, whatever their type) and sums it up for the
+// proposal. A history too short for one pair of windows gives a note, not
+// an error; so does a source of precomputed metrics.
 func trackRecord(ctx context.Context, e *loop.Env) (*oracle.TrackRecord, error) {
-	if len(e.Config.Sources) != 1 || e.Config.Sources[0].Type != "history" {
-		return &oracle.TrackRecord{Note: "no backtest: the source is not a governance history"}, nil
+	if e.History == nil {
+		return &oracle.TrackRecord{Note: "no backtest: the source gives precomputed metrics, not a governance history"}, nil
 	}
-	in, err := backtest.Load(ctx, e.Config)
+	in, err := backtest.LoadWith(ctx, e.Config, e.History)
 	if err != nil {
 		return nil, err
 	}

@@ -54,7 +54,7 @@ import (
 // the system prompt, the user message or the repair message changes: it
 // is part of InputHash, so cached drafts of an older prompt are not
 // reused.
-const PromptVersion = "draft-2026-11-24.1"
+const PromptVersion = "draft-2026-11-24.2"
 
 // Provider is the name the drafter records in DraftMeta.Drafter.
 const Provider = "openai"
@@ -74,7 +74,8 @@ type Config struct {
 	// cache.
 	CacheDir string
 	// Compose shapes the non-prose parts of the proposal (the chart's
-	// file name, the discussion and temperature-check days).
+	// file name, the discussion and temperature-check days); its
+	// Language is Language when empty.
 	Compose oracle.ComposeOptions
 }
 
@@ -100,7 +101,12 @@ func New(cfg Config, opts ...openai.Option) (*Drafter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("llm: %w", err)
 	}
-	return &Drafter{cfg: cfg, client: c, template: oracle.Template{ChartFile: cfg.Compose.ChartFile}}, nil
+	// The proposal around the prose, and the template's prose when the
+	// model's is not used, are in the draft's language.
+	if cfg.Compose.Language == "" {
+		cfg.Compose.Language = cfg.Language
+	}
+	return &Drafter{cfg: cfg, client: c, template: oracle.Template{ChartFile: cfg.Compose.ChartFile, Language: cfg.Compose.Language}}, nil
 }
 
 // Usage is what the drafter's client has spent over its life.

@@ -466,8 +466,9 @@ func TestPromptAndHash(t *testing.T) {
 	if !strings.Contains(msgs[1][1], string(js)) {
 		t.Errorf("the user message lacks the Spanish facts sheet")
 	}
-	if !strings.Contains(msgs[1][1], `"language": "es"`) || !strings.Contains(msgs[1][1], `"5,00% of supply"`) {
-		t.Errorf("the facts sheet's numbers are not Spanish")
+	if !strings.Contains(msgs[1][1], `"language": "es"`) || !strings.Contains(msgs[1][1], "\"5,00\u00a0% de la oferta\"") ||
+		!strings.Contains(msgs[1][1], `"plain": "período de votación"`) {
+		t.Errorf("the facts sheet's numbers, units and names are not Spanish")
 	}
 	if req["seed"] != float64(42) {
 		t.Errorf("seed %v", req["seed"])
