@@ -1,6 +1,7 @@
 // Package schema defines the versioned JSON documents attune prints with
 // --output json and writes into a cycle: one shape per kind of result
-// (recommendation, simulation, calibration, backtest, sources), shared by every
+// (recommendation, simulation, calibration, backtest, sources, and the
+// store's cycles, cycle, cycle diff and audit verification), shared by every
 // command that produces that kind and by the service's API. Each document
 // names its kind and version in a "schema" field, e.g.
 // "attune.recommendation/v1"; a change that removes or retypes a field
@@ -36,7 +37,7 @@ const (
 )
 
 // Kinds lists every kind, in a stable order.
-var Kinds = []string{Recommendation, Simulation, Calibration, Backtest, Proposal, Sources, Publish}
+var Kinds = []string{Recommendation, Simulation, Calibration, Backtest, Proposal, Sources, Publish, Cycles, Cycle, CycleDiff, Audit}
 
 // RecommendationDoc is a cycle's recommendation: what attune optimize and
 // attune run print and what recommendation.json holds.

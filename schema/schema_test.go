@@ -27,6 +27,10 @@ var docTypes = map[string]any{
 	schema.Sources:        schema.SourcesDoc{},
 	schema.Proposal:       oracle.ProposalDocument{},
 	schema.Publish:        schema.PublishDoc{},
+	schema.Cycles:         schema.CyclesDoc{},
+	schema.Cycle:          schema.CycleDoc{},
+	schema.CycleDiff:      schema.CycleDiffDoc{},
+	schema.Audit:          schema.AuditDoc{},
 }
 
 // generate reflects kind's Go type into a JSON Schema: every field the

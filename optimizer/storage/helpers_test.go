@@ -2,25 +2,16 @@ package storage
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
-	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/c-bata/goptuna"
+
+	"github.com/attune-dao/attune/internal/sqldb/sqldbtest"
 )
 
 // pgEnv names the environment variable with the PostgreSQL test DSN.
-const pgEnv = "ATTUNE_TEST_POSTGRES_DSN"
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
+const pgEnv = sqldbtest.Env
 
 // sqlitePath returns a fresh database file path in the test's temp dir.
 func sqlitePath(t testing.TB) string {
@@ -44,34 +35,7 @@ func openT(t testing.TB, dsn string) *Storage {
 
 // pgDSN returns a DSN for a fresh PostgreSQL schema that is dropped when
 // the test ends, or skips the test when ATTUNE_TEST_POSTGRES_DSN is unset.
-func pgDSN(t testing.TB) string {
-	t.Helper()
-	base := os.Getenv(pgEnv)
-	if base == "" {
-		t.Skipf("%s not set; skipping PostgreSQL test", pgEnv)
-	}
-	schema := "attune_storage_test_" + randomHex(6)
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatalf("open %s: %v", pgEnv, err)
-	}
-	ctx := context.Background()
-	if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
-		_ = admin.Close()
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.ExecContext(ctx, `DROP SCHEMA `+schema+` CASCADE`); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-		_ = admin.Close()
-	})
-	sep := "?"
-	if strings.Contains(base, "?") {
-		sep = "&"
-	}
-	return base + sep + "search_path=" + schema
-}
+func pgDSN(t testing.TB) string { return sqldbtest.PostgresDSN(t, "attune_storage_test") }
 
 // backend is a storage under test.
 type backend struct {

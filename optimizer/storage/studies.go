@@ -14,22 +14,7 @@ import (
 // commits it. Errors from fn are returned as they are, so goptuna's sentinel
 // errors stay comparable with ==.
 func (s *Storage) write(what string, fn func(tx *sql.Tx) error) error {
-	if !s.pg {
-		s.writeMu.Lock()
-		defer s.writeMu.Unlock()
-	}
-	tx, err := s.db.BeginTx(s.ctx, nil)
-	if err != nil {
-		return fmt.Errorf("storage: %s: begin transaction on %s: %w", what, s.desc, err)
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("storage: %s: commit on %s: %w", what, s.desc, err)
-	}
-	return nil
+	return s.sdb.Write(s.ctx, "storage: "+what, fn)
 }
 
 // dbErr wraps a database error with the operation and database.
