@@ -1,7 +1,8 @@
 // Package oracle drafts a governance proposal from a Recommendation. The
 // numbers in a draft come only from the Recommendation; a drafter writes the
 // prose around them. The Template drafter is deterministic and needs no
-// network; an LLM drafter (later) must pass the same verification.
+// network; an LLM drafter (oracle/llm) cites the facts by id, and its draft
+// must pass Verify or the template's prose replaces it.
 package oracle
 
 import (
@@ -394,6 +395,30 @@ type Recommendation struct {
 	// the cycle ran only because it was told to accept a poor fit, and
 	// every figure rests on a model that does not reproduce the DAO.
 	PoorFit string `json:"poor_fit,omitempty"`
+}
+
+// WithLists returns r with its lists empty rather than nil, so that JSON
+// writes them as [], never null: the recommendation's schema wants
+// arrays, and a config without constraints (or a search with no clamp)
+// has none.
+func (r Recommendation) WithLists() Recommendation {
+	p := r
+	if p.Params == nil {
+		p.Params = []ParamChange{}
+	}
+	if p.Effects == nil {
+		p.Effects = []Effect{}
+	}
+	if p.Outcomes == nil {
+		p.Outcomes = []Effect{}
+	}
+	if p.Constraints == nil {
+		p.Constraints = []ConstraintCheck{}
+	}
+	if p.Clamps == nil {
+		p.Clamps = []Clamp{}
+	}
+	return p
 }
 
 // Proposal is a drafted proposal ready for review: a post a steward can

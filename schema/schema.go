@@ -50,9 +50,9 @@ type RecommendationDoc struct {
 	oracle.Recommendation
 }
 
-// NewRecommendation wraps rec as a document.
+// NewRecommendation wraps rec as a document, its empty lists as [].
 func NewRecommendation(rec oracle.Recommendation) RecommendationDoc {
-	return RecommendationDoc{Schema: Recommendation, Recommendation: rec}
+	return RecommendationDoc{Schema: Recommendation, Recommendation: rec.WithLists()}
 }
 
 // SimulationDoc is what attune simulate prints: each outcome's mean and

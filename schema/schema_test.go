@@ -111,3 +111,14 @@ func TestValidate(t *testing.T) {
 		t.Error("unknown kind accepted")
 	}
 }
+
+// A recommendation without constraints or clamps is a valid document.
+func TestEmptyListsValidate(t *testing.T) {
+	b, err := json.Marshal(schema.NewRecommendation(oracle.Recommendation{CycleID: "c"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"constraints":[]`) || !strings.Contains(string(b), `"schema":"attune.recommendation/v1"`) {
+		t.Fatalf("document %s", b)
+	}
+}

@@ -85,7 +85,7 @@ func TestInterruptExits130(t *testing.T) {
 		{[]string{"simulate", "--replications", "2"}, "attune: interrupted; nothing was written\n"},
 		{[]string{"run", "--out", out}, "attune: interrupted; nothing was written\n"},
 		{[]string{"worker", "--wait", "0"}, "attune: interrupted; the trials it finished stay in the study\n"},
-		{[]string{"publish", sinktest.CopyCycle(t, sinktest.CycleDir(t), fixtureCycleID, "  - {type: markdown, dir: posts}\n"), "--approver", "a"},
+		{[]string{"publish", sinktest.CopyCycle(t, sinktest.CycleDir(t), fixtureCycle, "  - {type: markdown, dir: posts}\n"), "--approver", "a"},
 			"attune: interrupted; the sinks that answered are recorded; publish again to finish\n"},
 	} {
 		ctx, cancel := context.WithCancel(context.Background())

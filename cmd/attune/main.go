@@ -64,9 +64,8 @@ const exitCodesHelp = `attune exits with one of these codes, so that a script or
 tell what happened without reading the message:
 
   0    success
-  1    runtime failure: an I/O error, a failed write, a storage that cannot
-       be reached, a sink that failed to publish (attune publish: the others
-       are published; run it again), a bug
+  1    runtime failure: an I/O error, a failed write, a sink that refused
+       to publish (attune publish: the others are published), a bug
   2    user error: an unknown command (with a did-you-mean) or flag, a bad
        flag value, a config or data path that is missing, a directory or
        unreadable, an invalid config, metrics file or history; the message
@@ -77,9 +76,11 @@ tell what happened without reading the message:
        unless --accept-poor-fit
   4    the store's audit log is broken: attune audit verify found an entry
        edited, inserted or deleted (or, with --head, rewritten)
-  75   temporary failure: the network, a rate limit, a busy database, or
-       another attune process running the DAO's cycle; the same command
-       may succeed later (attune serve retries these with backoff)
+  75   temporary failure: the network, a rate limit, a server error, a busy
+       or unreachable database, or another attune process running the
+       DAO's cycle; the same command may succeed later (attune publish:
+       the other sinks are published, and publishing again sends only what
+       failed; attune serve retries these with backoff)
   130  interrupted by SIGINT (Ctrl-C) or SIGTERM; attune prints one line and
        writes nothing (attune worker: the trials it finished stay in the
        study)`

@@ -14,7 +14,7 @@ import (
 	"github.com/attune-dao/attune/schema"
 )
 
-const fixtureCycleID = "2026-10-28-4018bc275ab6"
+const fixtureCycle = "2026-10-28-4018bc275ab6"
 
 // publishDoc decodes publish's JSON output, checked against its schema.
 func publishDoc(t *testing.T, stdout string) schema.PublishDoc {
@@ -37,7 +37,7 @@ func TestPublishCommand(t *testing.T) {
 	forum, srv := discoursetest.New(key)
 	defer srv.Close()
 	t.Setenv("DISCOURSE_API_KEY", key)
-	dir := sinktest.CopyCycle(t, sinktest.CycleDir(t), fixtureCycleID, fmt.Sprintf(
+	dir := sinktest.CopyCycle(t, sinktest.CycleDir(t), fixtureCycle, fmt.Sprintf(
 		"  - {type: discourse, name: forum, base_url: %q, category: 7, api_username: attune-bot, api_key: {env: DISCOURSE_API_KEY}, max_retries: 0}\n  - {type: markdown, dir: posts}\n", srv.URL))
 
 	code, stdout, stderr := run(t, "publish", dir, "--dry-run")
@@ -63,13 +63,13 @@ func TestPublishCommand(t *testing.T) {
 		t.Errorf("approval.json %s", b)
 	}
 
-	// A sink that fails exits 1 after the others; a usage or config
-	// problem exits 2 and sends nothing.
-	dir2 := sinktest.CopyCycle(t, sinktest.CycleDir(t), fixtureCycleID, fmt.Sprintf(
+	// A sink that fails exits after the others, 75 when the failure may
+	// pass (a 502); a usage or config problem exits 2 and sends nothing.
+	dir2 := sinktest.CopyCycle(t, sinktest.CycleDir(t), fixtureCycle, fmt.Sprintf(
 		"  - {type: markdown, dir: posts}\n  - {type: discourse, base_url: %q, category: 7, api_username: attune-bot, api_key: {env: DISCOURSE_API_KEY}, max_retries: 0}\n", srv.URL))
 	forum.Push(discoursetest.BadGateway)
 	code, stdout, stderr = run(t, "publish", dir2, "--approver", "alice")
-	if code != exitRuntime || !regexp.MustCompile(`markdown +markdown +published`).MatchString(stdout) || !strings.Contains(stderr, "HTTP 502") || strings.Contains(stderr+stdout, key) {
+	if code != exitTransient || !regexp.MustCompile(`markdown +markdown +published`).MatchString(stdout) || !strings.Contains(stderr, "HTTP 502") || strings.Contains(stderr+stdout, key) {
 		t.Errorf("failing sink: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	for _, c := range []struct {
@@ -83,7 +83,7 @@ func TestPublishCommand(t *testing.T) {
 		{[]string{"publish", dir2}, map[string]string{"USER": "", "LOGNAME": ""}, "--approver NAME"},
 		{[]string{"publish", dir2, "--approver", "a"}, map[string]string{"DISCOURSE_API_KEY": ""}, "DISCOURSE_API_KEY is empty or unset"},
 		{[]string{"publish", sinktest.CopyCycle(t, "../../loop/testdata/golden/compound", "2022-12-17-f1b75e447647", "  - {type: markdown, dir: posts}\n"), "--approver", "a"}, nil, "changes nothing"},
-		{[]string{"publish", sinktest.CopyCycle(t, sinktest.CycleDir(t), fixtureCycleID, "  - {type: discourze}\n"), "--approver", "a"}, nil, `unknown sink type "discourze"`},
+		{[]string{"publish", sinktest.CopyCycle(t, sinktest.CycleDir(t), fixtureCycle, "  - {type: discourze}\n"), "--approver", "a"}, nil, `unknown sink type "discourze"`},
 	} {
 		for k, v := range c.env {
 			t.Setenv(k, v)
@@ -102,7 +102,7 @@ func TestPublishCommand(t *testing.T) {
 // With --config, the sinks are that file's, their relative paths against
 // its directory: a cycle run before its sinks were set is published.
 func TestPublishWithAnotherConfig(t *testing.T) {
-	dir := sinktest.CopyCycle(t, sinktest.CycleDir(t), fixtureCycleID, "")
+	dir := sinktest.CopyCycle(t, sinktest.CycleDir(t), fixtureCycle, "")
 	code, _, stderr := run(t, "publish", dir, "--approver", "alice")
 	if code != exitUser || !strings.Contains(stderr, "names no sinks") {
 		t.Errorf("no sinks: exit %d, %q", code, stderr)
@@ -111,10 +111,10 @@ func TestPublishWithAnotherConfig(t *testing.T) {
 	cfg := filepath.Join(other, "dao.yaml")
 	os.WriteFile(cfg, []byte("sinks: [{type: markdown, dir: posts}]\n"), 0o644)
 	code, stdout, stderr := run(t, "publish", dir, "--approver", "alice", "--config", cfg)
-	if code != exitOK || !strings.Contains(stdout, filepath.Join(other, "posts", fixtureCycleID)) {
+	if code != exitOK || !strings.Contains(stdout, filepath.Join(other, "posts", fixtureCycle)) {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	if _, err := os.Stat(filepath.Join(other, "posts", fixtureCycleID, "post.md")); err != nil {
+	if _, err := os.Stat(filepath.Join(other, "posts", fixtureCycle, "post.md")); err != nil {
 		t.Error(err)
 	}
 }

@@ -17,8 +17,8 @@ import (
 func TestOutputsFollowTheirSchemas(t *testing.T) {
 	fast(t)
 	out := t.TempDir()
+	cycle := sinktest.CopyCycle(t, sinktest.CycleDir(t), fixtureCycle, "  - {type: markdown, dir: posts}\n")
 	dsn := seeded(t, "sqlite:"+filepath.Join(t.TempDir(), "attune.db"))
-	cycle := sinktest.CopyCycle(t, sinktest.CycleDir(t), fixtureCycleID, "  - {type: markdown, dir: posts}\n")
 	for _, c := range []struct {
 		kind string
 		args []string
