@@ -35,7 +35,7 @@ const (
 )
 
 // Kinds lists every kind, in a stable order.
-var Kinds = []string{Recommendation, Simulation, Calibration, Backtest, Proposal, Sources}
+var Kinds = []string{Recommendation, Simulation, Calibration, Backtest, Proposal, Sources, Cycles, Cycle, Verification, Diff, Trials}
 
 // RecommendationDoc is a cycle's recommendation: what attune optimize and
 // attune run print and what recommendation.json holds.

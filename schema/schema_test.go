@@ -26,6 +26,11 @@ var docTypes = map[string]any{
 	schema.Backtest:       backtest.Report{},
 	schema.Sources:        schema.SourcesDoc{},
 	schema.Proposal:       oracle.ProposalDocument{},
+	schema.Cycles:         schema.CyclesDoc{},
+	schema.Cycle:          schema.CycleDoc{},
+	schema.Verification:   schema.VerificationDoc{},
+	schema.Diff:           schema.DiffDoc{},
+	schema.Trials:         schema.TrialsDoc{},
 }
 
 // generate reflects kind's Go type into a JSON Schema: every field the
