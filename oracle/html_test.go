@@ -162,7 +162,10 @@ func TestHTMLParts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	page := string(mustHTML(t, p, nil))
+	page := strings.ReplaceAll(string(mustHTML(t, p, nil)), ` style="text-align:right"`, ` align="right"`)
+	if bytes.Contains(post, []byte("style=")) || !bytes.Contains(post, []byte(`<th align="right">Current</th>`)) {
+		t.Error("the fragment's table cells are not aligned by attribute")
+	}
 	if len(post) == 0 || len(appendix) == 0 {
 		t.Fatalf("empty part: post %d bytes, appendix %d bytes", len(post), len(appendix))
 	}

@@ -340,10 +340,10 @@ func (d *desk) cycles(w http.ResponseWriter, r *http.Request, v *visitor) {
 		state = string(lq.filter.States[0])
 	}
 	d.render(w, http.StatusOK, "cycles", pageData{Title: "Cycles", User: v, Body: struct {
-		Cycles      []store.Cycle
-		DAO, State  string
-		States      []store.State
-		Next        string
+		Cycles     []store.Cycle
+		DAO, State string
+		States     []store.State
+		Next       string
 	}{cs, lq.filter.DAO, state, store.States, next}})
 }
 

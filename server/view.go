@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -65,13 +66,13 @@ type chartRef struct {
 
 type pubRow struct {
 	Sink, ID, URL, Time string
-	Files              []string
+	Files               []string
 }
 
 type diffView struct {
-	From, To          schema.DiffSide
-	Params            []diffParamRow
-	Effects           []diffEffectRow
+	From, To           schema.DiffSide
+	Params             []diffParamRow
+	Effects            []diffEffectRow
 	FromBasis, ToBasis string
 }
 
@@ -203,7 +204,7 @@ func makeProposalView(c store.Cycle) (*proposalView, error) {
 	}
 	for i, e := range append([]oracle.DocumentEffect{doc.Score}, doc.Effects...) {
 		if v.Level == "" && e.Interval.Level > 0 && e.Interval.Level < 1 {
-			v.Level = oracle.FormatNumber("en", 100*e.Interval.Level, 3) + "%"
+			v.Level = percent(e.Interval.Level)
 		}
 		v.Effects = append(v.Effects, effectRow{
 			Name: e.PlainName, Objective: e.Objective, Score: i == 0,
@@ -216,10 +217,15 @@ func makeProposalView(c store.Cycle) (*proposalView, error) {
 	}
 	for _, im := range rec.Importance {
 		v.Importance = append(v.Importance, importanceRow{Param: im.Param,
-			Share: oracle.FormatNumber("en", 100*im.Share, 3) + "%",
-			Range: oracle.FormatNumber("en", 100*im.Lo, 3) + "% to " + oracle.FormatNumber("en", 100*im.Hi, 3) + "%"})
+			Share: percent(im.Share), Range: percent(im.Lo) + " to " + percent(im.Hi)})
 	}
 	return v, nil
+}
+
+// percent writes a fraction as a percentage with at most one decimal:
+// 0.9 is "90%", 0.1234 is "12.3%".
+func percent(x float64) string {
+	return strings.TrimSuffix(strconv.FormatFloat(100*x, 'f', 1, 64), ".0") + "%"
 }
 
 // callText writes a setter call as made: "_setVotingPeriod(21600)".
