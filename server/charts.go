@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -69,8 +70,51 @@ func newPlot(title, x, y string) *plot.Plot {
 	p.Y.Label.TextStyle.Font.Size = 10
 	p.Legend.Top = true
 	p.Legend.TextStyle.Font.Size = 9
+	p.X.Tick.Marker = preciseTicks{}
+	p.Y.Tick.Marker = preciseTicks{}
 	p.Add(plotter.NewGrid())
 	return p
+}
+
+// preciseTicks are gonum's default ticks labelled with as many decimals
+// as their spacing needs, so that close values (scores of 2.155 and 2.16)
+// do not share a label.
+type preciseTicks struct{}
+
+func (preciseTicks) Ticks(lo, hi float64) []plot.Tick {
+	ts := plot.DefaultTicks{}.Ticks(lo, hi)
+	step := math.Inf(1)
+	prev := math.NaN()
+	for _, t := range ts {
+		if t.Label == "" {
+			continue
+		}
+		if !math.IsNaN(prev) && t.Value-prev > 0 {
+			step = math.Min(step, t.Value-prev)
+		}
+		prev = t.Value
+	}
+	if math.IsInf(step, 1) {
+		return ts
+	}
+	dec := max(0, int(math.Ceil(-math.Log10(step)-1e-9)))
+	for i := range ts {
+		if ts[i].Label != "" {
+			ts[i].Label = strconv.FormatFloat(ts[i].Value, 'f', min(dec, 12), 64)
+		}
+	}
+	return ts
+}
+
+// pad widens an axis by a share of its span on both sides, so that marks
+// at the ends are not cut; a zero span is widened by 1.
+func pad(a *plot.Axis, share float64) {
+	span := a.Max - a.Min
+	if span <= 0 || !finite(span) {
+		a.Min, a.Max = a.Min-1, a.Max+1
+		return
+	}
+	a.Min, a.Max = a.Min-share*span, a.Max+share*span
 }
 
 // finite reports whether every x is a finite number.
@@ -143,6 +187,9 @@ func convergenceChart(d schema.TrialsDoc) ([]byte, error) {
 	}
 	p.Legend.Left = false
 	p.Legend.Top = false
+	p.Legend.YOffs = vg.Points(14)
+	pad(&p.X, 0.02)
+	pad(&p.Y, 0.06)
 	return renderSVG(p, 540, 300)
 }
 
@@ -211,6 +258,8 @@ func tradeoffChart(d schema.TrialsDoc) ([]byte, error) {
 	}
 	p.Legend.Left = true
 	p.Legend.Top = false
+	pad(&p.X, 0.05)
+	pad(&p.Y, 0.08)
 	return renderSVG(p, 540, 340)
 }
 
@@ -245,7 +294,7 @@ type row struct {
 	col    color.Color
 }
 
-func rowChart(title, xLabel string, rows []row, ref *float64, refLabel string) ([]byte, error) {
+func rowChart(title, xLabel string, rows []row, ref *float64, refLabel string, xRange *[2]float64) ([]byte, error) {
 	if len(rows) == 0 {
 		return nil, errNoData
 	}
@@ -275,6 +324,13 @@ func rowChart(title, xLabel string, rows []row, ref *float64, refLabel string) (
 	p.NominalY(names...)
 	p.Y.Min, p.Y.Max = -0.7, float64(len(rows))-0.3
 	if ref != nil {
+		p.X.Min, p.X.Max = math.Min(p.X.Min, *ref), math.Max(p.X.Max, *ref)
+	}
+	pad(&p.X, 0.05)
+	if xRange != nil {
+		p.X.Min, p.X.Max = xRange[0], xRange[1]
+	}
+	if ref != nil {
 		v := *ref
 		l, _ := plotter.NewLine(plotter.XYs{{X: v, Y: -0.7}, {X: v, Y: float64(len(rows)) - 0.3}})
 		l.LineStyle.Color, l.LineStyle.Dashes = colGrey, []vg.Length{vg.Points(4), vg.Points(3)}
@@ -294,7 +350,7 @@ func importanceChart(rec oracle.Recommendation) ([]byte, error) {
 	for _, im := range rec.Importance {
 		rows = append(rows, row{name: im.Param, value: 100 * im.Share, lo: 100 * im.Lo, hi: 100 * im.Hi, col: colBlue})
 	}
-	return rowChart("Parameter importance", "share of the score's variation, % (5th-95th percentile over trees)", rows, nil, "")
+	return rowChart("Parameter importance", "share of the score's variation, % (5th-95th percentile over trees)", rows, nil, "", nil)
 }
 
 // calibrationChart draws each calibration metric's miss: in percentage
@@ -318,7 +374,7 @@ func calibrationChart(rec oracle.Recommendation) ([]byte, error) {
 		rows = append(rows, r)
 	}
 	zero := 0.0
-	return rowChart("Calibration: simulated minus observed", "miss (pp for rates, % for sizes); bar: allowed for a fitted target", rows, &zero, "perfect fit")
+	return rowChart("Calibration: simulated minus observed", "miss (pp for rates, % for sizes); bar: allowed for a fitted target", rows, &zero, "perfect fit", nil)
 }
 
 // backtestChart draws, per metric, how often the model's interval held
@@ -336,5 +392,5 @@ func backtestChart(tr *oracle.TrackRecord) ([]byte, error) {
 		rows = append(rows, row{name: fmt.Sprintf("%s (%d/%d)", m.Name, m.Inside, m.Windows), value: v, lo: v, hi: v, col: colBlue})
 	}
 	exp := 100 * tr.ExpectedCoverage
-	return rowChart(fmt.Sprintf("Backtest: coverage over %d-day windows", tr.WindowDays), "windows whose outcome fell inside the interval, %", rows, &exp, "a perfect model's coverage")
+	return rowChart(fmt.Sprintf("Backtest: coverage over %d-day windows", tr.WindowDays), "windows whose outcome fell inside the interval, %", rows, &exp, "a perfect model's coverage", &[2]float64{-3, 103})
 }
