@@ -34,6 +34,19 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_, _ = w.Write(append(b, '\n'))
 }
 
+// writeCycle writes cycle c whole as the response.
+func writeCycle(w http.ResponseWriter, status int, c store.Cycle) {
+	b, err := cycleJSON(c)
+	if err != nil {
+		writeJSON(w, http.StatusInternalServerError, apiError{Error: "internal", Detail: "the response could not be encoded; the log has the details"})
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
 // fail answers a request with an error: JSON for the API, a page for the
 // desk.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, status int, code, detail string) {
@@ -197,7 +210,7 @@ func (s *Server) cycle(r *http.Request) (store.Cycle, error) {
 	if err != nil {
 		return store.Cycle{}, err
 	}
-	c, err := s.opt.Store.Cycle(r.Context(), id)
+	c, err := s.readCycle(r.Context(), id)
 	if errors.Is(err, store.ErrNotFound) {
 		return store.Cycle{}, &requestError{status: http.StatusNotFound, code: "not_found",
 			detail: fmt.Sprintf("no cycle %d; GET /api/v1/cycles lists them", id)}
@@ -211,7 +224,7 @@ func (s *Server) getCycle(w http.ResponseWriter, r *http.Request, _ Principal) {
 		s.failErr(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, cycleDoc(c))
+	writeCycle(w, http.StatusOK, c)
 }
 
 // getProposal answers the cycle's proposal document as stored
@@ -256,7 +269,7 @@ func (s *Server) getDiff(w http.ResponseWriter, r *http.Request, _ Principal) {
 			s.failErr(w, r, badRequest("against %q is not a cycle ID (a positive whole number)", clip(a, 40)))
 			return
 		}
-		if prev, err = s.opt.Store.Cycle(r.Context(), id); err != nil {
+		if prev, err = s.readCycle(r.Context(), id); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
 				err = &requestError{status: http.StatusNotFound, code: "not_found", detail: fmt.Sprintf("no cycle %d to compare with", id)}
 			}
@@ -287,7 +300,7 @@ func (s *Server) previous(ctx context.Context, c store.Cycle) (store.Cycle, bool
 	if err != nil || len(cs) == 0 {
 		return store.Cycle{}, false, err
 	}
-	p, err := s.opt.Store.Cycle(ctx, cs[0].ID)
+	p, err := s.readCycle(ctx, cs[0].ID)
 	return p, err == nil, err
 }
 
@@ -328,7 +341,7 @@ func (s *Server) postReview(verdict store.State) func(http.ResponseWriter, *http
 			s.fail(w, r, http.StatusBadGateway, "publish_failed", fmt.Sprintf("cycle %d is approved, but publishing failed: %v; POST /api/v1/proposals/%d/publish to try again", c.ID, pubErr, c.ID))
 			return
 		}
-		writeJSON(w, http.StatusOK, cycleDoc(c))
+		writeCycle(w, http.StatusOK, c)
 	}
 }
 
@@ -340,6 +353,7 @@ func (s *Server) review(ctx context.Context, id int64, verdict store.State, p Pr
 		return store.Cycle{}, nil, err
 	}
 	c, err := s.opt.Store.Review(ctx, id, store.Review{Verdict: verdict, Reviewer: p.Name, Comment: comment})
+	s.reads.drop(id)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			err = &requestError{status: http.StatusNotFound, code: "not_found", detail: fmt.Sprintf("no cycle %d; GET /api/v1/proposals lists the proposals", id)}
@@ -361,6 +375,7 @@ func (s *Server) publish(ctx context.Context, c store.Cycle, p Principal) (store
 	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opt.PublishTimeout)
 	defer cancel()
 	pubErr := s.opt.Publish(pctx, c, p.Name)
+	s.reads.drop(c.ID)
 	if pubErr != nil {
 		s.log.Error("publishing failed", "cycle", c.ID, "dao", c.DAO, "approver", p.Name, "err", pubErr)
 	} else {
@@ -375,7 +390,15 @@ func (s *Server) publish(ctx context.Context, c store.Cycle, p Principal) (store
 
 // postPublish publishes an approved cycle again, after a failure.
 func (s *Server) postPublish(w http.ResponseWriter, r *http.Request, p Principal) {
-	c, err := s.cycle(r)
+	id, err := parseID(r.PathValue("id"))
+	if err != nil {
+		s.failErr(w, r, err)
+		return
+	}
+	c, err := s.opt.Store.Cycle(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		err = &requestError{status: http.StatusNotFound, code: "not_found", detail: fmt.Sprintf("no cycle %d; GET /api/v1/proposals lists the proposals", id)}
+	}
 	if err != nil {
 		s.failErr(w, r, err)
 		return
@@ -393,7 +416,7 @@ func (s *Server) postPublish(w http.ResponseWriter, r *http.Request, p Principal
 		s.fail(w, r, http.StatusBadGateway, "publish_failed", fmt.Sprintf("publishing cycle %d failed: %v; try again when the cause is fixed", c.ID, pubErr))
 		return
 	}
-	writeJSON(w, http.StatusOK, cycleDoc(c))
+	writeCycle(w, http.StatusOK, c)
 }
 
 // canPublish says why c cannot be published now, if it cannot.
@@ -420,7 +443,7 @@ func (s *Server) postRun(w http.ResponseWriter, r *http.Request, p Principal) {
 		return
 	}
 	w.Header().Set("Location", fmt.Sprintf("/api/v1/cycles/%d", c.ID))
-	writeJSON(w, http.StatusAccepted, cycleDoc(c))
+	writeCycle(w, http.StatusAccepted, c)
 }
 
 // runNow asks the runner for a cycle of dao and returns it as recorded.

@@ -104,6 +104,16 @@ func (d *desk) render(w http.ResponseWriter, status int, page string, data pageD
 	_, _ = w.Write(b.Bytes())
 }
 
+// part renders one of the cycle page's parts (a template defined in
+// cycle.html) as HTML to place in the page.
+func (d *desk) part(name string, data any) (template.HTML, error) {
+	var b bytes.Buffer
+	if err := d.pages["cycle"].ExecuteTemplate(&b, name, data); err != nil {
+		return "", fmt.Errorf("server: render the page's %s: %w", name, err)
+	}
+	return template.HTML(b.String()), nil //nolint:gosec // html/template's own output
+}
+
 // errorPage answers with a page that says what went wrong.
 func (d *desk) errorPage(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	var v *visitor

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"time"
 
@@ -33,26 +34,39 @@ func cyclesDoc(cs []store.Cycle, limit int) schema.CyclesDoc {
 	return d
 }
 
-// cycleJSON is schema.CycleDoc with the stored documents as they are
-// stored: they were checked against their schemas when stored, and
-// copying them saves decoding and encoding each on every request. A test
-// decodes its output strictly into schema.CycleDoc and validates it.
-type cycleJSON struct {
+// cycleHead is schema.CycleDoc without the documents.
+type cycleHead struct {
 	Schema string `json:"schema"`
 	schema.CycleSummary
-	Recommendation json.RawMessage      `json:"recommendation,omitempty"`
-	Proposal       json.RawMessage      `json:"proposal,omitempty"`
-	Publications   []schema.Publication `json:"publications"`
+	Publications []schema.Publication `json:"publications"`
 }
 
-// cycleDoc is c whole as the API returns it.
-func cycleDoc(c store.Cycle) cycleJSON {
-	d := cycleJSON{Schema: schema.Cycle, CycleSummary: summary(c), Recommendation: c.Recommendation, Proposal: c.Proposal,
-		Publications: []schema.Publication{}}
+// cycleJSON encodes c whole as the API returns it (schema.CycleDoc). The
+// stored documents are copied in as they are stored: they were checked
+// against their schemas when stored, and copying them saves decoding,
+// encoding or even compacting each on every request. A test decodes the
+// output strictly into schema.CycleDoc and validates it.
+func cycleJSON(c store.Cycle) ([]byte, error) {
+	d := cycleHead{Schema: schema.Cycle, CycleSummary: summary(c), Publications: []schema.Publication{}}
 	for _, p := range c.Publications {
 		d.Publications = append(d.Publications, schema.Publication{Sink: p.Sink, Receipt: p.Receipt, Time: p.Time})
 	}
-	return d
+	head, err := json.Marshal(d)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, 0, len(head)+len(c.Recommendation)+len(c.Proposal)+40)
+	out = append(out, head[:len(head)-1]...) // without its closing brace
+	for _, doc := range []struct {
+		key string
+		raw json.RawMessage
+	}{{"recommendation", c.Recommendation}, {"proposal", c.Proposal}} {
+		if len(doc.raw) > 0 {
+			out = append(out, `,"`+doc.key+`":`...)
+			out = append(out, bytes.TrimSpace(doc.raw)...)
+		}
+	}
+	return append(out, "}\n"...), nil
 }
 
 // verificationDoc is the audit log's verification.

@@ -220,7 +220,9 @@ func newFixture(t testing.TB, dsn string, opt Options) *fixture {
 	if opt.SessionKey == nil {
 		opt.SessionKey = []byte("a-session-key-of-at-least-32-bytes-for-tests")
 	}
-	opt.Logger = slog.New(slog.NewTextHandler(f.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.NewTextHandler(f.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	if f.srv, err = New(opt); err != nil {
 		t.Fatal(err)
 	}

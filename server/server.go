@@ -53,6 +53,11 @@ type Options struct {
 	SessionKey []byte
 	// SessionTTL is how long a desk session lasts (12 hours when 0).
 	SessionTTL time.Duration
+	// ReadCacheTTL is how long a cycle read from the store is shown from
+	// memory (1 second when 0; none when negative). A cycle this server
+	// changes is read again at once; one changed elsewhere shows within
+	// the TTL.
+	ReadCacheTTL time.Duration
 	// PublishTimeout bounds one publication (5 minutes when 0).
 	PublishTimeout time.Duration
 	// Metrics is served at /metrics when set (Prometheus' handler).
@@ -85,6 +90,7 @@ type Server struct {
 	sessions *sessions
 	mux      *http.ServeMux
 	cache    *pageCache
+	reads    *readCache
 	desk     *desk
 	openAPI  []byte
 }
@@ -103,6 +109,9 @@ func New(opt Options) (*Server, error) {
 	}
 	if opt.SessionTTL <= 0 {
 		opt.SessionTTL = 12 * time.Hour
+	}
+	if opt.ReadCacheTTL == 0 {
+		opt.ReadCacheTTL = time.Second
 	}
 	if opt.PublishTimeout <= 0 {
 		opt.PublishTimeout = 5 * time.Minute
@@ -129,6 +138,7 @@ func New(opt Options) (*Server, error) {
 		sessions: &sessions{key: key, ttl: opt.SessionTTL, now: opt.Now, tokens: ts},
 		mux:      http.NewServeMux(),
 		cache:    newPageCache(256),
+		reads:    newReadCache(opt.ReadCacheTTL, opt.Now, 1024),
 	}
 	if s.desk, err = newDesk(s); err != nil {
 		return nil, err

@@ -1,15 +1,20 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/attune-dao/attune/adapters"
+	"github.com/attune-dao/attune/schema"
 	"github.com/attune-dao/attune/store"
 )
 
@@ -182,4 +187,57 @@ func TestTokens(t *testing.T) {
 func f0(t *testing.T) *store.SQL {
 	t.Helper()
 	return newFixture(t, backends()[0].dsn(t), Options{}).st
+}
+
+// A cycle changed elsewhere shows once the read cache's TTL has passed;
+// one changed through this server shows at once.
+func TestReadCache(t *testing.T) {
+	now := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	f := newFixture(t, backends()[0].dsn(t), Options{ReadCacheTTL: 2 * time.Second, Now: clock})
+	state := func(id int64) string {
+		t.Helper()
+		_, _, body := f.call(t, "GET", fmt.Sprintf("/api/v1/cycles/%d", id), viewerSecret, "")
+		var d schema.CycleDoc
+		decodeDoc(t, body, &d)
+		return d.State
+	}
+	aave := f.cycles["aave"].ID
+	if s := state(aave); s != "pending_review" {
+		t.Fatal(s)
+	}
+	// Rejected by someone else (the CLI, another replica).
+	if _, err := f.st.Review(context.Background(), aave, store.Review{Verdict: store.Rejected, Reviewer: "cli", Comment: "no"}); err != nil {
+		t.Fatal(err)
+	}
+	if s := state(aave); s != "pending_review" {
+		t.Errorf("within the TTL: %s, want the cached pending_review", s)
+	}
+	mu.Lock()
+	now = now.Add(2 * time.Second)
+	mu.Unlock()
+	if s := state(aave); s != "rejected" {
+		t.Errorf("after the TTL: %s", s)
+	}
+	// Approved here: shown at once.
+	lido := f.cycles["lido"].ID
+	if s := state(lido); s != "pending_review" {
+		t.Fatal(s)
+	}
+	f.call(t, "POST", fmt.Sprintf("/api/v1/proposals/%d/approve", lido), stewardSecret, `{"comment":"yes"}`)
+	if s := state(lido); s != "published" {
+		t.Errorf("after approving here: %s", s)
+	}
+	// Without a cache, every read goes to the store.
+	g := newFixture(t, backends()[0].dsn(t), Options{ReadCacheTTL: -1})
+	id := g.cycles["aave"].ID
+	g.call(t, "GET", fmt.Sprintf("/api/v1/cycles/%d", id), viewerSecret, "")
+	if _, err := g.st.Review(context.Background(), id, store.Review{Verdict: store.Rejected, Reviewer: "cli", Comment: "no"}); err != nil {
+		t.Fatal(err)
+	}
+	_, _, body := g.call(t, "GET", fmt.Sprintf("/api/v1/cycles/%d", id), viewerSecret, "")
+	if !strings.Contains(string(body), `"state":"rejected"`) {
+		t.Error("without a cache, a stale state was shown")
+	}
 }

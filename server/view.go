@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/attune-dao/attune/oracle"
 	"github.com/attune-dao/attune/schema"
@@ -23,8 +24,9 @@ type cycleView struct {
 	// CanReview and CanPublish say the visitor may act on it now.
 	CanReview, CanPublish bool
 	Publications          []pubRow
-	// Diff compares with the DAO's previous cycle; nil for its first.
-	Diff *diffView
+	// Diff compares with the DAO's previous cycle, rendered; empty for
+	// its first.
+	Diff template.HTML
 }
 
 // proposalView is the part of the page made from the cycle's documents,
@@ -40,6 +42,16 @@ type proposalView struct {
 	Importance     []importanceRow
 	Track          *oracle.TrackRecord
 	Draft          oracle.DraftMeta
+	// Main (the post to the draft's check) and AppendixHTML (the
+	// appendix) are the page's parts rendered once.
+	Main, AppendixHTML template.HTML
+}
+
+// partData is what the templates of a page's parts get: the cycle's ID
+// and its documents' view.
+type partData struct {
+	ID int64
+	*proposalView
 }
 
 type paramRow struct {
@@ -87,7 +99,7 @@ type diffEffectRow struct {
 
 // cycleView reads cycle id and makes its page.
 func (s *Server) cycleView(ctx context.Context, id int64, v *visitor) (*cycleView, error) {
-	c, err := s.opt.Store.Cycle(ctx, id)
+	c, err := s.readCycle(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -101,7 +113,7 @@ func (s *Server) cycleView(ctx context.Context, id int64, v *visitor) (*cycleVie
 	if c.Proposal == nil || c.Recommendation == nil {
 		return view, nil
 	}
-	e, err := s.cache.entry(c)
+	e, err := s.cache.entry(c, s.desk.part)
 	if err != nil {
 		return nil, err
 	}
@@ -114,32 +126,53 @@ func (s *Server) cycleView(ctx context.Context, id int64, v *visitor) (*cycleVie
 
 // diffView compares c with the DAO's previous cycle, cached with c's
 // entry while the previous cycle stays the same.
-func (s *Server) diffView(ctx context.Context, c store.Cycle, e *cycleEntry) (*diffView, error) {
-	prevs, err := s.opt.Store.Cycles(ctx, store.Filter{DAO: c.DAO, Before: c.ID, WithProposal: true, Limit: 1})
-	if err != nil || len(prevs) == 0 {
-		return nil, err
-	}
+//
+// Which cycle is the previous one is looked up again once diffTTL has
+// passed: it changes only when an older cycle of the DAO gains a
+// proposal after this one did.
+func (s *Server) diffView(ctx context.Context, c store.Cycle, e *cycleEntry) (template.HTML, error) {
+	now := s.opt.Now()
 	e.mu.Lock()
-	if e.diffAgainst == prevs[0].ID {
-		dv := e.diff
+	if !e.diffChecked.IsZero() && now.Sub(e.diffChecked) < diffTTL {
+		h := e.diff
 		e.mu.Unlock()
-		return dv, nil
+		return h, nil
 	}
 	e.mu.Unlock()
-	prev, err := s.opt.Store.Cycle(ctx, prevs[0].ID)
+	prevs, err := s.opt.Store.Cycles(ctx, store.Filter{DAO: c.DAO, Before: c.ID, WithProposal: true, Limit: 1})
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	d, err := Diff(prev, c)
-	if err != nil {
-		return nil, err
+	var h template.HTML
+	var against int64
+	if len(prevs) > 0 {
+		against = prevs[0].ID
+		e.mu.Lock()
+		same := e.diffAgainst == against && e.diff != ""
+		h = e.diff
+		e.mu.Unlock()
+		if !same {
+			prev, err := s.readCycle(ctx, against)
+			if err != nil {
+				return "", err
+			}
+			d, err := Diff(prev, c)
+			if err != nil {
+				return "", err
+			}
+			if h, err = s.desk.part("diff", makeDiffView(d)); err != nil {
+				return "", err
+			}
+		}
 	}
-	dv := makeDiffView(d)
 	e.mu.Lock()
-	e.diffAgainst, e.diff = prevs[0].ID, dv
+	e.diffChecked, e.diffAgainst, e.diff = now, against, h
 	e.mu.Unlock()
-	return dv, nil
+	return h, nil
 }
+
+// diffTTL is how long a page trusts its idea of the previous cycle.
+const diffTTL = 10 * time.Second
 
 func makeDiffView(d schema.DiffDoc) *diffView {
 	dv := &diffView{From: d.From, To: d.To, FromBasis: label(d.From.Basis), ToBasis: label(d.To.Basis)}
@@ -261,9 +294,13 @@ type cycleEntry struct {
 	trialsErr   error
 	trialsRead  bool
 	charts      map[string][]byte
+	diffChecked time.Time
 	diffAgainst int64
-	diff        *diffView
+	diff        template.HTML
 }
+
+// partRenderer renders one of the cycle page's parts.
+type partRenderer func(name string, data any) (template.HTML, error)
 
 // pageCache keeps the parts of recently shown cycle pages.
 type pageCache struct {
@@ -277,8 +314,8 @@ func newPageCache(max int) *pageCache {
 }
 
 // entry returns c's cached entry, made anew when c's documents are not
-// those it was made from.
-func (pc *pageCache) entry(c store.Cycle) (*cycleEntry, error) {
+// those it was made from; part renders the page's parts.
+func (pc *pageCache) entry(c store.Cycle, part partRenderer) (*cycleEntry, error) {
 	pc.mu.Lock()
 	e, ok := pc.entries[c.ID]
 	pc.mu.Unlock()
@@ -295,6 +332,12 @@ func (pc *pageCache) entry(c store.Cycle) (*cycleEntry, error) {
 		if e.has(c, ch.Name) {
 			view.Charts = append(view.Charts, ch)
 		}
+	}
+	if view.Main, err = part("proposal-main", partData{c.ID, view}); err != nil {
+		return nil, err
+	}
+	if view.AppendixHTML, err = part("proposal-appendix", partData{c.ID, view}); err != nil {
+		return nil, err
 	}
 	pc.mu.Lock()
 	defer pc.mu.Unlock()
@@ -356,14 +399,14 @@ func (s *Server) chartSVG(ctx context.Context, id int64, name string) ([]byte, e
 	if !known {
 		return nil, errNoChart
 	}
-	c, err := s.opt.Store.Cycle(ctx, id)
+	c, err := s.readCycle(ctx, id)
 	if err != nil {
 		return nil, err
 	}
 	if c.Proposal == nil || c.Recommendation == nil {
 		return nil, errNoData
 	}
-	e, err := s.cache.entry(c)
+	e, err := s.cache.entry(c, s.desk.part)
 	if err != nil {
 		return nil, err
 	}
