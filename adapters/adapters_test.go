@@ -97,3 +97,21 @@ func TestEnvDefaults(t *testing.T) {
 		t.Fatal("the zero Env must work")
 	}
 }
+
+func TestNotSent(t *testing.T) {
+	base := Transient(errors.New("429"))
+	err := fmt.Errorf("discourse: %w", NotSent(base))
+	if !IsNotSent(err) || !errors.Is(err, base) || !IsTransient(err) {
+		t.Fatal("a wrapped not-sent error must say so, unwrap and keep its transience")
+	}
+	if IsNotSent(base) || IsNotSent(nil) || NotSent(nil) != nil {
+		t.Fatal("unmarked errors may have been sent")
+	}
+}
+
+func TestMarker(t *testing.T) {
+	p := &Publication{Key: "attune:2026-10-28-4018bc275ab6"}
+	if got := p.Marker(); got != "<!-- attune:2026-10-28-4018bc275ab6 -->" {
+		t.Fatalf("Marker() = %q", got)
+	}
+}

@@ -29,7 +29,24 @@ type Publication struct {
 	Proposal       *oracle.Proposal
 	// Files are attachments: the charts the post refers to by name.
 	Files []File
+	// Links are where sinks before this one put the same publication,
+	// in the config's order (a forum topic that a chat message or a
+	// Snapshot proposal links to); empty when none has a URL.
+	Links []Link
 }
+
+// Link is where one sink published a publication.
+type Link struct {
+	// Sink is the sink's name in the config, Type its type.
+	Sink string `json:"sink"`
+	Type string `json:"type"`
+	URL  string `json:"url"`
+}
+
+// Marker is the HTML comment that carries p.Key in a Markdown text a
+// sink publishes, invisible when rendered, so that a Finder recognises
+// the text as this publication.
+func (p *Publication) Marker() string { return "<!-- " + p.Key + " -->" }
 
 // File is an attachment.
 type File struct {

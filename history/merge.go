@@ -22,13 +22,20 @@ type MergeStats struct {
 // Merge combines the histories of one DAO read from several sources (for
 // example on-chain votes and Snapshot signalling) into one, each record
 // once. The rule for duplicates is that the history listed first wins:
-// a proposal is kept from the first history with its id, a vote from the
-// first with its proposal and voter (0x addresses compare without regard
-// to case), a supply point from the first with its time, a parameter
-// change from the first with its time, name and track. The DAO, governor,
-// token fields and holders are the first history's that sets them;
-// provenance is every history's, each line once; Source joins the
-// sources with " + ".
+// a proposal is kept from the first history with its id, a supply point
+// from the first with its time, a parameter change from the first with
+// its time, name and track. A proposal's votes go with it: they come from
+// the history its record was kept from, or, when that history holds none
+// on it, from the first that does, so that its tally, voter count and
+// votes are one source's (two reads of one governor at different blocks
+// hold different votes on a proposal still open in the earlier); the
+// other histories' votes on it are dropped as duplicates, a ballot that
+// differs from the one kept or that the kept votes lack counting as a
+// conflict. Votes on a proposal no history holds are kept once per
+// proposal and voter (0x addresses compare without regard to case), the
+// first history's. The DAO, governor, token fields and holders are the
+// first history's that sets them; provenance is every history's, each
+// line once; Source joins the sources with " + ".
 //
 // Proposals come out in creation order, supply points and parameter
 // changes in time order (ties keep the order of the histories). Nil
@@ -50,7 +57,8 @@ func Merge(hs ...*History) (*History, MergeStats) {
 	}
 	params := map[change]int{}
 	provenance := map[string]bool{}
-	for _, h := range hs {
+	owner := map[string]int{} // the history each proposal was kept from
+	for hi, h := range hs {
 		if h == nil {
 			continue
 		}
@@ -78,16 +86,8 @@ func Merge(hs ...*History) (*History, MergeStats) {
 				continue
 			}
 			proposals[p.ID] = len(out.Proposals)
+			owner[p.ID] = hi
 			out.Proposals = append(out.Proposals, p)
-		}
-		for _, v := range h.Votes {
-			k := ballot{v.Proposal, voterKey(v.Voter)}
-			if i, dup := votes[k]; dup {
-				st.count(!sameVote(out.Votes[i], v))
-				continue
-			}
-			votes[k] = len(out.Votes)
-			out.Votes = append(out.Votes, v)
 		}
 		for _, s := range h.Supply {
 			k := s.Time.UnixNano()
@@ -108,6 +108,42 @@ func Merge(hs ...*History) (*History, MergeStats) {
 			params[k] = len(out.Params)
 			out.Params = append(out.Params, c)
 		}
+	}
+	// Which history each proposal's votes come from: the one its record
+	// was kept from when it has votes on it, else the first that has.
+	voteFrom := map[string]int{}
+	for i, h := range hs {
+		if h == nil {
+			continue
+		}
+		for _, v := range h.Votes {
+			if _, ok := voteFrom[v.Proposal]; !ok || owner[v.Proposal] == i {
+				voteFrom[v.Proposal] = i
+			}
+		}
+	}
+	var dropped []Vote
+	for i, h := range hs {
+		if h == nil {
+			continue
+		}
+		for _, v := range h.Votes {
+			if _, known := owner[v.Proposal]; known && voteFrom[v.Proposal] != i {
+				dropped = append(dropped, v)
+				continue
+			}
+			k := ballot{v.Proposal, voterKey(v.Voter)}
+			if i, dup := votes[k]; dup {
+				st.count(!sameVote(out.Votes[i], v))
+				continue
+			}
+			votes[k] = len(out.Votes)
+			out.Votes = append(out.Votes, v)
+		}
+	}
+	for _, v := range dropped {
+		i, kept := votes[ballot{v.Proposal, voterKey(v.Voter)}]
+		st.count(!kept || !sameVote(out.Votes[i], v))
 	}
 	out.Source = strings.Join(sources, " + ")
 	slices.SortStableFunc(out.Proposals, func(a, b Proposal) int { return a.Created.Compare(b.Created) })

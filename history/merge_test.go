@@ -109,3 +109,44 @@ func TestMergeNothing(t *testing.T) {
 		t.Fatalf("%+v %+v", m, st)
 	}
 }
+
+// A proposal's votes come with its record: two reads of one governor at
+// different blocks, the earlier while proposal p was still open, merge
+// into a valid history whose p has the earlier read's tally, voter count
+// and votes, the later read's extra ballot dropped as a conflict. A
+// history with no votes on a proposal takes them from the first that has.
+func TestMergeVotesFollowTheirProposal(t *testing.T) {
+	early := minimal(t)
+	early.Proposals[0].State, early.Proposals[0].For, early.Proposals[0].Voters = Active, 10, 1
+	early.Votes = []Vote{{Proposal: "p", Voter: "0xAB", Support: For, Weight: 10}}
+	late := minimal(t)
+	late.Proposals[0].State, late.Proposals[0].For, late.Proposals[0].Against, late.Proposals[0].Voters = Succeeded, 10, 4, 2
+	late.Votes = []Vote{
+		{Proposal: "p", Voter: "0xab", Support: For, Weight: 10},    // the same ballot: a duplicate
+		{Proposal: "p", Voter: "0xCD", Support: Against, Weight: 4}, // not in early's votes on p: a conflict
+	}
+	m, st := Merge(early, late)
+	if err := m.Validate(); err != nil {
+		t.Fatalf("merged history is invalid: %v", err)
+	}
+	if len(m.Votes) != 1 || m.Votes[0].Voter != "0xAB" || m.Proposals[0].Voters != 1 {
+		t.Errorf("votes %+v, voters %d; want early's one vote on p", m.Votes, m.Proposals[0].Voters)
+	}
+	if st != (MergeStats{Duplicates: 4, Conflicts: 2}) {
+		t.Errorf("stats %+v; want 4 duplicates (proposal, 2 votes, supply), 2 conflicts (proposal, the extra vote)", st)
+	}
+
+	// The other way round: late's record and votes.
+	m, _ = Merge(late, early)
+	if err := m.Validate(); err != nil || len(m.Votes) != 2 {
+		t.Errorf("late first: %d votes, %v; want late's 2 votes, valid", len(m.Votes), err)
+	}
+
+	// A history without votes on p takes them from the next that has.
+	bare := minimal(t)
+	bare.Proposals[0] = late.Proposals[0]
+	m, _ = Merge(bare, early, late)
+	if len(m.Votes) != 1 || m.Votes[0].Voter != "0xAB" {
+		t.Errorf("votes %+v; want early's, the first history with votes on p", m.Votes)
+	}
+}

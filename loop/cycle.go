@@ -750,7 +750,11 @@ func (c *Cycle) Write(dir string) (string, error) {
 	}
 	out := filepath.Join(dir, c.ID)
 	if _, err := os.Stat(out); err == nil {
-		// A rerun of the same cycle: move the old copy aside, then swap.
+		// A rerun of the same cycle: keep what was published and
+		// approved, move the old copy aside, then swap.
+		if err := carryOver(out, tmp); err != nil {
+			return "", fmt.Errorf("write cycle: keep the publishing records of %s: %w", out, err)
+		}
 		old := tmp + ".old"
 		if err := os.Rename(out, old); err != nil {
 			return "", fmt.Errorf("write cycle: replace %s: %w", out, err)

@@ -4,61 +4,33 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/attune-dao/attune/config"
 	"github.com/attune-dao/attune/oracle"
 	"github.com/attune-dao/attune/oracle/llm"
+	"github.com/attune-dao/attune/oracle/openai/openaitest"
 )
 
 // keepDraft is an LLM draft that passes verification on a recommendation
 // that changes nothing.
 const keepDraft = `{"title": "Keep the governance settings as they are", "opening": "We propose to keep every governance parameter at its value in force.", "motivation": "The model was fitted to the record from {{window.start}} to {{window.end}}, and no setting the search tried was clearly better.", "effects": "Nothing changes, so no outcome is expected to move.", "trade_off": "Keeping the settings gives up nothing measured."}`
 
-// chatServer answers every chat completion with status and content, and
-// counts requests.
-type chatServer struct {
-	srv    *httptest.Server
-	mu     sync.Mutex
-	n      int
-	status int
-}
-
-func newChatServer(t *testing.T, status int, content string) *chatServer {
+// newChatServer is an OpenAI-compatible endpoint that answers every
+// chat completion with status (OpenAI's server error when it is not 200)
+// or with content.
+func newChatServer(t *testing.T, status int, content string) *openaitest.Server {
 	t.Helper()
-	c := &chatServer{status: status}
-	c.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body)
-		c.mu.Lock()
-		c.n++
-		c.mu.Unlock()
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(c.status)
-		if c.status != http.StatusOK {
-			io.WriteString(w, `{"error":{"message":"The server had an error while processing your request.","type":"server_error","param":null,"code":null}}`)
-			return
-		}
-		b, _ := json.Marshal(content)
-		fmt.Fprintf(w, `{"id":"chatcmpl-1","object":"chat.completion","created":1727000000,"model":"llama3.1","choices":[{"index":0,"message":{"role":"assistant","content":%s},"finish_reason":"stop"}],"usage":{"prompt_tokens":1500,"completion_tokens":200,"total_tokens":1700}}`, b)
-	}))
-	t.Cleanup(c.srv.Close)
-	return c
-}
-
-func (c *chatServer) requests() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.n
+	if status != http.StatusOK {
+		return openaitest.NewServer(t, openaitest.Reply{Status: status, Body: openaitest.ServerErrorBody})
+	}
+	return openaitest.NewServer(t, openaitest.OK(content))
 }
 
 func openaiConfig(t *testing.T, url string) *config.Config {
@@ -72,7 +44,7 @@ func noSleep(ctx context.Context, _ time.Duration) error { return ctx.Err() }
 
 func TestNewDrafter(t *testing.T) {
 	srv := newChatServer(t, http.StatusInternalServerError, "")
-	cfg := openaiConfig(t, srv.srv.URL)
+	cfg := openaiConfig(t, srv.URL)
 	getenv := func(k string) string {
 		if k == "LLM_KEY" {
 			return "sk-test"
@@ -91,8 +63,8 @@ func TestNewDrafter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if srv.requests() != 5 || !p.Meta.FellBack {
-		t.Errorf("%d requests, meta %+v; want 5 and a fallback", srv.requests(), p.Meta)
+	if len(srv.Requests()) != 5 || !p.Meta.FellBack {
+		t.Errorf("%d requests, meta %+v; want 5 and a fallback", len(srv.Requests()), p.Meta)
 	}
 
 	if d, err := NewDrafter(cfg, DrafterOptions{Provider: "template", Getenv: getenv}); err != nil || d != (oracle.Template{}) {
@@ -165,7 +137,7 @@ func TestRedraft(t *testing.T) {
 
 	// An LLM draft replaces it, and draft.json says how it was made.
 	srv := newChatServer(t, http.StatusOK, keepDraft)
-	cfg := openaiConfig(t, srv.srv.URL)
+	cfg := openaiConfig(t, srv.URL)
 	cache := filepath.Join(filepath.Dir(dir), DraftsDir)
 	d, err := NewDrafter(cfg, DrafterOptions{CacheDir: cache, Getenv: func(string) string { return "k" }})
 	if err != nil {
@@ -187,8 +159,8 @@ func TestRedraft(t *testing.T) {
 		t.Errorf("draft.json %s: %v", b, err)
 	}
 	// Again: from the cache, no request.
-	if p, err = Redraft(context.Background(), dir, d); err != nil || !p.Meta.Cached || srv.requests() != 1 {
-		t.Errorf("second redraft: %v, meta %+v, %d requests", err, p.Meta, srv.requests())
+	if p, err = Redraft(context.Background(), dir, d); err != nil || !p.Meta.Cached || len(srv.Requests()) != 1 {
+		t.Errorf("second redraft: %v, meta %+v, %d requests", err, p.Meta, len(srv.Requests()))
 	}
 	// A cycle directory without a recommendation is named.
 	if _, err := Redraft(context.Background(), t.TempDir(), oracle.Template{}); err == nil || !strings.Contains(err.Error(), "recommendation.json") {

@@ -98,6 +98,9 @@ func PrepareWith(ctx context.Context, cfg *config.Config, logger *slog.Logger, o
 	if err := e.setup(); err != nil {
 		return nil, err
 	}
+	if err := CheckSinks(cfg); err != nil {
+		return nil, err
+	}
 	logger.Info("reading data", "sources", len(cfg.Sources))
 	data, err := readAll(ctx, cfg, opts, logger)
 	if err != nil {

@@ -3,8 +3,6 @@ package loop
 import (
 	"encoding/base64"
 	"encoding/json"
-	"flag"
-	"fmt"
 	"html"
 	"os"
 	"path/filepath"
@@ -14,11 +12,10 @@ import (
 	"unicode/utf8"
 
 	"github.com/attune-dao/attune/config"
+	goldenfile "github.com/attune-dao/attune/internal/golden"
 	"github.com/attune-dao/attune/oracle"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // TestGoldenExamples pins what a steward reads for each bundled real-DAO
 // example: the drafted proposal and the recommendation behind it. The
@@ -215,64 +212,8 @@ const maxPostWords = 400
 const maxTableLine = 120
 
 // checkGolden compares got with the golden file at path, or rewrites the
-// file under -update.
+// file under -update (go test ./loop/ -run Golden -update).
 func checkGolden(t *testing.T, path, got string) {
 	t.Helper()
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./loop/ -run Golden -update)", err)
-	}
-	if d := firstDiff(path, string(want), got); d != "" {
-		t.Errorf("%s (run go test ./loop/ -run Golden -update if the change is intended)", d)
-	}
-}
-
-// firstDiff describes the first line where want and got differ, in the
-// manner of a unified diff, or returns "" when they are equal. Long lines
-// are cut to the part around their first differing character.
-func firstDiff(name, want, got string) string {
-	if want == got {
-		return ""
-	}
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	i := 0
-	for i < len(w) && i < len(g) && w[i] == g[i] {
-		i++
-	}
-	var wl, gl []rune
-	if i < len(w) {
-		wl = []rune(w[i])
-	}
-	if i < len(g) {
-		gl = []rune(g[i])
-	}
-	col := 0
-	for col < len(wl) && col < len(gl) && wl[col] == gl[col] {
-		col++
-	}
-	const context = 60
-	line := func(ls []string, rs []rune) string {
-		if i >= len(ls) {
-			return "(end of file)"
-		}
-		lo, hi, pre, post := max(col-context, 0), min(col+context, len(rs)), "", ""
-		if lo > 0 {
-			pre = "…"
-		}
-		if hi < len(rs) {
-			post = "…"
-		}
-		return fmt.Sprintf("%s%q%s", pre, string(rs[lo:hi]), post)
-	}
-	return fmt.Sprintf("--- %s (golden)\n+++ %s (got)\n@@ line %d, column %d @@\n-%s\n+%s",
-		name, name, i+1, col+1, line(w, wl), line(g, gl))
+	goldenfile.Check(t, path, []byte(got))
 }

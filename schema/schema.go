@@ -1,6 +1,7 @@
 // Package schema defines the versioned JSON documents attune prints with
 // --output json and writes into a cycle: one shape per kind of result
-// (recommendation, simulation, calibration, backtest, sources), shared by every
+// (recommendation, simulation, calibration, backtest, sources, and the
+// store's cycles, cycle, cycle diff and audit verification), shared by every
 // command that produces that kind and by the service's API. Each document
 // names its kind and version in a "schema" field, e.g.
 // "attune.recommendation/v1"; a change that removes or retypes a field
@@ -32,10 +33,11 @@ const (
 	Backtest       = "attune.backtest/v1"
 	Sources        = "attune.sources/v1"
 	Proposal       = oracle.DocumentSchema
+	Publish        = "attune.publish/v1"
 )
 
 // Kinds lists every kind, in a stable order.
-var Kinds = []string{Recommendation, Simulation, Calibration, Backtest, Proposal, Sources, Cycles, Cycle, Verification, Diff, Trials}
+var Kinds = []string{Recommendation, Simulation, Calibration, Backtest, Proposal, Sources, Publish, Cycles, Cycle, CycleDiff, Audit, Trials}
 
 // RecommendationDoc is a cycle's recommendation: what attune optimize and
 // attune run print and what recommendation.json holds.
@@ -86,6 +88,79 @@ type CalibrationDoc struct {
 	Rows         []oracle.FitRow    `json:"calibration"`
 	Latent       map[string]float64 `json:"latent"`
 	AtBound      []string           `json:"at_bound,omitempty"`
+}
+
+// PublishDoc is what attune publish prints: what became of the cycle's
+// proposal at each sink, or on a dry run what each would send.
+type PublishDoc struct {
+	Schema  string `json:"schema"`
+	CycleID string `json:"cycle_id"`
+	// Dir is the cycle's directory; Key the publication's key at every
+	// destination ("attune:<cycle-id>").
+	Dir    string `json:"dir"`
+	Key    string `json:"key"`
+	DryRun bool   `json:"dry_run"`
+	// Approval is this act of publishing; absent on a dry run.
+	Approval *Approval    `json:"approval,omitempty"`
+	Sinks    []SinkResult `json:"sinks"`
+}
+
+// Approval is a steward's act of publishing a cycle, as the cycle's
+// approval.json lists them: who, when, with which attune, to which sinks,
+// and the SHA-256 of the proposal.json and recommendation.json approved.
+type Approval struct {
+	Approver             string    `json:"approver"`
+	Time                 time.Time `json:"time"`
+	Version              string    `json:"version"`
+	Sinks                []string  `json:"sinks"`
+	ProposalSHA256       string    `json:"proposal_sha256"`
+	RecommendationSHA256 string    `json:"recommendation_sha256"`
+}
+
+// What became of a publication at a sink (SinkResult.Status).
+const (
+	// StatusPublished: sent now.
+	StatusPublished = "published"
+	// StatusAlreadyPublished: sent by an earlier publish, not again.
+	StatusAlreadyPublished = "already_published"
+	// StatusFound: an earlier attempt whose outcome was not recorded had
+	// published it; the sink's Finder found it, and it was not sent again.
+	StatusFound = "found"
+	// StatusFailed: the sink failed; Error says why. Publish again to
+	// retry it.
+	StatusFailed = "failed"
+	// StatusUnresolved: an earlier attempt may have published it and the
+	// sink cannot tell; Error says how to resolve it.
+	StatusUnresolved = "unresolved"
+	// StatusDryRun: a dry run; Outgoing is what would be sent.
+	StatusDryRun = "dry_run"
+)
+
+// SinkResult is one sink's outcome.
+type SinkResult struct {
+	// Name is the sink's name in the config, Type its type.
+	Name   string `json:"name"`
+	Type   string `json:"type"`
+	Status string `json:"status"`
+	// ID, URL and Files are the sink's receipt: the destination's id,
+	// its address, the local files written.
+	ID    string   `json:"id,omitempty"`
+	URL   string   `json:"url,omitempty"`
+	Files []string `json:"files,omitempty"`
+	// PublishedAt is when it was published.
+	PublishedAt *time.Time `json:"published_at,omitempty"`
+	Error       string     `json:"error,omitempty"`
+	// Outgoing is what a dry run would send.
+	Outgoing []Outgoing `json:"outgoing,omitempty"`
+}
+
+// Outgoing is one request or file a sink would send or write: where, as
+// what, how many bytes, and the body when it is text.
+type Outgoing struct {
+	Target      string `json:"target"`
+	ContentType string `json:"content_type"`
+	Bytes       int    `json:"bytes"`
+	Body        string `json:"body,omitempty"`
 }
 
 // SourcesDoc is what attune sources check prints: what each configured

@@ -26,10 +26,11 @@ var docTypes = map[string]any{
 	schema.Backtest:       backtest.Report{},
 	schema.Sources:        schema.SourcesDoc{},
 	schema.Proposal:       oracle.ProposalDocument{},
+	schema.Publish:        schema.PublishDoc{},
 	schema.Cycles:         schema.CyclesDoc{},
 	schema.Cycle:          schema.CycleDoc{},
-	schema.Verification:   schema.VerificationDoc{},
-	schema.Diff:           schema.DiffDoc{},
+	schema.CycleDiff:      schema.CycleDiffDoc{},
+	schema.Audit:          schema.AuditDoc{},
 	schema.Trials:         schema.TrialsDoc{},
 }
 

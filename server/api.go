@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/attune-dao/attune/schema"
 	"github.com/attune-dao/attune/store"
 )
 
@@ -34,11 +35,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_, _ = w.Write(append(b, '\n'))
 }
 
-// writeCycle writes cycle c whole as the response.
-func writeCycle(w http.ResponseWriter, status int, c store.Cycle) {
-	b, err := cycleJSON(c)
+// writeCycle writes cycle c whole as the response (schema.CycleDoc).
+func (s *Server) writeCycle(w http.ResponseWriter, r *http.Request, status int, c store.Cycle) {
+	b, err := s.cycleJSON(r.Context(), c)
 	if err != nil {
-		writeJSON(w, http.StatusInternalServerError, apiError{Error: "internal", Detail: "the response could not be encoded; the log has the details"})
+		s.failErr(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -200,7 +201,12 @@ func (s *Server) listCycles(proposals bool) func(http.ResponseWriter, *http.Requ
 			s.failErr(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, cyclesDoc(cs, lq.limit))
+		doc, next := cyclesDoc(cs, lq.limit)
+		if next > 0 {
+			q.Set("before", strconv.FormatInt(next, 10))
+			w.Header().Set("Link", fmt.Sprintf("<%s?%s>; rel=\"next\"", r.URL.Path, q.Encode()))
+		}
+		writeJSON(w, http.StatusOK, doc)
 	}
 }
 
@@ -224,7 +230,7 @@ func (s *Server) getCycle(w http.ResponseWriter, r *http.Request, _ Principal) {
 		s.failErr(w, r, err)
 		return
 	}
-	writeCycle(w, http.StatusOK, c)
+	s.writeCycle(w, r, http.StatusOK, c)
 }
 
 // getProposal answers the cycle's proposal document as stored
@@ -286,12 +292,18 @@ func (s *Server) getDiff(w http.ResponseWriter, r *http.Request, _ Principal) {
 			return
 		}
 	}
-	d, err := Diff(prev, c)
-	if err != nil {
-		s.failErr(w, r, err)
+	if prev.Recommendation == nil || c.Recommendation == nil {
+		s.fail(w, r, http.StatusNotFound, "not_found", fmt.Sprintf("cycles %d and %d do not both have a recommendation to compare", prev.ID, c.ID))
 		return
 	}
-	writeJSON(w, http.StatusOK, d)
+	var docs [2]schema.CycleDoc
+	for i, cy := range []store.Cycle{prev, c} {
+		if docs[i], err = store.DocumentOf(r.Context(), s.opt.Store, cy); err != nil {
+			s.failErr(w, r, err)
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, store.Diff(docs[0], docs[1]))
 }
 
 // previous returns the DAO's last cycle before c that has a proposal.
@@ -341,7 +353,7 @@ func (s *Server) postReview(verdict store.State) func(http.ResponseWriter, *http
 			s.fail(w, r, http.StatusBadGateway, "publish_failed", fmt.Sprintf("cycle %d is approved, but publishing failed: %v; POST /api/v1/proposals/%d/publish to try again", c.ID, pubErr, c.ID))
 			return
 		}
-		writeCycle(w, http.StatusOK, c)
+		s.writeCycle(w, r, http.StatusOK, c)
 	}
 }
 
@@ -353,7 +365,7 @@ func (s *Server) review(ctx context.Context, id int64, verdict store.State, p Pr
 		return store.Cycle{}, nil, err
 	}
 	c, err := s.opt.Store.Review(ctx, id, store.Review{Verdict: verdict, Reviewer: p.Name, Comment: comment})
-	s.reads.drop(id)
+	s.changed(id)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			err = &requestError{status: http.StatusNotFound, code: "not_found", detail: fmt.Sprintf("no cycle %d; GET /api/v1/proposals lists the proposals", id)}
@@ -375,7 +387,7 @@ func (s *Server) publish(ctx context.Context, c store.Cycle, p Principal) (store
 	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opt.PublishTimeout)
 	defer cancel()
 	pubErr := s.opt.Publish(pctx, c, p.Name)
-	s.reads.drop(c.ID)
+	s.changed(c.ID)
 	if pubErr != nil {
 		s.log.Error("publishing failed", "cycle", c.ID, "dao", c.DAO, "approver", p.Name, "err", pubErr)
 	} else {
@@ -416,7 +428,7 @@ func (s *Server) postPublish(w http.ResponseWriter, r *http.Request, p Principal
 		s.fail(w, r, http.StatusBadGateway, "publish_failed", fmt.Sprintf("publishing cycle %d failed: %v; try again when the cause is fixed", c.ID, pubErr))
 		return
 	}
-	writeCycle(w, http.StatusOK, c)
+	s.writeCycle(w, r, http.StatusOK, c)
 }
 
 // canPublish says why c cannot be published now, if it cannot.
@@ -443,7 +455,7 @@ func (s *Server) postRun(w http.ResponseWriter, r *http.Request, p Principal) {
 		return
 	}
 	w.Header().Set("Location", fmt.Sprintf("/api/v1/cycles/%d", c.ID))
-	writeCycle(w, http.StatusAccepted, c)
+	s.writeCycle(w, r, http.StatusAccepted, c)
 }
 
 // runNow asks the runner for a cycle of dao and returns it as recorded.
@@ -465,11 +477,33 @@ func (s *Server) runNow(ctx context.Context, dao string, p Principal) (store.Cyc
 	return s.opt.Store.Cycle(ctx, id)
 }
 
+// getVerify walks the audit log; with ?head=SEQ:HASH (a head an
+// earlier verify answered) it also checks that entry is unchanged. A
+// broken log is a 200 whose document says where (ok false).
 func (s *Server) getVerify(w http.ResponseWriter, r *http.Request, _ Principal) {
-	v, err := s.opt.Store.Verify(r.Context())
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	var earlier *store.Head
+	if err == nil {
+		for k, vs := range q {
+			if k != "head" || len(vs) > 1 {
+				err = fmt.Errorf("query parameter %q", k)
+			}
+		}
+	}
+	if err == nil && q.Get("head") != "" {
+		var h store.Head
+		if h, err = store.ParseHead(q.Get("head")); err == nil {
+			earlier = &h
+		}
+	}
 	if err != nil {
+		s.failErr(w, r, badRequest("the query takes one parameter, head=SEQ:HASH, a head an earlier verify answered: %v", err))
+		return
+	}
+	doc, err := store.AuditDocument(r.Context(), s.opt.Store, earlier)
+	if err != nil && !errors.Is(err, store.ErrTampered) {
 		s.failErr(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, verificationDoc(v))
+	writeJSON(w, http.StatusOK, doc)
 }

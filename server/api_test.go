@@ -64,7 +64,7 @@ func testAPI(t *testing.T, be backend) {
 	status, _, body := f.call(t, "GET", "/api/v1/cycles", viewerSecret, "")
 	var list schema.CyclesDoc
 	decodeDoc(t, body, &list)
-	if status != 200 || len(list.Cycles) != 4 || list.Cycles[0].ID != f.cycles["change"].ID || list.Next != 0 {
+	if status != 200 || len(list.Cycles) != 4 || list.Cycles[0].ID != f.cycles["change"].ID {
 		t.Fatalf("list: %d, %+v", status, list)
 	}
 	for _, c := range list.Cycles {
@@ -75,20 +75,26 @@ func testAPI(t *testing.T, be backend) {
 	if !list.Cycles[0].Change || list.Cycles[1].Change {
 		t.Error("the listed change flags are not the proposals'")
 	}
-	_, _, body = f.call(t, "GET", "/api/v1/cycles?dao=Compound&limit=1", viewerSecret, "")
+	_, h, body := f.call(t, "GET", "/api/v1/cycles?dao=Compound&limit=1", viewerSecret, "")
 	decodeDoc(t, body, &list)
-	if len(list.Cycles) != 1 || list.Cycles[0].ID != f.cycles["change"].ID || list.Next != f.cycles["change"].ID {
-		t.Fatalf("first page of Compound's: %+v", list)
+	next := fmt.Sprintf(`</api/v1/cycles?before=%d&dao=Compound&limit=1>; rel="next"`, f.cycles["change"].ID)
+	if len(list.Cycles) != 1 || list.Cycles[0].ID != f.cycles["change"].ID || h.Get("Link") != next {
+		t.Fatalf("first page of Compound's: %+v, Link %q", list, h.Get("Link"))
 	}
-	_, _, body = f.call(t, "GET", fmt.Sprintf("/api/v1/cycles?dao=Compound&limit=1&before=%d", list.Next), viewerSecret, "")
+	_, h, body = f.call(t, "GET", fmt.Sprintf("/api/v1/cycles?dao=Compound&limit=1&before=%d", f.cycles["change"].ID), viewerSecret, "")
 	decodeDoc(t, body, &list)
-	if len(list.Cycles) != 1 || list.Cycles[0].ID != f.cycles["compound"].ID || list.Next != 0 {
-		t.Fatalf("second page of Compound's: %+v", list)
+	if len(list.Cycles) != 1 || list.Cycles[0].ID != f.cycles["compound"].ID || h.Get("Link") != "" {
+		t.Fatalf("second page of Compound's: %+v, Link %q", list, h.Get("Link"))
 	}
 	_, _, body = f.call(t, "GET", "/api/v1/cycles?state=failed,rejected", viewerSecret, "")
 	decodeDoc(t, body, &list)
 	if len(list.Cycles) != 0 {
 		t.Errorf("no cycle failed or was rejected, yet %d are listed", len(list.Cycles))
+	}
+	_, _, body = f.call(t, "GET", "/api/v1/proposals?state=pending_review", viewerSecret, "")
+	decodeDoc(t, body, &list)
+	if len(list.Cycles) != 4 {
+		t.Errorf("%d proposals pending review, want 4", len(list.Cycles))
 	}
 
 	// One cycle whole, its proposal as stored, its trials.
@@ -97,11 +103,11 @@ func testAPI(t *testing.T, be backend) {
 	var doc schema.CycleDoc
 	decodeDoc(t, body, &doc)
 	g := readGolden(t, "testdata/compound-change")
-	if status != 200 || doc.ID != id || doc.Recommendation == nil || doc.Proposal == nil || doc.Proposal.Title != g.doc.Title ||
-		doc.Recommendation.Params[0].Name != g.rec0.Params[0].Name || len(doc.Publications) != 0 || doc.DAO != "Compound" {
-		t.Fatalf("cycle %d: %d %+v", id, status, doc.CycleSummary)
+	if status != 200 || doc.Cycle.ID != id || doc.Recommendation == nil || doc.Proposal == nil || doc.Proposal.Title != g.doc.Title ||
+		doc.Recommendation.Params[0].Name != g.rec0.Params[0].Name || len(doc.Publications) != 0 || doc.Cycle.DAO != "Compound" || len(doc.History) != 5 {
+		t.Fatalf("cycle %d: %d %+v, %d history entries", id, status, doc.Cycle, len(doc.History))
 	}
-	_, h, body := f.call(t, "GET", fmt.Sprintf("/api/v1/proposals/%d", id), viewerSecret, "")
+	_, h, body = f.call(t, "GET", fmt.Sprintf("/api/v1/proposals/%d", id), viewerSecret, "")
 	if !bytes.Equal(body, g.prop) || h.Get("Content-Type") != "application/json" {
 		t.Error("the proposal answered is not the proposal stored")
 	}
@@ -114,27 +120,32 @@ func testAPI(t *testing.T, be backend) {
 
 	// The diff from the DAO's previous cycle: Compound's no-change cycle.
 	_, _, body = f.call(t, "GET", fmt.Sprintf("/api/v1/cycles/%d/diff", id), viewerSecret, "")
-	var diff schema.DiffDoc
+	var diff schema.CycleDiffDoc
 	decodeDoc(t, body, &diff)
-	if diff.From.Cycle != f.cycles["compound"].ID || diff.To.Cycle != id || diff.From.Change || !diff.To.Change {
-		t.Fatalf("diff: %+v %+v", diff.From, diff.To)
+	if diff.A.ID != f.cycles["compound"].ID || diff.B.ID != id || diff.A.Change || !diff.B.Change || !diff.SameConfig || diff.SameInputs {
+		t.Fatalf("diff: %+v %+v", diff.A, diff.B)
 	}
 	moved := 0
 	for _, p := range diff.Params {
-		if p.Moved {
+		if p.A.Current != p.B.Current || p.A.Recommended != p.B.Recommended {
 			moved++
-			if p.Name != "proposal_threshold" || p.To.Recommended != 0.0013 || p.From.Recommended != 0.0025 {
-				t.Errorf("moved: %+v %+v %+v", p, p.From, p.To)
+			if p.Name != "proposal_threshold" || p.B.Recommended != 0.0013 || p.A.Recommended != 0.0025 {
+				t.Errorf("moved: %+v %+v %+v", p, p.A, p.B)
 			}
 		}
 	}
-	if moved != 1 || diff.Score.To.Verdict != "better" {
-		t.Errorf("%d parameters moved, score %+v; want proposal_threshold and a better score", moved, diff.Score.To)
+	if moved != 1 || diff.Effects[0].Name != "score" || diff.Effects[0].B.CI.Lo <= 0 {
+		t.Errorf("%d parameters moved, score %+v; want proposal_threshold and a better score", moved, diff.Effects[0])
 	}
 	status, _, body = f.call(t, "GET", fmt.Sprintf("/api/v1/cycles/%d/diff?against=%d", id, f.cycles["aave"].ID), viewerSecret, "")
-	wantError(t, status, body, 400, "bad_request")
+	decodeDoc(t, body, &diff)
+	if status != 200 || diff.A.DAO != "Aave" || diff.SameConfig {
+		t.Errorf("diff against Aave's: %d %+v", status, diff.A)
+	}
 	status, _, body = f.call(t, "GET", fmt.Sprintf("/api/v1/cycles/%d/diff", f.cycles["compound"].ID), viewerSecret, "")
 	wantError(t, status, body, 404, "not_found")
+	status, _, body = f.call(t, "GET", fmt.Sprintf("/api/v1/cycles/%d/diff?against=x", id), viewerSecret, "")
+	wantError(t, status, body, 400, "bad_request")
 
 	// A viewer and an admin cannot approve; nothing changes.
 	approve := fmt.Sprintf("/api/v1/proposals/%d/approve", id)
@@ -163,9 +174,12 @@ func testAPI(t *testing.T, be backend) {
 	req := `{"comment": "lower threshold, as the data support"}`
 	status, _, body = f.call(t, "POST", approve, stewardSecret, req)
 	decodeDoc(t, body, &doc)
-	if status != 200 || doc.State != "published" || doc.Review == nil || doc.Review.Reviewer != "sam" || len(doc.Publications) != 1 ||
-		doc.Publications[0].Sink != "forum-draft" || len(f.pub.calls) != 1 || f.pub.calls[0] != "Compound/sam" {
-		t.Fatalf("approve: %d %+v, publish calls %v", status, doc.CycleSummary, f.pub.calls)
+	if status != 200 || doc.Cycle.State != "published" || doc.Cycle.Review == nil || doc.Cycle.Review.Reviewer != "sam" || len(doc.Publications) != 1 ||
+		doc.Publications[0].Sink != "forum-draft" || doc.Publications[0].Receipt["id"] != "attune:Compound" || len(f.pub.calls) != 1 || f.pub.calls[0] != "Compound/sam" {
+		t.Fatalf("approve: %d %+v, publish calls %v", status, doc.Cycle, f.pub.calls)
+	}
+	if last := doc.History[len(doc.History)-1]; last.Action != store.ActionAdvance || last.Actor != "sam" || last.Detail["to"] != "published" {
+		t.Errorf("the cycle's history ends with %+v", last)
 	}
 	status, _, body = f.call(t, "POST", approve, stewardSecret, req)
 	if e := wantError(t, status, body, 409, "conflict"); !strings.Contains(e.Detail, "published") {
@@ -176,8 +190,8 @@ func testAPI(t *testing.T, be backend) {
 	rid := f.cycles["aave"].ID
 	status, _, body = f.call(t, "POST", fmt.Sprintf("/api/v1/proposals/%d/reject", rid), stewardSecret, `{"comment":"not now"}`)
 	decodeDoc(t, body, &doc)
-	if status != 200 || doc.State != "rejected" || len(f.pub.calls) != 1 {
-		t.Errorf("reject: %d %s, publish calls %v", status, doc.State, f.pub.calls)
+	if status != 200 || doc.Cycle.State != "rejected" || len(f.pub.calls) != 1 {
+		t.Errorf("reject: %d %s, publish calls %v", status, doc.Cycle.State, f.pub.calls)
 	}
 
 	// A publication that fails leaves the cycle approved, and a retry
@@ -197,8 +211,8 @@ func testAPI(t *testing.T, be backend) {
 	wantError(t, status, body, 403, "forbidden")
 	status, _, body = f.call(t, "POST", publish, stewardSecret, "")
 	decodeDoc(t, body, &doc)
-	if status != 200 || doc.State != "published" {
-		t.Fatalf("retry: %d %s", status, doc.State)
+	if status != 200 || doc.Cycle.State != "published" {
+		t.Fatalf("retry: %d %s", status, doc.Cycle.State)
 	}
 	status, _, body = f.call(t, "POST", publish, stewardSecret, "")
 	wantError(t, status, body, 409, "conflict")
@@ -208,8 +222,8 @@ func testAPI(t *testing.T, be backend) {
 	wantError(t, status, body, 403, "forbidden")
 	status, h, body = f.call(t, "POST", "/api/v1/runs", stewardSecret, `{"dao":"Aave"}`)
 	decodeDoc(t, body, &doc)
-	if status != 202 || doc.State != "fetching" || doc.DAO != "Aave" || h.Get("Location") != fmt.Sprintf("/api/v1/cycles/%d", doc.ID) {
-		t.Fatalf("run: %d %+v at %q", status, doc.CycleSummary, h.Get("Location"))
+	if status != 202 || doc.Cycle.State != "fetching" || doc.Cycle.DAO != "Aave" || h.Get("Location") != fmt.Sprintf("/api/v1/cycles/%d", doc.Cycle.ID) {
+		t.Fatalf("run: %d %+v at %q", status, doc.Cycle, h.Get("Location"))
 	}
 	status, _, body = f.call(t, "POST", "/api/v1/runs", stewardSecret, `{"dao":"Uniswap"}`)
 	wantError(t, status, body, 404, "not_found")
@@ -225,13 +239,26 @@ func testAPI(t *testing.T, be backend) {
 	status, _, body = f.call(t, "GET", "/api/v1/audit/verify", stewardSecret, "")
 	wantError(t, status, body, 403, "forbidden")
 	status, _, body = f.call(t, "GET", "/api/v1/audit/verify", adminSecret, "")
-	var ver schema.VerificationDoc
+	var ver schema.AuditDoc
 	decodeDoc(t, body, &ver)
 	// 4 cycles × 5 entries, 3 reviews, 2 publications and 2 advances to
 	// published, 1 cycle run.
-	if status != 200 || !ver.OK || ver.Entries != 28 || ver.Head.Seq != 28 {
+	if status != 200 || !ver.OK || ver.Entries != 28 || !strings.HasPrefix(ver.Head, "28:") {
 		t.Errorf("verify: %d %+v", status, ver)
 	}
+	status, _, body = f.call(t, "GET", "/api/v1/audit/verify?head="+ver.Head, adminSecret, "")
+	decodeDoc(t, body, &ver)
+	if status != 200 || !ver.OK || ver.Checked == "" {
+		t.Errorf("verify against the head: %d %+v", status, ver)
+	}
+	forged := "27:" + strings.Repeat("ab", 32)
+	status, _, body = f.call(t, "GET", "/api/v1/audit/verify?head="+forged, adminSecret, "")
+	decodeDoc(t, body, &ver)
+	if status != 200 || ver.OK || ver.Problem == nil || ver.Problem.Kind != "rewritten" || ver.Problem.Seq != 27 {
+		t.Errorf("verify against a head the log does not hold: %d %+v", status, ver)
+	}
+	status, _, body = f.call(t, "GET", "/api/v1/audit/verify?head=27", adminSecret, "")
+	wantError(t, status, body, 400, "bad_request")
 
 	// No secret reaches the log.
 	for _, secret := range []string{viewerSecret, stewardSecret, adminSecret} {
@@ -316,8 +343,8 @@ func TestAPIWithoutRunnerOrPublisher(t *testing.T) {
 	status, _, body = f.call(t, "POST", fmt.Sprintf("/api/v1/proposals/%d/approve", id), stewardSecret, `{"comment":"yes"}`)
 	var doc schema.CycleDoc
 	decodeDoc(t, body, &doc)
-	if status != 200 || doc.State != "approved" {
-		t.Fatalf("approve without a publisher: %d %s", status, doc.State)
+	if status != 200 || doc.Cycle.State != "approved" {
+		t.Fatalf("approve without a publisher: %d %s", status, doc.Cycle.State)
 	}
 	status, _, body = f.call(t, "POST", fmt.Sprintf("/api/v1/proposals/%d/publish", id), stewardSecret, "")
 	wantError(t, status, body, 501, "not_implemented")

@@ -248,8 +248,8 @@ func TestDeskActions(t *testing.T) {
 		t.Fatalf("reject: %d %q, %d publications", status, h.Get("Location"), len(f.pub.calls))
 	}
 	status, _, page := b.post(fmt.Sprintf("/cycles/%d/reject", aave), url.Values{"csrf": {csrf}, "comment": {"again"}})
-	if status != http.StatusConflict || !strings.Contains(page, "Not recorded: cycle") {
-		t.Errorf("a second decision: %d", status)
+	if status != http.StatusConflict || !strings.Contains(page, "Not recorded: cannot go from rejected to rejected") {
+		t.Errorf("a second decision: %d %s", status, page[strings.Index(page, "<main>"):])
 	}
 	status, _, page = b.post(fmt.Sprintf("/cycles/%d/approve", f.cycles["lido"].ID), url.Values{"csrf": {csrf}, "comment": {"  "}})
 	if status != http.StatusBadRequest || !strings.Contains(page, "comment is empty") {
@@ -360,7 +360,7 @@ func TestProposalPageGolden(t *testing.T) {
 		`Effects, with 90% intervals`, `<tr class="score"><td>Combined score</td>`,
 		`/cycles/4/charts/effects.svg`, `/cycles/4/charts/tradeoff.svg`, `/cycles/4/charts/convergence.svg`,
 		`/cycles/4/charts/importance.svg`, `/cycles/4/charts/calibration.svg`, `/cycles/4/charts/backtest.svg`,
-		`Drafter: <strong>template</strong>`, `Since the previous cycle`, `Cycle <a href="/cycles/1">1</a> recommended no change (not significant); this one a change (significant)`,
+		`Drafter: <strong>template</strong>`, `Since the previous cycle`, `Cycle <a href="/cycles/1">1</a> recommended no change; this one a change.`,
 		`action="/cycles/4/approve"`, `action="/cycles/4/reject"`,
 	} {
 		if !strings.Contains(page, want) {

@@ -1,7 +1,7 @@
 package server
 
 import (
-	"bytes"
+	"context"
 	"encoding/json"
 	"time"
 
@@ -9,74 +9,41 @@ import (
 	"github.com/attune-dao/attune/store"
 )
 
-// summary is a cycle as lists show it (schema.CycleSummary).
-func summary(c store.Cycle) schema.CycleSummary {
-	s := schema.CycleSummary{
-		ID: c.ID, DAO: c.DAO, State: string(c.State), Title: c.Title, Change: c.Change, Error: c.Error,
-		ConfigHash: c.ConfigHash, InputsHash: c.InputsHash, Created: c.Created, Updated: c.Updated,
-	}
-	if c.Review != nil {
-		s.Review = &schema.Review{Verdict: string(c.Review.Verdict), Reviewer: c.Review.Reviewer, Comment: c.Review.Comment, Time: c.Review.Time}
-	}
-	return s
-}
-
-// cyclesDoc is a page of cycles; more says there is a next one.
-func cyclesDoc(cs []store.Cycle, limit int) schema.CyclesDoc {
+// cyclesDoc is a page of cycles (schema.CyclesDoc) and the ID that
+// fetches the next page, 0 for none; cs holds one more than limit when
+// there is a next page.
+func cyclesDoc(cs []store.Cycle, limit int) (schema.CyclesDoc, int64) {
 	d := schema.CyclesDoc{Schema: schema.Cycles, Cycles: []schema.CycleSummary{}}
+	var next int64
 	if len(cs) > limit {
 		cs = cs[:limit]
-		d.Next = cs[limit-1].ID
+		next = cs[limit-1].ID
 	}
 	for _, c := range cs {
-		d.Cycles = append(d.Cycles, summary(c))
+		d.Cycles = append(d.Cycles, store.Summary(c))
 	}
-	return d
+	return d, next
 }
 
-// cycleHead is schema.CycleDoc without the documents.
-type cycleHead struct {
-	Schema string `json:"schema"`
-	schema.CycleSummary
-	Publications []schema.Publication `json:"publications"`
-}
-
-// cycleJSON encodes c whole as the API returns it (schema.CycleDoc). The
-// stored documents are copied in as they are stored: they were checked
-// against their schemas when stored, and copying them saves decoding,
-// encoding or even compacting each on every request. A test decodes the
-// output strictly into schema.CycleDoc and validates it.
-func cycleJSON(c store.Cycle) ([]byte, error) {
-	d := cycleHead{Schema: schema.Cycle, CycleSummary: summary(c), Publications: []schema.Publication{}}
-	for _, p := range c.Publications {
-		d.Publications = append(d.Publications, schema.Publication{Sink: p.Sink, Receipt: p.Receipt, Time: p.Time})
+// cycleJSON returns cycle c whole as the API answers it
+// (schema.CycleDoc, store.DocumentOf), encoded; kept with the read cache,
+// so that a cycle read by many is decoded and encoded once per TTL.
+func (s *Server) cycleJSON(ctx context.Context, c store.Cycle) ([]byte, error) {
+	if b, ok := s.docs.get(c.ID); ok {
+		return b, nil
 	}
-	head, err := json.Marshal(d)
+	at := s.opt.Now()
+	d, err := store.DocumentOf(ctx, s.opt.Store, c)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]byte, 0, len(head)+len(c.Recommendation)+len(c.Proposal)+40)
-	out = append(out, head[:len(head)-1]...) // without its closing brace
-	for _, doc := range []struct {
-		key string
-		raw json.RawMessage
-	}{{"recommendation", c.Recommendation}, {"proposal", c.Proposal}} {
-		if len(doc.raw) > 0 {
-			out = append(out, `,"`+doc.key+`":`...)
-			out = append(out, bytes.TrimSpace(doc.raw)...)
-		}
+	b, err := json.Marshal(d)
+	if err != nil {
+		return nil, err
 	}
-	return append(out, "}\n"...), nil
-}
-
-// verificationDoc is the audit log's verification.
-func verificationDoc(v store.Verification) schema.VerificationDoc {
-	d := schema.VerificationDoc{Schema: schema.Verification, OK: v.Problem == nil, Entries: v.Entries,
-		Head: schema.AuditHead{Seq: v.Head.Seq, Hash: v.Head.Hash}}
-	if v.Problem != nil {
-		d.Problem = &schema.AuditProblem{Seq: v.Problem.Seq, Kind: v.Problem.Kind, Detail: v.Problem.Detail}
-	}
-	return d
+	b = append(b, '\n')
+	s.docs.put(c.ID, b, at)
+	return b, nil
 }
 
 // receipt is a sink's receipt as the store keeps it (adapters.Receipt's

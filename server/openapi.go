@@ -17,7 +17,7 @@ type obj = map[string]any
 // JSON Schemas (the schema package's) as components.
 func openAPIDoc(version string) ([]byte, error) {
 	components := obj{}
-	for _, kind := range []string{schema.Cycles, schema.Cycle, schema.Proposal, schema.Diff, schema.Trials, schema.Verification} {
+	for _, kind := range []string{schema.Cycles, schema.Cycle, schema.Proposal, schema.CycleDiff, schema.Trials, schema.Audit} {
 		raw, err := schema.File(kind)
 		if err != nil {
 			return nil, err
@@ -74,10 +74,10 @@ func openAPIDoc(version string) ([]byte, error) {
 			obj{"parameters": []obj{idParam}, "requestBody": obj{"required": true, "content": obj{"application/json": obj{"schema": ref("ReviewRequest")}}}})
 	}
 	paths := obj{
-		"/api/v1/cycles": obj{"get": op("List cycles, newest first.", Viewer, 200, "Cycles", []int{400}, obj{"parameters": listParams})},
+		"/api/v1/cycles": obj{"get": op("List cycles, newest first; a Link header (rel=next) gives the next page.", Viewer, 200, "Cycles", []int{400}, obj{"parameters": listParams})},
 		"/api/v1/cycles/{id}": obj{"get": op("One cycle whole: state, review, documents, publications.", Viewer, 200, "Cycle", []int{404},
 			obj{"parameters": []obj{idParam}})},
-		"/api/v1/cycles/{id}/diff": obj{"get": op("What changed since another cycle of the DAO (by default its previous cycle with a recommendation).", Viewer, 200, "Diff", []int{400, 404},
+		"/api/v1/cycles/{id}/diff": obj{"get": op("What changed since another cycle of the DAO (by default its previous cycle with a recommendation).", Viewer, 200, "Cyclediff", []int{400, 404},
 			obj{"parameters": []obj{idParam, {"name": "against", "in": "query", "schema": obj{"type": "integer", "minimum": 1}, "description": "the cycle to compare with"}}})},
 		"/api/v1/cycles/{id}/trials":     obj{"get": op("The cycle's searches, trial by trial.", Viewer, 200, "Trials", []int{404}, obj{"parameters": []obj{idParam}})},
 		"/api/v1/proposals":              obj{"get": op("List the cycles that have a proposal, newest first.", Viewer, 200, "Cycles", []int{400}, obj{"parameters": listParams})},
@@ -88,7 +88,8 @@ func openAPIDoc(version string) ([]byte, error) {
 			obj{"parameters": []obj{idParam}})},
 		"/api/v1/runs": obj{"post": op("Start a DAO's cycle now; answers the cycle as recorded, with its address in Location.", Steward, 202, "Cycle", []int{400, 404, 409, 413, 415, 501},
 			obj{"requestBody": obj{"required": true, "content": obj{"application/json": obj{"schema": ref("RunRequest")}}}})},
-		"/api/v1/audit/verify": obj{"get": op("Walk the audit log's hash chain and report the first entry edited, inserted or deleted.", Admin, 200, "Verification", nil, nil)},
+		"/api/v1/audit/verify": obj{"get": op("Walk the audit log's hash chain and report the first entry edited, inserted or deleted (ok false and the problem; still 200).", Admin, 200, "Audit", []int{400},
+			obj{"parameters": []obj{{"name": "head", "in": "query", "schema": obj{"type": "string", "pattern": "^[0-9]+:[0-9a-f]{64}$"}, "description": "a head an earlier verify answered (SEQ:HASH): also check that entry is unchanged"}}})},
 	}
 	doc := obj{
 		"openapi": "3.1.0",

@@ -90,7 +90,8 @@ type Server struct {
 	sessions *sessions
 	mux      *http.ServeMux
 	cache    *pageCache
-	reads    *readCache
+	reads    *ttlCache[store.Cycle]
+	docs     *ttlCache[[]byte]
 	desk     *desk
 	openAPI  []byte
 }
@@ -138,7 +139,8 @@ func New(opt Options) (*Server, error) {
 		sessions: &sessions{key: key, ttl: opt.SessionTTL, now: opt.Now, tokens: ts},
 		mux:      http.NewServeMux(),
 		cache:    newPageCache(256),
-		reads:    newReadCache(opt.ReadCacheTTL, opt.Now, 1024),
+		reads:    newTTLCache[store.Cycle](opt.ReadCacheTTL, opt.Now, 1024),
+		docs:     newTTLCache[[]byte](opt.ReadCacheTTL, opt.Now, 1024),
 	}
 	if s.desk, err = newDesk(s); err != nil {
 		return nil, err

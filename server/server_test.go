@@ -102,7 +102,7 @@ func TestOpenAPI(t *testing.T) {
 	if !slices.Equal(paths, want) {
 		t.Errorf("paths %v, want %v", paths, want)
 	}
-	for _, name := range []string{"Cycles", "Cycle", "Proposal", "Diff", "Trials", "Verification", "Error"} {
+	for _, name := range []string{"Cycles", "Cycle", "Proposal", "Cyclediff", "Trials", "Audit", "Error"} {
 		if doc.Components.Schemas[name] == nil {
 			t.Errorf("no %s schema", name)
 		}
@@ -201,7 +201,7 @@ func TestReadCache(t *testing.T) {
 		_, _, body := f.call(t, "GET", fmt.Sprintf("/api/v1/cycles/%d", id), viewerSecret, "")
 		var d schema.CycleDoc
 		decodeDoc(t, body, &d)
-		return d.State
+		return d.Cycle.State
 	}
 	aave := f.cycles["aave"].ID
 	if s := state(aave); s != "pending_review" {

@@ -82,10 +82,10 @@ type pubRow struct {
 }
 
 type diffView struct {
-	From, To           schema.DiffSide
-	Params             []diffParamRow
-	Effects            []diffEffectRow
-	FromBasis, ToBasis string
+	From, To             int64
+	FromChange, ToChange bool
+	Params               []diffParamRow
+	Effects              []diffEffectRow
 }
 
 type diffParamRow struct {
@@ -156,11 +156,13 @@ func (s *Server) diffView(ctx context.Context, c store.Cycle, e *cycleEntry) (te
 			if err != nil {
 				return "", err
 			}
-			d, err := Diff(prev, c)
-			if err != nil {
-				return "", err
+			var docs [2]schema.CycleDoc
+			for i, cy := range []store.Cycle{prev, c} {
+				if docs[i], err = store.DocumentOf(ctx, s.opt.Store, cy); err != nil {
+					return "", err
+				}
 			}
-			if h, err = s.desk.part("diff", makeDiffView(d)); err != nil {
+			if h, err = s.desk.part("diff", makeDiffView(store.Diff(docs[0], docs[1]))); err != nil {
 				return "", err
 			}
 		}
@@ -174,9 +176,9 @@ func (s *Server) diffView(ctx context.Context, c store.Cycle, e *cycleEntry) (te
 // diffTTL is how long a page trusts its idea of the previous cycle.
 const diffTTL = 10 * time.Second
 
-func makeDiffView(d schema.DiffDoc) *diffView {
-	dv := &diffView{From: d.From, To: d.To, FromBasis: label(d.From.Basis), ToBasis: label(d.To.Basis)}
-	side := func(p *schema.ParamValue, unit string) string {
+func makeDiffView(d schema.CycleDiffDoc) *diffView {
+	dv := &diffView{From: d.A.ID, To: d.B.ID, FromChange: d.A.Change, ToChange: d.B.Change}
+	side := func(p *schema.ParamSide, unit string) string {
 		if p == nil {
 			return "—"
 		}
@@ -186,20 +188,21 @@ func makeDiffView(d schema.DiffDoc) *diffView {
 		return oracle.FormatValue(p.Current, unit, false) + " → " + oracle.FormatValue(p.Recommended, unit, false)
 	}
 	for _, p := range d.Params {
-		dv.Params = append(dv.Params, diffParamRow{Name: p.Name, From: side(p.From, p.Unit), To: side(p.To, p.Unit), Moved: p.Moved})
+		dv.Params = append(dv.Params, diffParamRow{Name: p.Name, From: side(p.A, p.Unit), To: side(p.B, p.Unit),
+			Moved: p.A == nil || p.B == nil || p.A.Current != p.B.Current || p.A.Recommended != p.B.Recommended})
 	}
-	eff := func(e *schema.EffectValue, unit string) string {
+	eff := func(e *oracle.Estimate, unit string) string {
 		if e == nil {
 			return "—"
 		}
-		return oracle.FormatDelta(e.Difference, unit) + " (" + e.Verdict + ")"
+		return oracle.FormatDelta(e.Mean, unit) + " (" + oracle.FormatDeltaInterval(e.CI, unit) + ")"
 	}
-	for _, e := range append([]schema.EffectDiff{d.Score}, d.Effects...) {
+	for _, e := range d.Effects {
 		name := e.Name
 		if name == "score" {
 			name = "combined score"
 		}
-		dv.Effects = append(dv.Effects, diffEffectRow{Name: name, From: eff(e.From, e.Unit), To: eff(e.To, e.Unit)})
+		dv.Effects = append(dv.Effects, diffEffectRow{Name: name, From: eff(e.A, e.Unit), To: eff(e.B, e.Unit)})
 	}
 	return dv
 }

@@ -242,7 +242,8 @@ func testChangeChecks(t *testing.T, open func(testing.TB) Store) {
 	}{
 		"proposal as recommendation": {Change{Actor: "test", Recommendation: docs.prop}, "want a attune.recommendation/v1 document"},
 		"not JSON":                   {Change{Actor: "test", Recommendation: json.RawMessage(`{"schema":`)}, "not valid UTF-8 JSON"},
-		"schema violation":           {Change{Actor: "test", Recommendation: broken}, "attune.recommendation/v1"},
+		"wrong type":                 {Change{Actor: "test", Recommendation: broken}, "cannot unmarshal string"},
+		"unknown field":              {Change{Actor: "test", Recommendation: bytes.Replace(docs.rec, []byte(`"dao"`), []byte(`"surprise": 1, "dao"`), 1)}, "unknown field \"surprise\""},
 		"invalid UTF-8":              {Change{Actor: "test", Recommendation: json.RawMessage("{\"schema\":\"\xff\"}")}, "not valid UTF-8 JSON"},
 		"recommendation as proposal": {Change{Actor: "test", Proposal: docs.rec}, "want a attune.proposal/v1 document"},
 	} {

@@ -66,7 +66,8 @@ func decodeStrict(b []byte, v any) error {
 }
 
 // checkDocument checks a document before it is stored: valid UTF-8 JSON
-// of the kind wanted that its JSON Schema accepts.
+// of the kind wanted (its "schema" field) that decodes strictly into its
+// Go type, as DecodeRecommendation and DecodeProposal will read it back.
 func checkDocument(what, kind string, b []byte) error {
 	if len(b) > maxDocument {
 		return fmt.Errorf("%w: %s is %d bytes; at most %d are stored", ErrInvalid, what, len(b), maxDocument)
@@ -80,10 +81,14 @@ func checkDocument(what, kind string, b []byte) error {
 	if err := json.Unmarshal(b, &head); err != nil || head.Schema != kind {
 		return fmt.Errorf("%w: %s: want a %s document (its \"schema\" field), got %q", ErrInvalid, what, kind, clip(head.Schema, 40))
 	}
-	if err := schema.Validate(b); err != nil {
-		return fmt.Errorf("%w: %s: %w", ErrInvalid, what, err)
+	var err error
+	switch kind {
+	case schema.Recommendation:
+		_, err = DecodeRecommendation(b)
+	case schema.Proposal:
+		_, err = DecodeProposal(b)
 	}
-	return nil
+	return err
 }
 
 // checkReceipt checks a publication receipt: a JSON object of valid UTF-8.

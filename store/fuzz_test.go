@@ -71,19 +71,6 @@ func FuzzDecodeProposal(f *testing.F) {
 	})
 }
 
-// Stored documents that pass checkDocument decode.
-func FuzzCheckedDocumentsDecode(f *testing.F) {
-	seedDocs(f, func(d documents) []byte { return d.prop })
-	f.Fuzz(func(t *testing.T, b []byte) {
-		if checkDocument("proposal", "attune.proposal/v1", b) != nil {
-			return
-		}
-		if _, err := DecodeProposal(b); err != nil {
-			t.Fatalf("a proposal its schema accepts does not decode: %v", err)
-		}
-	})
-}
-
 // No two different entries have the same canonical encoding, however
 // their fields' bytes are split.
 func FuzzCanonicalEncoding(f *testing.F) {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/attune-dao/attune/internal/sqldb"
+	"github.com/attune-dao/attune/schema"
 )
 
 var _ Store = (*SQL)(nil)
@@ -208,13 +209,13 @@ func (s *SQL) Advance(ctx context.Context, id int64, to State, ch Change) (Cycle
 	var title string
 	var change bool
 	if ch.Recommendation != nil {
-		if err := checkDocument("recommendation", "attune.recommendation/v1", ch.Recommendation); err != nil {
+		if err := checkDocument("recommendation", schema.Recommendation, ch.Recommendation); err != nil {
 			return Cycle{}, fmt.Errorf("store: %s: %w", what, err)
 		}
 		detail.RecommendationSHA256 = sha256Hex(ch.Recommendation)
 	}
 	if ch.Proposal != nil {
-		if err := checkDocument("proposal", "attune.proposal/v1", ch.Proposal); err != nil {
+		if err := checkDocument("proposal", schema.Proposal, ch.Proposal); err != nil {
 			return Cycle{}, fmt.Errorf("store: %s: %w", what, err)
 		}
 		doc, err := DecodeProposal(ch.Proposal)
@@ -339,10 +340,6 @@ func (s *SQL) Review(ctx context.Context, id int64, r Review) (Cycle, error) {
 			err := Allowed(cur.state, r.Verdict)
 			if err == nil {
 				err = &TransitionError{From: cur.state, To: r.Verdict}
-			}
-			var te *TransitionError
-			if errors.As(err, &te) {
-				te.Cycle = id
 			}
 			return fmt.Errorf("store: %s: only a cycle pending review is reviewed: %w", what, err)
 		}

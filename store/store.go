@@ -60,7 +60,8 @@ var (
 	// already published the cycle.
 	ErrDuplicate = errors.New("duplicate")
 	// ErrInvalid: an argument is malformed (an empty DAO or actor, a
-	// control character in a comment, a document that fails its schema).
+	// control character in a comment, a document of the wrong kind or
+	// shape).
 	ErrInvalid = errors.New("invalid")
 	// ErrLocked: another holder runs the DAO's cycle.
 	ErrLocked = errors.New("locked")
@@ -100,7 +101,8 @@ type Change struct {
 	Dir        string
 	// Recommendation is an attune.recommendation/v1 document (a cycle's
 	// recommendation.json) and Proposal an attune.proposal/v1 document
-	// (its proposal.json); each is checked against its JSON Schema.
+	// (its proposal.json); each must be of its kind and decode strictly
+	// into its Go type (no unknown fields).
 	Recommendation json.RawMessage
 	Proposal       json.RawMessage
 	// Error is why the cycle failed; required when moving to failed

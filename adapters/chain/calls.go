@@ -74,7 +74,7 @@ func (s *Source) callAll(ctx context.Context, block string, calls []*ethCall) er
 		}}
 	}
 	if err := s.rpc.Batch(ctx, rc); err != nil {
-		return err
+		return fmt.Errorf("%s: eth_call at block %s: %w", s.name, block, err)
 	}
 	var errs []error
 	for i, c := range calls {
@@ -89,17 +89,17 @@ func (s *Source) callAll(ctx context.Context, block string, calls []*ethCall) er
 				}
 				err = &revertError{Call: c.sig, Reason: revertReason(re.revertData()), Err: re}
 			}
-			errs = append(errs, fmt.Errorf("%s: %s: %w", s.name, what, err))
+			errs = append(errs, fmt.Errorf("%s: %w", what, err))
 			continue
 		}
 		var hexData string
 		if err := json.Unmarshal(rc[i].Result, &hexData); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %s: the result is not a hex string: %q", s.name, what, oneLine(string(rc[i].Result), 80)))
+			errs = append(errs, fmt.Errorf("%s: the result is not a hex string: %q", what, oneLine(string(rc[i].Result), 80)))
 			continue
 		}
 		data, err := evm.DecodeHex(hexData)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %s: %w", s.name, what, err))
+			errs = append(errs, fmt.Errorf("%s: %w", what, err))
 			continue
 		}
 		if len(data) == 0 && len(c.out) > 0 {
@@ -109,7 +109,7 @@ func (s *Source) callAll(ctx context.Context, block string, calls []*ethCall) er
 				c.reverted = true
 				continue
 			}
-			errs = append(errs, fmt.Errorf("%s: %s returned no data: is %s the right contract for family %s?", s.name, what, c.to.Hex(), s.cfg.Family))
+			errs = append(errs, fmt.Errorf("%s returned no data: is %s the right contract for family %s?", what, c.to.Hex(), s.cfg.Family))
 			continue
 		}
 		vals, err := evm.Decode(c.out, data)
@@ -118,12 +118,15 @@ func (s *Source) callAll(ctx context.Context, block string, calls []*ethCall) er
 			continue
 		}
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %s: %w", s.name, what, err))
+			errs = append(errs, fmt.Errorf("%s: %w", what, err))
 			continue
 		}
 		c.vals = vals
 	}
-	return errors.Join(errs...)
+	if len(errs) > 0 {
+		return fmt.Errorf("%s: %w", s.name, errors.Join(errs...))
+	}
+	return nil
 }
 
 // num is the integer result i of c, or nil when c reverted.
@@ -182,7 +185,7 @@ func (s *Source) blockTimes(ctx context.Context, blocks []uint64) (map[uint64]ui
 		calls[i] = &call{Method: "eth_getBlockByNumber", Params: []any{hexQ(b), false}}
 	}
 	if err := s.rpc.Batch(ctx, calls); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: eth_getBlockByNumber: %w", s.name, err)
 	}
 	out := make(map[uint64]uint64, len(blocks))
 	for i, c := range calls {

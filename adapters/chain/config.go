@@ -2,6 +2,7 @@ package chain
 
 import (
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -183,13 +184,24 @@ func (c *Config) NewSource(env adapters.Env) (adapters.Source, error) {
 	gov, _ := evm.ParseAddress(cfg.Address)
 	s := &Source{cfg: cfg, governor: gov, env: env}
 	s.name = fmt.Sprintf("governor %s", gov.Hex())
-	timeout := time.Duration(cfg.TimeoutSeconds * float64(time.Second))
 	s.rpc = &rpcClient{
-		http:      httpx.New(httpx.Options{HTTP: env.Client(), PerMinute: cfg.PerMinute, Timeout: timeout, Now: env.Now}),
+		http:      httpx.New(cfg.httpOptions(env)),
 		url:       endpoint,
 		where:     redactEndpoint(endpoint),
 		source:    s.name,
 		batchSize: cfg.Batch,
 	}
 	return s, nil
+}
+
+// httpOptions are the options of the source's HTTP caller: timeout_seconds
+// bounds each attempt, so the client has no timeout of its own (the
+// adapters.Env default, a minute for the whole exchange, would cut a
+// longer timeout_seconds short), unless env brings its client.
+func (c Config) httpOptions(env adapters.Env) httpx.Options {
+	hc := env.HTTP
+	if hc == nil {
+		hc = &http.Client{}
+	}
+	return httpx.Options{HTTP: hc, PerMinute: c.PerMinute, Timeout: time.Duration(c.TimeoutSeconds * float64(time.Second)), Now: env.Now}
 }

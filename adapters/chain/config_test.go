@@ -1,8 +1,10 @@
 package chain
 
 import (
+	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/attune-dao/attune/adapters"
 )
@@ -87,5 +89,20 @@ func TestNewSourceEndpointFromEnv(t *testing.T) {
 	bad := adapters.Env{Getenv: func(string) string { return "wss://x/" + testKey }}
 	if _, err := c.NewSource(bad); err == nil || strings.Contains(err.Error(), testKey) {
 		t.Errorf("a non-http URL in the variable: %v; want an error without the key", err)
+	}
+}
+
+// timeout_seconds bounds each request, whatever its length: without a
+// client of the environment's, the HTTP client has no timeout of its own
+// that would cut a longer one short.
+func TestTimeoutSecondsIsNotCappedByTheClient(t *testing.T) {
+	c := Config{TimeoutSeconds: 300}
+	o := c.httpOptions(adapters.Env{})
+	if o.Timeout != 300*time.Second || o.HTTP == nil || (o.HTTP.Timeout != 0 && o.HTTP.Timeout < o.Timeout) {
+		t.Errorf("timeout %v, client %+v; want 300s per attempt and no shorter client timeout", o.Timeout, o.HTTP)
+	}
+	mine := &http.Client{}
+	if o := c.httpOptions(adapters.Env{HTTP: mine}); o.HTTP != mine {
+		t.Error("the environment's client was not used")
 	}
 }

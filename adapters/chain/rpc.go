@@ -106,7 +106,8 @@ type rpcClient struct {
 	// url is the endpoint, secret (providers put the key in it); where
 	// is what messages show of it.
 	url, where string
-	// source names the source in errors ("governor 0xc0Da…").
+	// source names the source in log lines ("governor 0xc0Da…"); errors
+	// leave it to the caller, which names the source once.
 	source string
 	// batchSize bounds the calls sent in one request.
 	batchSize int
@@ -145,7 +146,7 @@ var keyLike = regexp.MustCompile(`^[A-Za-z0-9_-]{16,}$`)
 func (c *rpcClient) post(ctx context.Context, body []byte) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
 	if err != nil {
-		return nil, fmt.Errorf("%s: the rpc_url %s is not a valid URL: %v", c.source, c.where, redactErr(err, c.url, c.where))
+		return nil, fmt.Errorf("the rpc_url %s is not a valid URL: %v", c.where, redactErr(err, c.url, c.where))
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
@@ -170,15 +171,15 @@ func (c *rpcClient) post(ctx context.Context, body []byte) ([]byte, error) {
 			what = "the node is busy or unreachable; try again later, lower per_minute, or use another endpoint"
 		}
 		if ctx.Err() != nil {
-			return nil, fmt.Errorf("%s: %w", c.source, ctx.Err())
+			return nil, ctx.Err()
 		}
-		e := fmt.Errorf("%s: %w; %s", c.source, &cp, what)
+		e := fmt.Errorf("%w; %s", &cp, what)
 		if cp.Retryable {
 			return nil, adapters.Transient(e)
 		}
 		return nil, e
 	}
-	return nil, fmt.Errorf("%s: %w", c.source, redactErr(err, c.url, c.where))
+	return nil, redactErr(err, c.url, c.where)
 }
 
 // redactErr replaces the secret URL in err's message.
@@ -198,7 +199,7 @@ func (c *rpcClient) Call(ctx context.Context, out any, method string, params ...
 	c.nextID++
 	body, err := json.Marshal(request{JSONRPC: "2.0", ID: c.nextID, Method: method, Params: params})
 	if err != nil {
-		return fmt.Errorf("%s: encoding %s: %w", c.source, method, err)
+		return fmt.Errorf("encoding %s: %w", method, err)
 	}
 	raw, err := c.post(ctx, body)
 	if err != nil {
@@ -210,13 +211,13 @@ func (c *rpcClient) Call(ctx context.Context, out any, method string, params ...
 		if errors.As(err, &re) {
 			return re
 		}
-		return c.malformed(method, raw, err)
+		return c.malformed(raw, err)
 	}
 	if out == nil {
 		return nil
 	}
 	if err := json.Unmarshal(result, out); err != nil {
-		return c.malformed(method, raw, err)
+		return c.malformed(raw, err)
 	}
 	return nil
 }
@@ -240,9 +241,9 @@ func decodeResponse(raw []byte) (json.RawMessage, error) {
 
 // malformed is the error for an answer that is not the JSON-RPC the
 // source expects.
-func (c *rpcClient) malformed(method string, raw []byte, err error) error {
-	return fmt.Errorf("%s: %s: the node at %s answered with something that is not a JSON-RPC 2.0 result (%v): %q; check that rpc_url is an Ethereum JSON-RPC endpoint",
-		c.source, method, c.where, err, oneLine(string(raw), 200))
+func (c *rpcClient) malformed(raw []byte, err error) error {
+	return fmt.Errorf("the node at %s answered with something that is not a JSON-RPC 2.0 result (%v): %q; check that rpc_url is an Ethereum JSON-RPC endpoint",
+		c.where, err, oneLine(string(raw), 200))
 }
 
 // Batch sends calls as JSON-RPC batches of at most batchSize and fills
@@ -274,7 +275,7 @@ func (c *rpcClient) batch(ctx context.Context, calls []*call) error {
 	}
 	body, err := json.Marshal(reqs)
 	if err != nil {
-		return fmt.Errorf("%s: encoding a batch: %w", c.source, err)
+		return fmt.Errorf("encoding a batch: %w", err)
 	}
 	raw, err := c.post(ctx, body)
 	if err != nil {
@@ -284,12 +285,12 @@ func (c *rpcClient) batch(ctx context.Context, calls []*call) error {
 		// A node that refuses batches answers with one error object.
 		var one response
 		if json.Unmarshal(raw, &one) == nil && one.Error != nil {
-			return fmt.Errorf("%s: the node refused a batch of %d calls: %w; lower batch (1 sends calls one by one)", c.source, len(calls), one.Error)
+			return fmt.Errorf("the node refused a batch of %d calls: %w; lower batch (1 sends calls one by one)", len(calls), one.Error)
 		}
-		return c.malformed("batch of "+calls[0].Method, raw, err)
+		return fmt.Errorf("a batch of %d %s calls: %w", len(calls), calls[0].Method, c.malformed(raw, err))
 	}
 	for _, cl := range byID {
-		cl.Err = fmt.Errorf("%s: %s: the node left this call of a batch unanswered; lower batch", c.source, cl.Method)
+		cl.Err = errors.New("the node left this call of a batch unanswered; lower batch")
 	}
 	return nil
 }
@@ -356,11 +357,4 @@ func parseQuantity(s string) (uint64, error) {
 func hexQ(n uint64) string { return "0x" + strconv.FormatUint(n, 16) }
 
 // oneLine shortens s to n bytes on one line, for messages.
-func oneLine(s string, n int) string {
-	s = strings.ToValidUTF8(s, "?")
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > n {
-		s = s[:n] + "..."
-	}
-	return s
-}
+func oneLine(s string, n int) string { return httpx.Snippet(s, n) }

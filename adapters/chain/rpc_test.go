@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/attune-dao/attune/adapters"
 	"github.com/attune-dao/attune/internal/evm"
@@ -48,10 +49,61 @@ func readWith(t *testing.T, status int, body string) error {
 	if strings.Contains(err.Error(), testKey) {
 		t.Errorf("the key leaked: %v", err)
 	}
-	if !strings.Contains(err.Error(), "governor "+compoundBravo.Hex()) {
-		t.Errorf("the error does not name the source: %v", err)
+	if n := strings.Count(err.Error(), "governor "+compoundBravo.Hex()); n != 1 {
+		t.Errorf("the error names the source %d times; want once: %v", n, err)
 	}
 	return err
+}
+
+// Every failure names the source once, whichever layer it came from:
+// the transport, an answer that is not JSON-RPC, a refused or
+// half-answered batch.
+func TestErrorsNameTheSourceOnce(t *testing.T) {
+	cases := []struct {
+		name string
+		hook func(w http.ResponseWriter, body []byte) bool
+		want string
+	}{
+		{"refused batch", func(w http.ResponseWriter, body []byte) bool {
+			if len(body) > 0 && body[0] == '[' {
+				writeJSON(w, http.StatusOK, rpcResp{JSONRPC: "2.0", ID: json.RawMessage("null"), Error: &RPCError{Code: -32600, Message: "batch requests are not supported"}})
+				return true
+			}
+			return false
+		}, "refused a batch"},
+		{"half-answered batch", func(w http.ResponseWriter, body []byte) bool {
+			if len(body) > 0 && body[0] == '[' {
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = w.Write([]byte(`[]`))
+				return true
+			}
+			return false
+		}, "unanswered"},
+		{"batch answered with HTML", func(w http.ResponseWriter, body []byte) bool {
+			if len(body) > 0 && body[0] == '[' {
+				_, _ = w.Write([]byte(`<html>maintenance</html>`))
+				return true
+			}
+			return false
+		}, "not a JSON-RPC 2.0 result"},
+		{"eth_blockNumber answered with HTML", func(w http.ResponseWriter, _ []byte) bool {
+			_, _ = w.Write([]byte(`<html>maintenance</html>`))
+			return true
+		}, "eth_blockNumber"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			n, _ := compoundNode(t, 14417075)
+			n.hook = c.hook
+			_, err := n.start(t, compoundConfig()).Read(context.Background())
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if k := strings.Count(err.Error(), "governor "+compoundBravo.Hex()); k != 1 || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("err %v; want %q and the source named once (%d times)", err, c.want, k)
+			}
+		})
+	}
 }
 
 func TestTransportErrors(t *testing.T) {
@@ -206,5 +258,16 @@ func TestLogsNameTheNodeWithoutItsKey(t *testing.T) {
 	out := buf.String()
 	if strings.Contains(out, testKey) || !strings.Contains(out, "REDACTED") || !strings.Contains(out, "range refused") {
 		t.Errorf("logs %q; want the refusals and the node named without its key", out)
+	}
+}
+
+// A node's message quoted in an error stays valid UTF-8 when the cut
+// falls inside a character (an error that is not UTF-8 is garbled in
+// JSON output and logs).
+func TestOneLineCutsWholeCharacters(t *testing.T) {
+	msg := strings.Repeat("a", 299) + "€ and more"
+	e := &RPCError{Code: -32000, Message: msg}
+	if s := e.Error(); !utf8.ValidString(s) || !strings.HasSuffix(s, "a?...") {
+		t.Errorf("%q: want valid UTF-8 ending in a?...", s)
 	}
 }

@@ -633,7 +633,7 @@ func (r *reader) decide(p *prop) history.State {
 	case p.canceled:
 		return history.Canceled
 	case p.queued:
-		if r.cfg.Family == Bravo && p.eta != nil && p.eta.IsUint64() && r.headTime >= p.eta.Uint64()+bravoGrace {
+		if r.cfg.Family == Bravo && p.eta != nil && new(big.Int).Add(p.eta, big.NewInt(bravoGrace)).Cmp(new(big.Int).SetUint64(r.headTime)) <= 0 {
 			return history.Expired
 		}
 		return history.Queued
@@ -668,6 +668,13 @@ func (r *reader) tokens(w *big.Int) float64 {
 	den := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(r.info.decimals)), nil)
 	f, _ := new(big.Rat).SetFrac(w, den).Float64()
 	return f
+}
+
+// periodDays converts a period of v clock units of secs seconds each to
+// days. v may be any size a node returns (votingPeriod is a uint256).
+func periodDays(v *big.Int, secs float64) float64 {
+	f, _ := new(big.Float).SetInt(v).Float64()
+	return f * secs / 86400
 }
 
 // frac returns a/b as the nearest float64.
@@ -793,7 +800,7 @@ func (r *reader) snapshots(ctx context.Context, h *history.History) error {
 		return err
 	}
 	var pts []weiPoint
-	pastWorks := true
+	pastWorks, asked := true, 0
 	for _, sn := range snaps {
 		if sn.quorum != nil {
 			sn.p.quorum = sn.quorum.num(0)
@@ -801,6 +808,7 @@ func (r *reader) snapshots(ctx context.Context, h *history.History) error {
 		if sn.supply == nil {
 			continue
 		}
+		asked++
 		if sn.supply.reverted {
 			pastWorks = false
 			continue
@@ -814,6 +822,11 @@ func (r *reader) snapshots(ctx context.Context, h *history.History) error {
 	r.info.pastSupplyWorks = pastWorks && len(pts) > 0
 	if r.prev != nil {
 		h.Supply = append(h.Supply, r.prev.Supply...)
+		if asked == 0 {
+			// No snapshot passed since prev: its supply points stand,
+			// and so does its note of how they were read.
+			return nil
+		}
 	}
 	if !r.info.pastSupplyWorks {
 		// No checkpoints (COMP has getPriorVotes, not getPastTotalSupply):
@@ -869,7 +882,7 @@ func (r *reader) buildParams(h *history.History) error {
 	if r.info.clock == clockTimestamp {
 		secs = 1
 	}
-	days := func(v *big.Int) float64 { return float64(v.Int64()) * secs / 86400 }
+	days := func(v *big.Int) float64 { return periodDays(v, secs) }
 	unit := "blocks"
 	if r.info.clock == clockTimestamp {
 		unit = "seconds"

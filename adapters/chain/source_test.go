@@ -2,6 +2,7 @@ package chain
 
 import (
 	"context"
+	"math"
 	"math/big"
 	"reflect"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/attune-dao/attune/history"
+	"github.com/attune-dao/attune/internal/evm"
 )
 
 // ratTokens is w / 10^18 as the nearest float64.
@@ -189,6 +191,8 @@ func TestDecide(t *testing.T) {
 		{"bravo below quorumVotes", Bravo, false, over(399_999, 0, 900_000, 0), history.Defeated},
 		{"bravo queued within grace", Bravo, false, &prop{queued: true, eta: big.NewInt(2_000_000 - bravoGrace + 1)}, history.Queued},
 		{"bravo queued past grace", Bravo, false, &prop{queued: true, eta: big.NewInt(2_000_000 - bravoGrace)}, history.Expired},
+		{"bravo eta near 2^64 is not past grace", Bravo, false, &prop{queued: true, eta: new(big.Int).SetUint64(math.MaxUint64 - 10)}, history.Queued},
+		{"bravo eta past 2^64 is not past grace", Bravo, false, &prop{queued: true, eta: new(big.Int).Lsh(big.NewInt(1), 70)}, history.Queued},
 		{"executed beats canceled", OZ, true, &prop{executed: true, canceled: true}, history.Executed},
 		{"canceled after queued", OZ, true, &prop{queued: true, canceled: true}, history.Canceled},
 	}
@@ -199,6 +203,19 @@ func TestDecide(t *testing.T) {
 		if got := r.decide(c.p); got != c.want {
 			t.Errorf("%s: %s; want %s", c.name, got, c.want)
 		}
+	}
+}
+
+// A period is converted to days whatever its size: a node may answer
+// votingPeriod() with any uint256, and one past 2^63 blocks must not
+// wrap to a small or negative number of days.
+func TestPeriodDays(t *testing.T) {
+	if got := periodDays(big.NewInt(7200), 12); got != 1 {
+		t.Errorf("7200 blocks of 12 s: %v days; want 1", got)
+	}
+	huge := new(big.Int).Add(new(big.Int).Lsh(big.NewInt(1), 64), big.NewInt(7200))
+	if got, want := periodDays(huge, 12), math.Ldexp(1, 64)*12/86400; math.Abs(got-want) > want*1e-12 {
+		t.Errorf("2^64+7200 blocks: %v days; want %v", got, want)
 	}
 }
 
@@ -291,5 +308,50 @@ func TestReadSinceOZ(t *testing.T) {
 	if !reflect.DeepEqual(got.Proposals, full.History.Proposals) || !reflect.DeepEqual(got.Votes, full.History.Votes) ||
 		!reflect.DeepEqual(got.Supply, full.History.Supply) || !reflect.DeepEqual(got.Params, full.History.Params) {
 		t.Errorf("update differs from a full read:\n got %+v\nwant %+v", got.Proposals, full.History.Proposals)
+	}
+}
+
+// An update whose new blocks hold no event asks the governor nothing
+// about the proposals it decided before: no supply or quorum at their
+// snapshots, no tallies, only what it holds at the new head. The result
+// is the history it updated, but for the range read: its supply points
+// and the note of how they were read stand (an update with no snapshot
+// to read noted that the token has no getPastTotalSupply, beside the
+// earlier note that it has).
+func TestReadSinceAsksNothingOfDecidedProposals(t *testing.T) {
+	n, _ := ozNode(t, 200)
+	prev, err := n.start(t, ozConfig()).Read(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	perProposal := map[string]int{}
+	for _, f := range []struct {
+		to  evm.Address
+		sig string
+	}{{ozToken, "getPastTotalSupply(uint256)"}, {ozGovernor, "quorum(uint256)"}, {ozGovernor, "proposalVotes(uint256)"},
+		{ozGovernor, "proposalSnapshot(uint256)"}, {ozGovernor, "proposalDeadline(uint256)"}} {
+		sel, _ := evm.Selector(f.sig)
+		orig := n.fns[f.to][sel]
+		n.fn(f.to, f.sig, func(args []byte, block uint64) ([]byte, *RPCError) {
+			perProposal[f.sig]++
+			return orig(args, block)
+		})
+	}
+	n.head = 300
+	got, err := n.start(t, ozConfig()).ReadSince(context.Background(), prev.History)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(perProposal) != 0 {
+		t.Errorf("the update asked %v about a proposal decided before", perProposal)
+	}
+	want := prev.History
+	if !reflect.DeepEqual(got.Proposals, want.Proposals) || !reflect.DeepEqual(got.Votes, want.Votes) ||
+		!reflect.DeepEqual(got.Supply, want.Supply) || !reflect.DeepEqual(got.Params, want.Params) ||
+		!reflect.DeepEqual(got.Provenance[1:], want.Provenance[1:]) {
+		t.Errorf("the update changed the history:\n got %+v\nwant %+v", got, want)
+	}
+	if !strings.Contains(got.Provenance[0], "blocks 1-300") {
+		t.Errorf("provenance %q; want the range read up to 300", got.Provenance[0])
 	}
 }

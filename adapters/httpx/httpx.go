@@ -18,12 +18,13 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/attune-dao/attune/internal/backoff"
 )
 
 // Defaults for the zero Options.
@@ -104,7 +105,7 @@ func New(o Options) *Client {
 		o.MaxRetryAfter = DefaultMaxRetryAfter
 	}
 	if o.Sleep == nil {
-		o.Sleep = sleep
+		o.Sleep = backoff.Sleep
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -138,7 +139,8 @@ type Error struct {
 	// RetryAfter is what the server asked to wait, 0 if nothing.
 	RetryAfter time.Duration
 	// Retryable reports whether the failure was of a kind that is
-	// retried: 429, 500, 502, 503, 504, network, timeout.
+	// retried: 429, 500, 502, 503, 504, network, timeout (not a body
+	// larger than MaxBody).
 	Retryable bool
 	Err       error
 }
@@ -208,7 +210,8 @@ func (c *Client) Do(ctx context.Context, req *http.Request) (*Response, error) {
 			if ctx.Err() != nil {
 				return nil, c.stopped(ctx, op, where, attempt, ctx.Err())
 			}
-			e = &Error{Retryable: true, Err: err}
+			// A body past MaxBody would be as large next time.
+			e = &Error{Retryable: !errors.Is(err, errTooLarge), Err: err}
 		case resp.Status >= 200 && resp.Status < 300:
 			return resp, nil
 		default:
@@ -255,10 +258,14 @@ func (c *Client) attempt(ctx context.Context, req *http.Request, body []byte) (*
 		return nil, c.cause(actx, ctx, err)
 	}
 	if int64(len(data)) > c.o.MaxBody {
-		return nil, fmt.Errorf("the response body exceeds %d bytes", c.o.MaxBody)
+		return nil, fmt.Errorf("%w: the response body exceeds %d bytes", errTooLarge, c.o.MaxBody)
 	}
 	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: data}, nil
 }
+
+// errTooLarge is wrapped by the error of an answer whose body exceeds
+// MaxBody, which is not retried.
+var errTooLarge = errors.New("answer too large")
 
 // cause explains a failed attempt without the URL (the Error carries a
 // redacted one).
@@ -282,40 +289,14 @@ func (c *Client) stopped(ctx context.Context, op, where string, attempts int, er
 
 // backoff is the full-jitter wait before retry n (n >= 1).
 func (c *Client) backoff(n int) time.Duration {
-	d := c.o.BaseDelay << min(n-1, 30)
-	if d <= 0 || d > c.o.MaxDelay {
-		d = c.o.MaxDelay
-	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return time.Duration(c.rng.Int64N(int64(d) + 1))
+	return backoff.Jitter(c.rng, n, c.o.BaseDelay, c.o.MaxDelay)
 }
 
 // RetryAfter reads Retry-After (seconds or an HTTP date) and the
 // millisecond retry-after-ms some APIs send; 0 when absent or invalid.
-func RetryAfter(h http.Header, now time.Time) time.Duration {
-	if v := strings.TrimSpace(h.Get("Retry-After-Ms")); v != "" {
-		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms > 0 && ms < 1e12 {
-			return time.Duration(ms * float64(time.Millisecond))
-		}
-	}
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.ParseFloat(v, 64); err == nil {
-		if !(s > 0 && s <= 1e9) { // NaN too
-			return 0
-		}
-		return time.Duration(s * float64(time.Second))
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := t.Sub(now); d > 0 {
-			return d
-		}
-	}
-	return 0
-}
+func RetryAfter(h http.Header, now time.Time) time.Duration { return backoff.RetryAfter(h, now) }
 
 // secretParams are query parameters whose values Redact hides.
 var secretParams = []string{"key", "token", "secret", "password", "auth", "signature", "sig"}
@@ -347,28 +328,24 @@ func Redact(u *url.URL) string {
 	return c.String()
 }
 
-// snippet is the start of a body for an error message, valid UTF-8 and
-// on one line.
+// snippet is the start of a body for an error message.
 func snippet(b []byte) string {
 	const n = 512
-	s := strings.ToValidUTF8(string(b[:min(len(b), n)]), "?")
-	s = strings.Join(strings.Fields(s), " ")
-	if len(b) > n {
+	return Snippet(string(b[:min(len(b), n+1)]), n)
+}
+
+// Snippet is the start of s for a message: at most n bytes of it, on one
+// line (runs of white space made one space), valid UTF-8 (a byte that is
+// not, or a character cut at the end, becomes "?"), and "..." after it
+// when s was longer. Adapters quote what a server answered with it.
+func Snippet(s string, n int) string {
+	cut := len(s) > n
+	if cut {
+		s = s[:n]
+	}
+	s = strings.Join(strings.Fields(strings.ToValidUTF8(s, "?")), " ")
+	if cut {
 		s += "..."
 	}
 	return s
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // waits records the backoff a client asked for, without waiting.
@@ -56,6 +57,27 @@ func TestRetriesHonourRetryAfter(t *testing.T) {
 	}
 	if w.d[1] > 2*DefaultBaseDelay {
 		t.Fatalf("second backoff %v exceeds the full-jitter cap %v", w.d[1], 2*DefaultBaseDelay)
+	}
+}
+
+// An answer larger than MaxBody fails at once: it would be as large on
+// every retry.
+func TestBodyTooLargeIsNotRetried(t *testing.T) {
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		_, _ = rw.Write([]byte(`{"data":{"votes":[` + strings.Repeat(`{"id":"0x01"},`, 100) + `{}]}}`))
+	}))
+	defer srv.Close()
+	w := &waits{}
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/graphql", strings.NewReader(`{}`))
+	_, err := newClient(w, Options{MaxBody: 1000}).Do(context.Background(), req)
+	var e *Error
+	if !errors.As(err, &e) || e.Retryable || !strings.Contains(err.Error(), "exceeds 1000 bytes") {
+		t.Fatalf("err %v; want a terminal error naming the limit", err)
+	}
+	if n.Load() != 1 || len(w.d) != 0 {
+		t.Fatalf("%d requests, waits %v; want one request", n.Load(), w.d)
 	}
 }
 
@@ -176,26 +198,6 @@ func TestCancelledContextStops(t *testing.T) {
 	}
 }
 
-func TestRetryAfterForms(t *testing.T) {
-	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
-	for _, tc := range []struct {
-		h    http.Header
-		want time.Duration
-	}{
-		{http.Header{"Retry-After": {"12"}}, 12 * time.Second},
-		{http.Header{"Retry-After": {"Tue, 24 Nov 2026 12:00:30 GMT"}}, 30 * time.Second},
-		{http.Header{"Retry-After": {"Tue, 24 Nov 2026 11:00:00 GMT"}}, 0},
-		{http.Header{"Retry-After-Ms": {"1500"}, "Retry-After": {"9"}}, 1500 * time.Millisecond},
-		{http.Header{"Retry-After": {"-3"}}, 0},
-		{http.Header{"Retry-After": {"soon"}}, 0},
-		{http.Header{}, 0},
-	} {
-		if got := RetryAfter(tc.h, now); got != tc.want {
-			t.Errorf("RetryAfter(%v) = %v; want %v", tc.h, got, tc.want)
-		}
-	}
-}
-
 func TestBackoffIsSeeded(t *testing.T) {
 	a, b := New(Options{Seed: 9}), New(Options{Seed: 9})
 	for n := 1; n <= 6; n++ {
@@ -213,14 +215,22 @@ func TestRedact(t *testing.T) {
 	}
 }
 
-func FuzzRetryAfter(f *testing.F) {
-	for _, s := range []string{"12", "1e400", "Tue, 24 Nov 2026 12:00:30 GMT", "", "NaN", "-1"} {
-		f.Add(s)
-	}
-	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
-	f.Fuzz(func(t *testing.T, s string) {
-		if d := RetryAfter(http.Header{"Retry-After": {s}, "Retry-After-Ms": {s}}, now); d < 0 {
-			t.Fatalf("RetryAfter(%q) = %v < 0", s, d)
+// A snippet is one line of valid UTF-8 however the cut falls: a
+// character cut in half becomes "?".
+func TestSnippet(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"short", 10, "short"},
+		{"ab€cd", 3, "ab?..."},
+		{"line one\n\tline two", 100, "line one line two"},
+		{"bad \xff byte", 100, "bad ? byte"},
+	} {
+		got := Snippet(tc.in, tc.n)
+		if got != tc.want || !utf8.ValidString(got) {
+			t.Errorf("Snippet(%q, %d) = %q; want %q", tc.in, tc.n, got, tc.want)
 		}
-	})
+	}
 }

@@ -13,7 +13,7 @@ func TestInstalled(t *testing.T) {
 			t.Errorf("source type %q is not registered; have %v", typ, adapters.SourceTypes())
 		}
 	}
-	for _, typ := range []string{"safe", "snapshot"} {
+	for _, typ := range []string{"discourse", "github", "markdown", "safe", "snapshot", "webhook"} {
 		if !slices.Contains(adapters.SinkTypes(), typ) {
 			t.Errorf("sink type %q is not registered; have %v", typ, adapters.SinkTypes())
 		}

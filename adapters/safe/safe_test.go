@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"math/big"
 	"os"
@@ -15,10 +14,9 @@ import (
 
 	"github.com/attune-dao/attune/adapters"
 	"github.com/attune-dao/attune/internal/evm"
+	goldenfile "github.com/attune-dao/attune/internal/golden"
 	"github.com/attune-dao/attune/oracle"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 // Fixture publications. The governors are real contracts: an
 // OpenZeppelin 5 Governor on Sepolia (0xb314…48e0, whose executed
@@ -83,23 +81,7 @@ func newSink(t *testing.T, dir string, chainID uint64) *Sink {
 
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (go test -update rewrites it):\n%s", name, got)
-	}
+	goldenfile.Check(t, filepath.Join("testdata", "golden", name), got)
 }
 
 func mustDecodeHex(t *testing.T, s string) []byte {

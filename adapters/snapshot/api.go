@@ -1,12 +1,13 @@
 package snapshot
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/attune-dao/attune/adapters/httpx"
 )
 
 // The queries, in the hub's GraphQL schema (snapshot-labs/snapshot-hub,
@@ -203,8 +204,9 @@ func (e *hubError) Error() string {
 	return fmt.Sprintf("the hub answered HTTP %d with errors: %s", e.Status, strings.Join(e.Messages, "; "))
 }
 
-// Transient reports whether the hub failed in a way a later run may not:
-// its resolvers answer "request failed" when their database query fails.
+// Transient reports whether a later run may succeed unchanged: the hub
+// failed to run the query ("request failed" is what its resolvers answer
+// when their database query fails), rather than refusing it.
 func (e *hubError) Transient() bool {
 	for _, m := range e.Messages {
 		if m != "request failed" {
@@ -262,11 +264,4 @@ func hubErrors(body []byte) []string {
 }
 
 // start is the beginning of a body for a message.
-func start(b []byte) string {
-	const n = 120
-	b = bytes.TrimSpace(b)
-	if len(b) > n {
-		return strings.ToValidUTF8(string(b[:n]), "?") + "..."
-	}
-	return strings.ToValidUTF8(string(b), "?")
-}
+func start(b []byte) string { return httpx.Snippet(string(b[:min(len(b), 121)]), 120) }

@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,10 +14,9 @@ import (
 
 	"github.com/attune-dao/attune/adapters"
 	"github.com/attune-dao/attune/internal/evm"
+	goldenfile "github.com/attune-dao/attune/internal/golden"
 	"github.com/attune-dao/attune/oracle"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 // The SHA-256 of JSON.stringify(types) that snapshot.js registers for
 // proposals (src/sign/hashedTypes.json, commit efa5de15): the sequencer
@@ -265,21 +263,5 @@ func TestConfigCheck(t *testing.T) {
 
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (go test -update rewrites it):\n%s", name, got)
-	}
+	goldenfile.Check(t, filepath.Join("testdata", "golden", name), got)
 }

@@ -27,7 +27,7 @@ import (
 )
 
 func (a *app) runCmd() *cobra.Command {
-	var out string
+	var out, storeDSN string
 	var acceptPoorFit, noTrack bool
 	var trials int
 	cmd := &cobra.Command{
@@ -47,12 +47,19 @@ parameters in force on fresh paired replications, and write
                                         beside it: attune run --config config.yaml there
                                         reproduces the cycle
 
+and records the cycle as pending review in the store (--store, by default
+<out>/attune.db; attune proposals approve ID decides it). Once the store
+exists, a run holds the DAO's lock from start to end, so that two runs of
+one DAO (or a run and the service) never overlap: the second stops at once.
+
 The cycle id is derived from the inputs, so rerunning the same inputs
-rewrites the same files. Data read from elsewhere than one file (several
-sources, a command, a network source) are kept as history.json beside
-config.yaml. A source that can fetch only what changed (attune sources
-check says which) keeps what it read under <out>/state/sources/, so the
-next run fetches only what is new; --refresh reads everything again. With oracle.provider openai, LLM drafts are cached
+rewrites the same files; while a cycle of the same config and data is
+pending, a rerun records no second one. Data read from elsewhere than one
+file (several sources, a command, a network source) are kept as
+history.json beside config.yaml. A source that can fetch only what changed
+(attune sources check says which) keeps what it read under
+<out>/state/sources/, so the next run fetches only what is new; --refresh
+reads everything again. With oracle.provider openai, LLM drafts are cached
 under <out>/drafts/ by the hash of their inputs; attune draft redrafts a
 cycle without searching again.
 
@@ -74,10 +81,23 @@ it writes nothing and exits 130.`,
 			// The drafter first: a key that is not set stops the run
 			// before calibration, not after the search.
 			var drafter oracle.Drafter
+			var rec *recorder
 			cfg, env, err := a.prepareWith(cmd, trials, extra, func(cfg *config.Config) (err error) {
 				drafter, err = loop.NewDrafter(cfg, loop.DrafterOptions{CacheDir: filepath.Join(cfg.Out, loop.DraftsDir)})
+				if err != nil {
+					return err
+				}
+				// The store and the DAO's lock next, when there is a
+				// store: another process running this DAO's cycle stops
+				// the run before any work.
+				rec, err = openRecorder(cmd.Context(), cfg, storeDSN, false, a.logger())
 				return err
 			})
+			defer func() {
+				if rec != nil {
+					_ = rec.close()
+				}
+			}()
 			if err != nil {
 				return err
 			}
@@ -96,11 +116,19 @@ it writes nothing and exits 130.`,
 			if err := cmd.Context().Err(); err != nil {
 				return err
 			}
+			if rec == nil { // the first run: the store is created now
+				if rec, err = openRecorder(cmd.Context(), cfg, storeDSN, true, a.logger()); err != nil {
+					return err
+				}
+			}
 			dir, err := c.Write(cfg.Out)
 			if err != nil {
 				return err
 			}
 			a.logger().Info("cycle written", "cycle", c.ID, "dir", dir, "change", c.Recommendation.Change)
+			if err := rec.record(cmd.Context(), c, dir); err != nil {
+				return err
+			}
 			logDraft(a.logger(), c.Proposal)
 			if a.output != "text" {
 				doc := schema.NewRecommendation(c.Recommendation)
@@ -114,6 +142,7 @@ it writes nothing and exits 130.`,
 		},
 	}
 	cmd.Flags().StringVar(&out, "out", "attune-out", "directory to write the cycle under (overrides out)")
+	cmd.Flags().StringVar(&storeDSN, "store", "", "the store to record the cycle in (sqlite:PATH or postgres://...; default: sqlite:<out>/attune.db)")
 	cmd.Flags().BoolVar(&acceptPoorFit, "accept-poor-fit", false, "write a recommendation although calibration missed a target; its summary states the miss first")
 	cmd.Flags().BoolVar(&noTrack, "no-track-record", false, "skip the short backtest (2 windows of 180 days) whose result the proposal quotes")
 	cmd.Flags().IntVar(&trials, "trials", 0, "number of trials (overrides optimizer.trials)")
@@ -381,6 +410,52 @@ calibrated or searched.`,
 			}
 			_, err = a.stdout.Write(b)
 			return err
+		},
+	})
+	cmd.AddCommand(&cobra.Command{
+		Use:   "check",
+		Short: "Check the config as every run does, reading no data: model, parameters, search, objectives, sinks",
+		Long: `Load the config and check it as attune run does before reading any data:
+every key known and well typed (with its line), the model and the
+parameters in force, the objectives, constraints and search space against
+the model, and each sink's own keys for its type (an unknown sink type or
+key is an error). No data, secret or network is touched. Exits 0 when the
+config is sound, 2 with every problem found otherwise.`,
+		Example: `  attune config check --config dao.yaml
+  attune config check --config dao.yaml -o json`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := a.loadConfig(cmd, nil)
+			if err != nil {
+				return err
+			}
+			if err := loop.CheckConfig(cfg); err != nil {
+				return err
+			}
+			type sink struct {
+				Name string `json:"name"`
+				Type string `json:"type"`
+			}
+			sinks := []sink{}
+			for _, s := range cfg.Sinks {
+				sinks = append(sinks, sink{s.SinkName(), s.Type})
+			}
+			if a.output != "text" {
+				return a.writeDoc(struct {
+					OK    bool   `json:"ok"`
+					Model string `json:"model"`
+					Sinks []sink `json:"sinks"`
+				}{true, cfg.DAO.Model, sinks})
+			}
+			var names []string
+			for _, s := range sinks {
+				names = append(names, s.Name+" ("+s.Type+")")
+			}
+			if len(names) == 0 {
+				names = []string{"none"}
+			}
+			fmt.Fprintf(a.stdout, "config ok: model %s, sinks: %s\n", cfg.DAO.Model, strings.Join(names, ", "))
+			return nil
 		},
 	})
 	return cmd

@@ -17,6 +17,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/attune-dao/attune/adapters/sinktest"
 	"github.com/attune-dao/attune/config"
 	"github.com/attune-dao/attune/loop"
 )
@@ -82,13 +83,15 @@ func TestInterruptExits130(t *testing.T) {
 		{[]string{"simulate", "--replications", "2"}, "attune: interrupted; nothing was written\n"},
 		{[]string{"run", "--out", out}, "attune: interrupted; nothing was written\n"},
 		{[]string{"worker", "--wait", "0"}, "attune: interrupted; the trials it finished stay in the study\n"},
+		{[]string{"publish", sinktest.CopyCycle(t, sinktest.CycleDir(t), fixtureCycle, "  - {type: markdown, dir: posts}\n"), "--approver", "a"},
+			"attune: interrupted; the sinks that answered are recorded; publish again to finish\n"},
 	} {
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
 		var stdout, stderr bytes.Buffer
 		code := execute(ctx, c.args, &stdout, &stderr)
 		// Logs of the work begun may come first; the error is one line.
-		if code != exitInterrupted || !strings.HasSuffix(stderr.String(), "\n"+c.line) || strings.Count(stderr.String(), "attune:") != 1 || strings.Contains(stderr.String(), "context canceled") {
+		if code != exitInterrupted || !strings.HasSuffix("\n"+stderr.String(), "\n"+c.line) || strings.Count(stderr.String(), "attune:") != 1 || strings.Contains(stderr.String(), "context canceled") {
 			t.Errorf("%v: exit %d, stderr %q; want 130 ending in the one line %q", c.args, code, stderr.String(), c.line)
 		}
 	}

@@ -3,45 +3,27 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/attune-dao/attune/oracle"
+	"github.com/attune-dao/attune/oracle/openai/openaitest"
 )
 
-// factsModel is a fake OpenAI-compatible endpoint whose "model" reads the
-// facts sheet in its prompt and writes a draft that cites it only by
+// newFactsModel is a fake OpenAI-compatible endpoint whose "model" reads
+// the facts sheet in its prompt and writes a draft that cites it only by
 // reference: it names each changed parameter with its values in force
 // and proposed.
-type factsModel struct {
-	srv *httptest.Server
-	mu  sync.Mutex
-	n   int
-}
-
-func newFactsModel(t *testing.T) *factsModel {
+func newFactsModel(t *testing.T) *openaitest.Server {
 	t.Helper()
-	m := &factsModel{}
-	m.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var req struct {
-			Messages []struct{ Role, Content string } `json:"messages"`
-		}
-		body, _ := io.ReadAll(r.Body)
-		if err := json.Unmarshal(body, &req); err != nil || r.URL.Path != "/v1/chat/completions" {
-			t.Errorf("bad request %s: %v", r.URL.Path, err)
-		}
-		m.mu.Lock()
-		m.n++
-		m.mu.Unlock()
+	return openaitest.NewServer(t, openaitest.Reply{Answer: func(req map[string]any) string {
 		var facts oracle.FactSheet
-		for _, msg := range req.Messages {
-			if js, ok := strings.CutPrefix(msg.Content, "Facts sheet (JSON):\n"); ok {
+		msgs, _ := req["messages"].([]any)
+		for _, m := range msgs {
+			content, _ := m.(map[string]any)["content"].(string)
+			if js, ok := strings.CutPrefix(content, "Facts sheet (JSON):\n"); ok {
 				js, _, _ = strings.Cut(js, "\nWrite the draft.")
 				if err := json.Unmarshal([]byte(js), &facts); err != nil {
 					t.Errorf("the facts sheet is not JSON: %v", err)
@@ -66,18 +48,8 @@ func newFactsModel(t *testing.T) *factsModel {
 			draft.Opening = "We propose to " + strings.Join(moves, " and ") + "."
 		}
 		content, _ := json.Marshal(draft)
-		c, _ := json.Marshal(string(content))
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintf(w, `{"id":"chatcmpl-1","object":"chat.completion","created":1727000000,"model":"llama3.1","choices":[{"index":0,"message":{"role":"assistant","content":%s},"finish_reason":"stop"}],"usage":{"prompt_tokens":2100,"completion_tokens":180,"total_tokens":2280}}`, c)
-	}))
-	t.Cleanup(m.srv.Close)
-	return m
-}
-
-func (m *factsModel) requests() int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.n
+		return string(content)
+	}})
 }
 
 func readDraftMeta(t *testing.T, dir string) oracle.DraftMeta {
@@ -102,7 +74,7 @@ func TestRunAndDraftWithAnLLM(t *testing.T) {
 	fast(t)
 	model := newFactsModel(t)
 	t.Setenv("ATTUNE_ORACLE_PROVIDER", "openai")
-	t.Setenv("ATTUNE_ORACLE_BASE_URL", model.srv.URL+"/v1")
+	t.Setenv("ATTUNE_ORACLE_BASE_URL", model.BaseURL())
 	t.Setenv("ATTUNE_ORACLE_MODEL", "llama3.1")
 	out := t.TempDir()
 	code, stdout, stderr := run(t, "run", "--out", out, "--no-track-record")
@@ -115,8 +87,8 @@ func TestRunAndDraftWithAnLLM(t *testing.T) {
 	}
 	dir := filepath.Dir(dirs[0])
 	m := readDraftMeta(t, dir)
-	if m.Drafter != "openai" || m.Model != "llama3.1" || m.FellBack || m.Verification == nil || !m.Verification.Passed || model.requests() != 1 {
-		t.Fatalf("draft meta %+v after %d requests; want the LLM's verified draft (stderr: %s)", m, model.requests(), stderr)
+	if m.Drafter != "openai" || m.Model != "llama3.1" || m.FellBack || m.Verification == nil || !m.Verification.Passed || len(model.Requests()) != 1 {
+		t.Fatalf("draft meta %+v after %d requests; want the LLM's verified draft (stderr: %s)", m, len(model.Requests()), stderr)
 	}
 	md, _ := os.ReadFile(filepath.Join(dir, "proposal.md"))
 	if !strings.Contains(string(md), "We propose to") || !strings.Contains(string(md), "| Parameter | Current | Recommended |") {
@@ -140,8 +112,8 @@ func TestRunAndDraftWithAnLLM(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &got); err != nil {
 		t.Fatalf("draft -o json: %v\n%s", err, stdout)
 	}
-	if !got.Proposal.Meta.Cached || model.requests() != 1 || got.Proposal.Markdown != string(md) {
-		t.Errorf("meta %+v after %d requests; want the cached draft and no request", got.Proposal.Meta, model.requests())
+	if !got.Proposal.Meta.Cached || len(model.Requests()) != 1 || got.Proposal.Markdown != string(md) {
+		t.Errorf("meta %+v after %d requests; want the cached draft and no request", got.Proposal.Meta, len(model.Requests()))
 	}
 	if m := readDraftMeta(t, dir); !m.Cached {
 		t.Errorf("draft.json does not record the cached draft: %+v", m)

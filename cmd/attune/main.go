@@ -9,14 +9,18 @@
 //	attune simulate   outcomes under the parameters in force (or --set k=v)
 //	attune optimize   the search and its recommendation, nothing written
 //	attune calibrate  observed vs simulated metrics and the fit error
+//	attune publish    a cycle's proposal to its sinks (forum, issues, webhooks), each once
 //	attune config show  the effective configuration
+//	attune cycles     the cycles in the store (list, show, diff)
+//	attune proposals  their proposals (list, show, approve, reject)
+//	attune audit verify  check the store's hash-chained audit log
 //	attune version    version, commit, Go version and platform (also --version)
 //
 // Exit status (attune help exit-codes): 0 on success, 1 for a runtime
 // failure, 2 for a user error (an unknown command or flag, a bad flag value,
 // a config or data file that is missing, a directory, unreadable or
-// invalid), 3 when calibration misses a target (a poor fit), 130 when
-// interrupted by SIGINT or SIGTERM.
+// invalid), 3 when calibration misses a target (a poor fit), 4 when the
+// store's audit log is broken, 130 when interrupted by SIGINT or SIGTERM.
 package main
 
 import (
@@ -35,13 +39,16 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/attune-dao/attune/adapters"
 	"github.com/attune-dao/attune/config"
 	"github.com/attune-dao/attune/history"
+	"github.com/attune-dao/attune/internal/sqldb"
 	"github.com/attune-dao/attune/loop"
 	"github.com/attune-dao/attune/metrics"
 	"github.com/attune-dao/attune/objectives"
 	"github.com/attune-dao/attune/optimizer"
 	"github.com/attune-dao/attune/simulator"
+	"github.com/attune-dao/attune/store"
 )
 
 // version is set at build time with -ldflags "-X main.version=v1.2.3".
@@ -53,6 +60,7 @@ const (
 	exitRuntime     = 1
 	exitUser        = 2
 	exitPoorFit     = 3
+	exitTampered    = 4
 	exitInterrupted = 130 // 128 + SIGINT, as shells report a Ctrl-C
 )
 
@@ -61,7 +69,8 @@ tell what happened without reading the message:
 
   0    success
   1    runtime failure: an I/O error, a failed write, a storage that cannot
-       be reached, a bug
+       be reached, a sink that failed to publish (attune publish: the others
+       are published; run it again), a bug
   2    user error: an unknown command (with a did-you-mean) or flag, a bad
        flag value, a config or data path that is missing, a directory or
        unreadable, an invalid config, metrics file or history; the message
@@ -70,6 +79,8 @@ tell what happened without reading the message:
        within calibration.tolerance; attune calibrate exits 3 when a target
        misses, attune run and attune optimize refuse to search (exit 3)
        unless --accept-poor-fit
+  4    the store's audit log is broken: attune audit verify found an entry
+       edited, inserted or deleted (or, with --head, rewritten)
   130  interrupted by SIGINT (Ctrl-C) or SIGTERM; attune prints one line and
        writes nothing (attune worker: the trials it finished stay in the
        study)`
@@ -124,13 +135,23 @@ func exitCode(err error) int {
 	switch {
 	case errors.Is(err, loop.ErrPoorFit):
 		return exitPoorFit
+	case errors.Is(err, store.ErrTampered):
+		return exitTampered
 	case errors.As(err, &ue),
+		errors.Is(err, sqldb.ErrInvalidDSN),
+		errors.Is(err, store.ErrNotFound),
+		errors.Is(err, store.ErrIllegal),
+		errors.Is(err, store.ErrInvalid),
 		errors.Is(err, config.ErrInvalid),
+		errors.Is(err, adapters.ErrNoSecret),
 		errors.Is(err, metrics.ErrInvalid),
 		errors.Is(err, history.ErrInvalid),
 		errors.Is(err, objectives.ErrInvalid),
 		errors.Is(err, optimizer.ErrInvalid),
 		errors.Is(err, simulator.ErrInvalidParams),
+		errors.Is(err, loop.ErrNoChange),
+		errors.Is(err, loop.ErrNoSink),
+		errors.Is(err, adapters.ErrNoSecret),
 		errors.Is(err, fs.ErrNotExist),
 		errors.Is(err, fs.ErrPermission),
 		errors.Is(err, syscall.EISDIR),
@@ -168,7 +189,7 @@ With no --config, attune runs on its embedded default: Compound's
 governance history (configs/examples/compound), bundled in the binary.
 
 Exit status: 0 success, 1 runtime failure, 2 user error, 3 poor calibration
-fit, 130 interrupted; see attune help exit-codes.`,
+fit, 4 audit log broken, 130 interrupted; see attune help exit-codes.`,
 		Example: `  attune run                                  # one cycle on the embedded default
   attune calibrate --config dao.yaml          # does the model fit your DAO?
   attune run --config dao.yaml --out cycles   # one cycle for your DAO
@@ -213,7 +234,8 @@ fit, 130 interrupted; see attune help exit-codes.`,
 		return []string{"yaml", "yml"}, cobra.ShellCompDirectiveFilterFileExt
 	})
 	root.AddCommand(a.runCmd(), a.simulateCmd(), a.optimizeCmd(), a.calibrateCmd(), a.configCmd(), a.versionCmd())
-	root.AddCommand(a.backtestCmd(), a.benchCmd(), a.workerCmd(), a.manCmd(), a.initCmd(), a.draftCmd(), a.sourcesCmd())
+	root.AddCommand(a.backtestCmd(), a.benchCmd(), a.workerCmd(), a.manCmd(), a.initCmd(), a.draftCmd(), a.sourcesCmd(), a.publishCmd())
+	root.AddCommand(a.cyclesCmd(), a.proposalsCmd(), a.auditCmd())
 	root.AddCommand(&cobra.Command{
 		Use:   "exit-codes",
 		Short: "What each exit status of attune means",

@@ -2,11 +2,13 @@ package main
 
 import (
 	"encoding/json"
+	"path/filepath"
 	"reflect"
 	"testing"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/attune-dao/attune/adapters/sinktest"
 	"github.com/attune-dao/attune/schema"
 )
 
@@ -15,6 +17,8 @@ import (
 func TestOutputsFollowTheirSchemas(t *testing.T) {
 	fast(t)
 	out := t.TempDir()
+	cycle := sinktest.CopyCycle(t, sinktest.CycleDir(t), fixtureCycle, "  - {type: markdown, dir: posts}\n")
+	dsn := seeded(t, "sqlite:"+filepath.Join(t.TempDir(), "attune.db"))
 	for _, c := range []struct {
 		kind string
 		args []string
@@ -24,7 +28,14 @@ func TestOutputsFollowTheirSchemas(t *testing.T) {
 		{schema.Sources, []string{"sources", "check"}},
 		{schema.Recommendation, []string{"optimize"}},
 		{schema.Recommendation, []string{"run", "--out", out, "--no-track-record"}},
+		{schema.Publish, []string{"publish", cycle, "--dry-run"}},
 		{schema.Backtest, []string{"backtest", "--config", "../../configs/examples/lido/attune.yaml", "--windows", "2", "--replications", "8"}},
+		{schema.Cycles, []string{"cycles", "list", "--store", dsn}},
+		{schema.Cycles, []string{"proposals", "list", "--dao", "Nobody", "--store", dsn}},
+		{schema.Cycle, []string{"cycles", "show", "1", "--store", dsn}},
+		{schema.Cycle, []string{"proposals", "show", "2", "--store", dsn}},
+		{schema.CycleDiff, []string{"cycles", "diff", "1", "2", "--store", dsn}},
+		{schema.Audit, []string{"audit", "verify", "--store", dsn}},
 	} {
 		code, stdout, stderr := run(t, append(c.args, "--output", "json")...)
 		if code != exitOK {

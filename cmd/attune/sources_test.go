@@ -61,12 +61,15 @@ func TestSourcesCheck(t *testing.T) {
 	}
 
 	// Bad data are a user error; so is a bad config, which reads nothing.
+	t.Setenv("ATTUNE_TEST_RPC_URL", "")
 	bad := filepath.Join(t.TempDir(), "bad.json")
 	os.WriteFile(bad, []byte(`{"dao": "Compound"}`), 0o644)
 	for _, c := range []struct{ sources, want string }{
 		{"  - {type: history, path: " + bad + "}\n", "FAILED"},
 		{"  - {type: exec, command: [x], format: csv}\n", ""},
 		{"  - {type: ipfs}\n", ""},
+		// A secret the environment lacks is the setup's mistake too.
+		{"  - {type: governor, rpc_url_env: ATTUNE_TEST_RPC_URL, family: oz, address: \"0xc0Da02939E1441F497fd74F78cE7Decb17B66529\"}\n", ""},
 	} {
 		code, stdout, stderr := run(t, "sources", "check", "--config", sourcesConfig(t, c.sources))
 		if code != exitUser || (c.want == "" && stdout != "") || !strings.Contains(stdout, c.want) {

@@ -63,6 +63,10 @@ func TestOpenErrorsHideThePassword(t *testing.T) {
 	if _, err := Open(ctx, "sqlite:"+missing); err == nil || !strings.Contains(err.Error(), "directory exists") {
 		t.Errorf("missing directory: %v", err)
 	}
+	if _, err := Open(ctx, "postgres://nobody:secret@127.0.0.1:1/none?connect_timeout=2"); err == nil ||
+		strings.Contains(err.Error(), "secret") || !strings.Contains(err.Error(), "server is running") {
+		t.Errorf("unreachable postgres: %v", err)
+	}
 	if got := Redact("postgres://u:pw@h/db"); strings.Contains(got, "pw") || !strings.Contains(got, "u:xxxxx@h") {
 		t.Errorf("Redact: %q", got)
 	}

@@ -3,24 +3,17 @@ package storage
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 )
 
+// Open reports the opener's errors (internal/sqldb tests them all) as
+// the storage's, without the password.
 func TestOpenErrors(t *testing.T) {
-	ctx := context.Background()
-	if _, err := Open(ctx, "postgres://user:secret@[::1"); err == nil || !errors.Is(err, ErrInvalidDSN) || strings.Contains(err.Error(), "secret") {
+	_, err := Open(context.Background(), "postgres://user:secret@[::1")
+	if !errors.Is(err, ErrInvalidDSN) || !strings.HasPrefix(err.Error(), "storage: ") || strings.Contains(err.Error(), "secret") {
 		t.Errorf("bad postgres DSN: %v", err)
-	}
-	missing := filepath.Join(t.TempDir(), "no", "such", "dir", "a.db")
-	if _, err := Open(ctx, "sqlite:"+missing); err == nil || !strings.Contains(err.Error(), "directory exists") {
-		t.Errorf("missing directory: %v", err)
-	}
-	if _, err := Open(ctx, "postgres://nobody:secret@127.0.0.1:1/none?connect_timeout=2"); err == nil ||
-		strings.Contains(err.Error(), "secret") || !strings.Contains(err.Error(), "server is running") {
-		t.Errorf("unreachable postgres: %v", err)
 	}
 }
 

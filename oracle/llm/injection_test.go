@@ -103,13 +103,13 @@ func TestInjections(t *testing.T) {
 				}
 				return draftJSON(p)
 			}
-			f := newFake(t, reply{answer: obeyed})
+			f := newFake(t, reply{Answer: obeyed})
 			d, _ := newDrafter(t, f, nil)
 			p, err := d.Draft(context.Background(), rec)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if n := len(f.requests()); n != 2 {
+			if n := len(f.Requests()); n != 2 {
 				t.Errorf("%d requests, want 2 (the draft and one repair)", n)
 			}
 			// The proposal is the template's, with nothing of the

@@ -42,11 +42,11 @@ func TestGoodDraftIsUsed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reqs := f.requests()
+	reqs := f.Requests()
 	if len(reqs) != 1 {
 		t.Fatalf("%d requests, want 1", len(reqs))
 	}
-	rf, _ := reqs[0]["response_format"].(map[string]any)
+	rf, _ := reqs[0].Body["response_format"].(map[string]any)
 	if rf["type"] != "json_schema" {
 		t.Errorf("response_format %v, want json_schema", rf)
 	}
@@ -165,11 +165,11 @@ func TestBadDraftsAreCaught(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				reqs := f.requests()
+				reqs := f.Requests()
 				if len(reqs) != 2 {
 					t.Fatalf("%d requests, want 2", len(reqs))
 				}
-				msgs := messagesOf(t, reqs[1])
+				msgs := messagesOf(t, reqs[1].Body)
 				// system, first user message, the model's answer, the findings.
 				if len(msgs) != 4 || msgs[2][0] != "assistant" || msgs[2][1] != draftJSON(c.prose) || msgs[3][0] != "user" {
 					t.Fatalf("the repair request's messages are %q", msgs)
@@ -191,7 +191,7 @@ func TestBadDraftsAreCaught(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if n := len(f.requests()); n != 2 {
+				if n := len(f.Requests()); n != 2 {
 					t.Fatalf("%d requests, want 2 (one repair round, no more)", n)
 				}
 				assertTemplate(t, p, rec)
@@ -243,11 +243,11 @@ func TestNonJSONContentIsRepaired(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reqs := f.requests()
+	reqs := f.Requests()
 	if len(reqs) != 2 {
 		t.Fatalf("%d requests, want 2", len(reqs))
 	}
-	msgs := messagesOf(t, reqs[1])
+	msgs := messagesOf(t, reqs[1].Body)
 	if msgs[len(msgs)-2][1] != prose || !strings.Contains(msgs[len(msgs)-1][1], "could not be read") {
 		t.Errorf("the repair round does not show the unreadable answer and why: %q", msgs)
 	}
@@ -261,8 +261,8 @@ func TestNonJSONContentIsRepaired(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(f.requests()) != 2 {
-		t.Errorf("%d requests, want 2", len(f.requests()))
+	if len(f.Requests()) != 2 {
+		t.Errorf("%d requests, want 2", len(f.Requests()))
 	}
 	assertTemplate(t, p, rec)
 }
@@ -275,10 +275,10 @@ func TestWrongShapeIsRepaired(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Meta.FellBack || !p.Meta.Repaired || len(f.requests()) != 2 {
-		t.Errorf("meta = %+v after %d requests", p.Meta, len(f.requests()))
+	if p.Meta.FellBack || !p.Meta.Repaired || len(f.Requests()) != 2 {
+		t.Errorf("meta = %+v after %d requests", p.Meta, len(f.Requests()))
 	}
-	last := messagesOf(t, f.requests()[1])
+	last := messagesOf(t, f.Requests()[1].Body)
 	if !strings.Contains(last[len(last)-1][1], `unknown field "body"`) {
 		t.Errorf("the repair message does not say what was wrong: %q", last[len(last)-1][1])
 	}
@@ -291,10 +291,10 @@ func TestEndpointFailuresFallBack(t *testing.T) {
 		requests int
 		reason   string
 	}{
-		"refusal":        {[]reply{{body: refusalBody}}, 1, "refused"},
-		"truncation":     {[]reply{{body: completion(`{"title": "Raise the quorum", "opening": "We propose`, "length")}}, 1, "cut off"},
-		"500s exhausted": {[]reply{{status: 500, body: serverBody}}, 3, "endpoint failed"},
-		"bad key":        {[]reply{{status: 401, body: `{"error":{"message":"Incorrect API key provided: sk-abc***xyz.","type":"invalid_request_error","param":null,"code":"invalid_api_key"}}`}}, 1, "endpoint failed"},
+		"refusal":        {[]reply{{Body: refusalBody}}, 1, "refused"},
+		"truncation":     {[]reply{{Body: completion(`{"title": "Raise the quorum", "opening": "We propose`, "length")}}, 1, "cut off"},
+		"500s exhausted": {[]reply{{Status: 500, Body: serverBody}}, 3, "endpoint failed"},
+		"bad key":        {[]reply{{Status: 401, Body: `{"error":{"message":"Incorrect API key provided: sk-abc***xyz.","type":"invalid_request_error","param":null,"code":"invalid_api_key"}}`}}, 1, "endpoint failed"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -304,7 +304,7 @@ func TestEndpointFailuresFallBack(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if n := len(f.requests()); n != c.requests {
+			if n := len(f.Requests()); n != c.requests {
 				t.Errorf("%d requests, want %d", n, c.requests)
 			}
 			assertTemplate(t, p, rec)
@@ -319,14 +319,14 @@ func TestEndpointFailuresFallBack(t *testing.T) {
 }
 
 func TestRateLimitThenSuccess(t *testing.T) {
-	f := newFake(t, reply{status: 429, header: map[string]string{"Retry-After": "3"}, body: rateLimitBody}, ok(draftJSON(goodDraft())))
+	f := newFake(t, reply{Status: 429, Header: map[string]string{"Retry-After": "3"}, Body: rateLimitBody}, ok(draftJSON(goodDraft())))
 	d, s := newDrafter(t, f, nil)
 	p, err := d.Draft(context.Background(), fixture())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Meta.FellBack || p.Meta.Usage.Requests != 2 || len(f.requests()) != 2 {
-		t.Errorf("meta = %+v, %d requests", p.Meta, len(f.requests()))
+	if p.Meta.FellBack || p.Meta.Usage.Requests != 2 || len(f.Requests()) != 2 {
+		t.Errorf("meta = %+v, %d requests", p.Meta, len(f.Requests()))
 	}
 	if len(s.waits) != 1 || s.waits[0].Seconds() != 3 {
 		t.Errorf("waits %v, want the 3 s the server asked for", s.waits)
@@ -341,7 +341,7 @@ func TestBudgetExhaustedFallsBackWithoutARequest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(f.requests()); n != 0 {
+	if n := len(f.Requests()); n != 0 {
 		t.Errorf("%d requests, want none", n)
 	}
 	assertTemplate(t, p, rec)
@@ -359,15 +359,15 @@ func TestCancellationReturnsContextError(t *testing.T) {
 	if _, err := d.Draft(ctx, rec); !errors.Is(err, context.Canceled) {
 		t.Errorf("error %v, want context.Canceled", err)
 	}
-	if len(f.requests()) != 0 {
+	if len(f.Requests()) != 0 {
 		t.Errorf("a cancelled draft sent a request")
 	}
 
 	// Cancelled while waiting to retry a 500: no fallback, ctx's error.
 	ctx, cancel = context.WithCancel(context.Background())
 	defer cancel()
-	f = newFake(t, reply{status: 500, body: serverBody})
-	cfg := Config{OpenAI: openai.Config{BaseURL: f.url(), Model: "gpt-4o-mini", MaxRetries: 2}}
+	f = newFake(t, reply{Status: 500, Body: serverBody})
+	cfg := Config{OpenAI: openai.Config{BaseURL: f.BaseURL(), Model: "gpt-4o-mini", MaxRetries: 2}}
 	d, err := New(cfg, openai.WithSleep(func(ctx context.Context, _ time.Duration) error {
 		cancel()
 		return ctx.Err()
@@ -399,7 +399,7 @@ func TestCache(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(f.requests()); n != 1 {
+	if n := len(f.Requests()); n != 1 {
 		t.Errorf("%d requests, want 1: the second draft should come from the cache", n)
 	}
 	if p2.Markdown != p1.Markdown || !p2.Meta.Cached || p2.Meta.InputHash != p1.Meta.InputHash || p2.Meta.FellBack {
@@ -411,7 +411,7 @@ func TestCache(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(f.requests()); n != 2 || p3.Meta.Cached || p3.Meta.InputHash == p1.Meta.InputHash {
+	if n := len(f.Requests()); n != 2 || p3.Meta.Cached || p3.Meta.InputHash == p1.Meta.InputHash {
 		t.Errorf("%d requests, meta %+v: another model must not read the cache", n, p3.Meta)
 	}
 	// A corrupt entry is a miss.
@@ -419,7 +419,7 @@ func TestCache(t *testing.T) {
 	if _, err := d2.Draft(context.Background(), rec); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(f.requests()); n != 3 {
+	if n := len(f.Requests()); n != 3 {
 		t.Errorf("%d requests, want 3: a corrupt entry should be drafted again", n)
 	}
 }
@@ -427,15 +427,15 @@ func TestCache(t *testing.T) {
 func TestFallbackIsNotCached(t *testing.T) {
 	dir := t.TempDir()
 	rec := fixture()
-	f := newFake(t, reply{body: refusalBody}, ok(draftJSON(goodDraft())))
+	f := newFake(t, reply{Body: refusalBody}, ok(draftJSON(goodDraft())))
 	d, _ := newDrafter(t, f, func(c *Config) { c.CacheDir = dir })
 	p, err := d.Draft(context.Background(), rec)
 	if err != nil || !p.Meta.FellBack {
 		t.Fatalf("err %v, meta %+v", err, p.Meta)
 	}
 	p, err = d.Draft(context.Background(), rec)
-	if err != nil || p.Meta.FellBack || p.Meta.Cached || len(f.requests()) != 2 {
-		t.Errorf("err %v, meta %+v, %d requests; a fallback must not be cached", err, p.Meta, len(f.requests()))
+	if err != nil || p.Meta.FellBack || p.Meta.Cached || len(f.Requests()) != 2 {
+		t.Errorf("err %v, meta %+v, %d requests; a fallback must not be cached", err, p.Meta, len(f.Requests()))
 	}
 }
 
@@ -448,7 +448,7 @@ func TestPromptAndHash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req := f.requests()[0]
+	req := f.Requests()[0].Body
 	msgs := messagesOf(t, req)
 	if msgs[0][0] != "system" || msgs[1][0] != "user" {
 		t.Fatalf("messages %q", msgs)
@@ -476,7 +476,7 @@ func TestPromptAndHash(t *testing.T) {
 	if p.Meta.Language != "es" || p.Meta.InputHash != InputHash(js, "gpt-4o-mini", "es") || p.Meta.InputHash == InputHash(js, "gpt-4o-mini", "en") {
 		t.Errorf("meta %+v", p.Meta)
 	}
-	if _, err := New(Config{Language: "xx", OpenAI: openai.Config{BaseURL: f.url(), Model: "m"}}); err == nil {
+	if _, err := New(Config{Language: "xx", OpenAI: openai.Config{BaseURL: f.BaseURL(), Model: "m"}}); err == nil {
 		t.Errorf("an unknown language is accepted")
 	}
 }

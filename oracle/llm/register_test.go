@@ -30,10 +30,10 @@ func TestRegisteredDrafter(t *testing.T) {
 	if names := oracle.Drafters(); !slices.Contains(names, "openai") || !slices.Contains(names, "template") {
 		t.Fatalf("registered drafters %v; want openai and template", names)
 	}
-	f := newFake(t, ok(draftJSON(germanDraft())), reply{status: http.StatusInternalServerError, body: serverBody})
+	f := newFake(t, ok(draftJSON(germanDraft())), reply{Status: http.StatusInternalServerError, Body: serverBody})
 	s := &sleeper{}
 	temperature := 0.0
-	cfg := oracle.DrafterConfig{Language: "de", BaseURL: f.url(), Model: "gpt-4o-mini", APIKeyEnv: "LLM_KEY",
+	cfg := oracle.DrafterConfig{Language: "de", BaseURL: f.BaseURL(), Model: "gpt-4o-mini", APIKeyEnv: "LLM_KEY",
 		Getenv: func(k string) string { return map[string]string{"LLM_KEY": "sk-test"}[k] }, Temperature: &temperature,
 		MaxRetries: 1, Sleep: s.sleep, Seed: 7}
 	d, err := oracle.NewDrafter("openai", cfg)
@@ -65,7 +65,7 @@ func TestRegisteredDrafter(t *testing.T) {
 	if !p.Meta.FellBack || p.Post != tp.Post || p.Meta.Language != "de" {
 		t.Errorf("fallback meta %+v; post:\n%s", p.Meta, p.Post)
 	}
-	if req := f.requests()[0]; req["seed"] != float64(7) {
+	if req := f.Requests()[0].Body; req["seed"] != float64(7) {
 		t.Errorf("seed %v; want the cycle's", req["seed"])
 	}
 }

@@ -13,7 +13,7 @@ import (
 )
 
 func TestStructuredSuccess(t *testing.T) {
-	f := newFake(t, reply{body: completion(`{"title":"Lower quorum","opening":"This lowers quorum."}`, "stop", 1200, 80)})
+	f := newFake(t, reply{Body: completion(`{"title":"Lower quorum","opening":"This lowers quorum."}`, "stop", 1200, 80)})
 	temp := 0.2
 	c, s := newTestClient(t, f, Config{
 		APIKey: "sk-test-123", MaxTokens: 700, Temperature: &temp,
@@ -45,7 +45,7 @@ func TestStructuredSuccess(t *testing.T) {
 		t.Errorf("slept %v on a first-time success", s.got())
 	}
 
-	reqs := f.requests()
+	reqs := f.Requests()
 	if len(reqs) != 1 {
 		t.Fatalf("%d requests, want 1", len(reqs))
 	}
@@ -90,7 +90,7 @@ func jsonEqual(a, b any) bool {
 }
 
 func TestPlainTextRequest(t *testing.T) {
-	f := newFake(t, reply{body: completion("Hello.", "stop", 10, 2)})
+	f := newFake(t, reply{Body: completion("Hello.", "stop", 10, 2)})
 	zero := 0.0
 	c, _ := newTestClient(t, f, Config{Temperature: &zero})
 	resp, err := c.Complete(context.Background(), Request{User: "Say hello."})
@@ -100,7 +100,7 @@ func TestPlainTextRequest(t *testing.T) {
 	if resp.Content != "Hello." || resp.JSON != nil || resp.Structured || resp.Mode != ModePrompt {
 		t.Errorf("response = %+v", resp)
 	}
-	r := f.requests()[0]
+	r := f.Requests()[0]
 	if _, ok := r.Body["response_format"]; ok {
 		t.Errorf("plain request sent response_format %v", r.Body["response_format"])
 	}
@@ -115,12 +115,12 @@ func TestPlainTextRequest(t *testing.T) {
 }
 
 func TestReasoningModelUsesMaxCompletionTokens(t *testing.T) {
-	f := newFake(t, reply{body: completion("ok", "stop", 10, 2)})
+	f := newFake(t, reply{Body: completion("ok", "stop", 10, 2)})
 	c, _ := newTestClient(t, f, Config{Model: "o3-mini", MaxTokens: 500})
 	if _, err := c.Complete(context.Background(), Request{User: "x"}); err != nil {
 		t.Fatal(err)
 	}
-	r := f.requests()[0]
+	r := f.Requests()[0]
 	if r.Body["max_completion_tokens"] != 500.0 {
 		t.Errorf("max_completion_tokens = %v", r.Body["max_completion_tokens"])
 	}
@@ -142,8 +142,8 @@ func TestFallbackJSONSchemaToJSONObject(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFake(t,
-				reply{status: tc.status, body: tc.body},
-				reply{body: completion("```json\n{\"title\":\"T\",\"opening\":\"O\"}\n```", "stop", 300, 20)},
+				reply{Status: tc.status, Body: tc.body},
+				reply{Body: completion("```json\n{\"title\":\"T\",\"opening\":\"O\"}\n```", "stop", 300, 20)},
 			)
 			c, s := newTestClient(t, f, Config{})
 			resp, err := c.Complete(context.Background(), Request{System: "Draft.", User: "Facts.", Schema: draftSchema})
@@ -163,7 +163,7 @@ func TestFallbackJSONSchemaToJSONObject(t *testing.T) {
 				t.Fatalf("notes = %q", resp.Notes)
 			}
 			mustContain(t, resp.Notes[0], "json_schema refused", "json_object")
-			reqs := f.requests()
+			reqs := f.Requests()
 			if len(reqs) != 2 || responseFormatType(reqs[0]) != "json_schema" || responseFormatType(reqs[1]) != "json_object" {
 				t.Fatalf("formats sent: %d requests", len(reqs))
 			}
@@ -174,13 +174,13 @@ func TestFallbackJSONSchemaToJSONObject(t *testing.T) {
 			mustContain(t, sys[1], "Draft.", "JSON", `"additionalProperties":false`)
 
 			// The mode is remembered: the next call starts at json_object.
-			f.replies = []reply{{body: completion(`{"title":"A","opening":"B"}`, "stop", 300, 20)}}
+			f.SetReplies(reply{Body: completion(`{"title":"A","opening":"B"}`, "stop", 300, 20)})
 			resp, err = c.Complete(context.Background(), Request{User: "Again.", Schema: draftSchema})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if resp.Usage.Requests != 1 || len(resp.Notes) != 0 || responseFormatType(f.requests()[2]) != "json_object" {
-				t.Errorf("second call: %+v, sent %q", resp, responseFormatType(f.requests()[2]))
+			if resp.Usage.Requests != 1 || len(resp.Notes) != 0 || responseFormatType(f.Requests()[2]) != "json_object" {
+				t.Errorf("second call: %+v, sent %q", resp, responseFormatType(f.Requests()[2]))
 			}
 		})
 	}
@@ -188,9 +188,9 @@ func TestFallbackJSONSchemaToJSONObject(t *testing.T) {
 
 func TestFallbackDownToPrompt(t *testing.T) {
 	f := newFake(t,
-		reply{status: 400, body: openAINoSchema},
-		reply{status: 400, body: openAINoJSONObject},
-		reply{body: completion("Here it is:\n{\"title\":\"T\",\"opening\":\"O\"}\nHope that helps.", "stop", 300, 20)},
+		reply{Status: 400, Body: openAINoSchema},
+		reply{Status: 400, Body: openAINoJSONObject},
+		reply{Body: completion("Here it is:\n{\"title\":\"T\",\"opening\":\"O\"}\nHope that helps.", "stop", 300, 20)},
 	)
 	c, _ := newTestClient(t, f, Config{})
 	resp, err := c.Complete(context.Background(), Request{User: "Facts.", Schema: draftSchema})
@@ -200,7 +200,7 @@ func TestFallbackDownToPrompt(t *testing.T) {
 	if string(resp.JSON) != `{"title":"T","opening":"O"}` || resp.Mode != ModePrompt || c.Mode() != ModePrompt || len(resp.Notes) != 2 {
 		t.Errorf("response = %+v", resp)
 	}
-	reqs := f.requests()
+	reqs := f.Requests()
 	if len(reqs) != 3 || responseFormatType(reqs[2]) != "" {
 		t.Fatalf("third request format %q", responseFormatType(reqs[2]))
 	}
@@ -208,14 +208,14 @@ func TestFallbackDownToPrompt(t *testing.T) {
 }
 
 func TestBadRequestNotAboutFormatDoesNotFallBack(t *testing.T) {
-	f := newFake(t, reply{status: 400, body: openAIContextTooLong})
+	f := newFake(t, reply{Status: 400, Body: openAIContextTooLong})
 	c, _ := newTestClient(t, f, Config{})
 	_, err := c.Complete(context.Background(), Request{User: "x", Schema: draftSchema})
 	if !errors.Is(err, ErrBadRequest) || IsRetryable(err) {
 		t.Fatalf("err = %v", err)
 	}
-	if len(f.requests()) != 1 || c.Mode() != ModeJSONSchema {
-		t.Errorf("%d requests, mode %v", len(f.requests()), c.Mode())
+	if len(f.Requests()) != 1 || c.Mode() != ModeJSONSchema {
+		t.Errorf("%d requests, mode %v", len(f.Requests()), c.Mode())
 	}
 	mustContain(t, err.Error(), "HTTP 400", "maximum context length", "context_length_exceeded", "param messages")
 }
@@ -234,8 +234,8 @@ func TestRetryAfter(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFake(t,
-				reply{status: 429, header: tc.header, body: openAIRateLimit},
-				reply{body: completion("ok", "stop", 5, 1)},
+				reply{Status: 429, Header: tc.header, Body: openAIRateLimit},
+				reply{Body: completion("ok", "stop", 5, 1)},
 			)
 			c, s := newTestClient(t, f, Config{MaxRetryAfter: 45 * time.Second}, WithClock(func() time.Time { return now }))
 			resp, err := c.Complete(context.Background(), Request{User: "x"})
@@ -245,15 +245,15 @@ func TestRetryAfter(t *testing.T) {
 			if got := s.got(); len(got) != 1 || got[0] != tc.want {
 				t.Errorf("waits = %v, want [%v]", got, tc.want)
 			}
-			if resp.Usage.Requests != 2 || c.Usage().Requests != 2 || len(f.requests()) != 2 {
-				t.Errorf("requests: call %d client %d server %d", resp.Usage.Requests, c.Usage().Requests, len(f.requests()))
+			if resp.Usage.Requests != 2 || c.Usage().Requests != 2 || len(f.Requests()) != 2 {
+				t.Errorf("requests: call %d client %d server %d", resp.Usage.Requests, c.Usage().Requests, len(f.Requests()))
 			}
 		})
 	}
 }
 
 func TestServerErrorsExhaustRetries(t *testing.T) {
-	f := newFake(t, reply{status: 503, body: openAIOverloaded})
+	f := newFake(t, reply{Status: 503, Body: openAIOverloaded})
 	c, s := newTestClient(t, f, Config{MaxRetries: 3, BackoffBase: time.Second, BackoffMax: 3 * time.Second})
 	resp, err := c.Complete(context.Background(), Request{User: "x"})
 	if err == nil {
@@ -267,8 +267,8 @@ func TestServerErrorsExhaustRetries(t *testing.T) {
 		t.Fatalf("err = %#v", err)
 	}
 	mustContain(t, err.Error(), "HTTP 503", "after 4 attempts", "currently overloaded", "type server_error")
-	if len(f.requests()) != 4 || resp.Usage.Requests != 4 {
-		t.Errorf("server saw %d requests, usage %d; want 4", len(f.requests()), resp.Usage.Requests)
+	if len(f.Requests()) != 4 || resp.Usage.Requests != 4 {
+		t.Errorf("server saw %d requests, usage %d; want 4", len(f.Requests()), resp.Usage.Requests)
 	}
 	// Full jitter: wait n is drawn from [0, min(max, base·2^(n-1))].
 	waits := s.got()
@@ -285,7 +285,7 @@ func TestServerErrorsExhaustRetries(t *testing.T) {
 
 func TestJitterIsSeeded(t *testing.T) {
 	run := func(seed uint64) []time.Duration {
-		f := newFake(t, reply{status: 500, body: openAIServer})
+		f := newFake(t, reply{Status: 500, Body: openAIServer})
 		c, s := newTestClient(t, f, Config{MaxRetries: 5, JitterSeed: seed})
 		_, _ = c.Complete(context.Background(), Request{User: "x"})
 		return s.got()
@@ -312,16 +312,16 @@ func slicesEqual(a, b []time.Duration) bool {
 }
 
 func TestNoRetriesWhenNegative(t *testing.T) {
-	f := newFake(t, reply{status: 502, body: nginxBadGateway})
+	f := newFake(t, reply{Status: 502, Body: nginxBadGateway})
 	c, s := newTestClient(t, f, Config{MaxRetries: -1})
 	_, err := c.Complete(context.Background(), Request{User: "x"})
-	if !IsRetryable(err) || len(f.requests()) != 1 || len(s.got()) != 0 {
-		t.Errorf("err %v, %d requests, waits %v", err, len(f.requests()), s.got())
+	if !IsRetryable(err) || len(f.Requests()) != 1 || len(s.got()) != 0 {
+		t.Errorf("err %v, %d requests, waits %v", err, len(f.Requests()), s.got())
 	}
 }
 
 func TestHTMLBadGateway(t *testing.T) {
-	f := newFake(t, reply{status: 502, header: map[string]string{"Content-Type": "text/html"}, body: nginxBadGateway})
+	f := newFake(t, reply{Status: 502, Header: map[string]string{"Content-Type": "text/html"}, Body: nginxBadGateway})
 	c, _ := newTestClient(t, f, Config{MaxRetries: 1})
 	_, err := c.Complete(context.Background(), Request{User: "x"})
 	if !IsRetryable(err) || !errors.Is(err, ErrServer) {
@@ -338,8 +338,8 @@ func TestAttemptTimeout(t *testing.T) {
 		name string
 		r    reply
 	}{
-		{"no headers", reply{hang: true}},
-		{"headers then no body", reply{hangBody: true}},
+		{"no headers", reply{Hang: true}},
+		{"headers then no body", reply{HangBody: true}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFake(t, tc.r)
@@ -351,8 +351,8 @@ func TestAttemptTimeout(t *testing.T) {
 			if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 				t.Errorf("an attempt timeout reads as the caller's context ending: %v", err)
 			}
-			if len(f.requests()) != 2 || len(s.got()) != 1 {
-				t.Errorf("%d requests, waits %v; want 2 and 1", len(f.requests()), s.got())
+			if len(f.Requests()) != 2 || len(s.got()) != 1 {
+				t.Errorf("%d requests, waits %v; want 2 and 1", len(f.Requests()), s.got())
 			}
 			mustContain(t, err.Error(), "attempt timed out", "raise Timeout")
 		})
@@ -360,7 +360,7 @@ func TestAttemptTimeout(t *testing.T) {
 }
 
 func TestTruncated(t *testing.T) {
-	f := newFake(t, reply{body: completion(`{"title":"Lower quorum","open`, "length", 900, 64)})
+	f := newFake(t, reply{Body: completion(`{"title":"Lower quorum","open`, "length", 900, 64)})
 	c, _ := newTestClient(t, f, Config{MaxTokens: 64})
 	resp, err := c.Complete(context.Background(), Request{User: "x", Schema: draftSchema})
 	if !errors.Is(err, ErrTruncated) || IsRetryable(err) {
@@ -370,8 +370,8 @@ func TestTruncated(t *testing.T) {
 	if resp.Content != `{"title":"Lower quorum","open` || resp.FinishReason != "length" || resp.Usage.CompletionTokens != 64 {
 		t.Errorf("response = %+v", resp)
 	}
-	if len(f.requests()) != 1 {
-		t.Errorf("%d requests", len(f.requests()))
+	if len(f.Requests()) != 1 {
+		t.Errorf("%d requests", len(f.Requests()))
 	}
 }
 
@@ -382,12 +382,12 @@ func TestMalformedBodies(t *testing.T) {
 		schema bool
 		want   string
 	}{
-		{"html 200", reply{header: map[string]string{"Content-Type": "text/html"}, body: "<html><head><title>Sign in to the proxy</title></head></html>"}, false, "Sign in to the proxy"},
-		{"truncated json", reply{body: `{"id":"chatcmpl-1","object":"chat.completion","choices":[{"index":0,`}, false, "not JSON"},
-		{"wrong shape", reply{body: `{"choices":"none"}`}, false, "not a chat completion"},
-		{"no choices", reply{body: `{"id":"x","object":"chat.completion","created":1,"model":"m","choices":[],"usage":{"prompt_tokens":1,"completion_tokens":0,"total_tokens":1}}`}, false, "no choices"},
-		{"empty content", reply{body: completion("", "stop", 5, 0)}, false, "empty"},
-		{"no json object", reply{body: completion("I cannot produce JSON today.", "stop", 5, 7)}, true, "no JSON object"},
+		{"html 200", reply{Header: map[string]string{"Content-Type": "text/html"}, Body: "<html><head><title>Sign in to the proxy</title></head></html>"}, false, "Sign in to the proxy"},
+		{"truncated json", reply{Body: `{"id":"chatcmpl-1","object":"chat.completion","choices":[{"index":0,`}, false, "not JSON"},
+		{"wrong shape", reply{Body: `{"choices":"none"}`}, false, "not a chat completion"},
+		{"no choices", reply{Body: `{"id":"x","object":"chat.completion","created":1,"model":"m","choices":[],"usage":{"prompt_tokens":1,"completion_tokens":0,"total_tokens":1}}`}, false, "no choices"},
+		{"empty content", reply{Body: completion("", "stop", 5, 0)}, false, "empty"},
+		{"no json object", reply{Body: completion("I cannot produce JSON today.", "stop", 5, 7)}, true, "no JSON object"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFake(t, tc.r)
@@ -401,15 +401,15 @@ func TestMalformedBodies(t *testing.T) {
 				t.Fatalf("err = %v", err)
 			}
 			mustContain(t, err.Error(), tc.want)
-			if len(f.requests()) != 1 {
-				t.Errorf("%d requests", len(f.requests()))
+			if len(f.Requests()) != 1 {
+				t.Errorf("%d requests", len(f.Requests()))
 			}
 		})
 	}
 }
 
 func TestRefusal(t *testing.T) {
-	f := newFake(t, reply{body: refusalBody})
+	f := newFake(t, reply{Body: refusalBody})
 	c, _ := newTestClient(t, f, Config{})
 	resp, err := c.Complete(context.Background(), Request{User: "x", Schema: draftSchema})
 	if !errors.Is(err, ErrRefused) || IsRetryable(err) {
@@ -422,7 +422,7 @@ func TestRefusal(t *testing.T) {
 }
 
 func TestContentFilter(t *testing.T) {
-	f := newFake(t, reply{body: completion("", "content_filter", 50, 0)})
+	f := newFake(t, reply{Body: completion("", "content_filter", 50, 0)})
 	c, _ := newTestClient(t, f, Config{})
 	_, err := c.Complete(context.Background(), Request{User: "x"})
 	if !errors.Is(err, ErrRefused) {
@@ -431,7 +431,7 @@ func TestContentFilter(t *testing.T) {
 }
 
 func TestBudgetRefusesBeforeSending(t *testing.T) {
-	f := newFake(t, reply{body: completion("ok", "stop", 10, 1)})
+	f := newFake(t, reply{Body: completion("ok", "stop", 10, 1)})
 	c, _ := newTestClient(t, f, Config{MaxTokens: 500, Budget: Budget{Tokens: 600}})
 	// 400 bytes of prompt at 4 bytes a token = 100, plus 3 for the one
 	// message and 3 for the reply: 106 + 500 > 600.
@@ -440,7 +440,7 @@ func TestBudgetRefusesBeforeSending(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 	mustContain(t, err.Error(), "606 tokens", "Budget.Tokens 600")
-	if len(f.requests()) != 0 || c.Usage().Requests != 0 {
+	if len(f.Requests()) != 0 || c.Usage().Requests != 0 {
 		t.Errorf("a request over budget was sent")
 	}
 	// 376 bytes: 94 + 6 + 500 = 600 fits exactly.
@@ -450,7 +450,7 @@ func TestBudgetRefusesBeforeSending(t *testing.T) {
 }
 
 func TestBudgetAccumulates(t *testing.T) {
-	f := newFake(t, reply{body: completion("ok", "stop", 300, 200)})
+	f := newFake(t, reply{Body: completion("ok", "stop", 300, 200)})
 	c, _ := newTestClient(t, f, Config{MaxTokens: 200, Budget: Budget{Tokens: 1000}})
 	if _, err := c.Complete(context.Background(), Request{User: "short"}); err != nil {
 		t.Fatal(err)
@@ -464,13 +464,13 @@ func TestBudgetAccumulates(t *testing.T) {
 	if !errors.Is(err, ErrBudget) {
 		t.Fatalf("err = %v", err)
 	}
-	if u := c.Usage(); u.PromptTokens != 600 || u.CompletionTokens != 400 || u.Requests != 2 || len(f.requests()) != 2 {
-		t.Errorf("usage = %+v, server %d", u, len(f.requests()))
+	if u := c.Usage(); u.PromptTokens != 600 || u.CompletionTokens != 400 || u.Requests != 2 || len(f.Requests()) != 2 {
+		t.Errorf("usage = %+v, server %d", u, len(f.Requests()))
 	}
 }
 
 func TestBudgetUSD(t *testing.T) {
-	f := newFake(t, reply{body: completion("ok", "stop", 1000, 500)})
+	f := newFake(t, reply{Body: completion("ok", "stop", 1000, 500)})
 	c, _ := newTestClient(t, f, Config{MaxTokens: 500, Budget: Budget{USD: 0.05}, Price: Price{PromptPer1K: 0.01, CompletionPer1K: 0.03}})
 	// A call costs 1000/1000·0.01 + 500/1000·0.03 = $0.025.
 	for i := range 2 {
@@ -490,7 +490,7 @@ func TestBudgetLearnsBytesPerToken(t *testing.T) {
 	// The endpoint reports 2 bytes a token of content; the client must then
 	// estimate later prompts at 2, not 4.
 	user := strings.Repeat("é", 100) // 200 bytes
-	f := newFake(t, reply{body: completion("ok", "stop", 100+3+3, 1)})
+	f := newFake(t, reply{Body: completion("ok", "stop", 100+3+3, 1)})
 	c, _ := newTestClient(t, f, Config{MaxTokens: 10, Budget: Budget{Tokens: 1_000_000}})
 	if got := c.estimate(200, 1); got != 56 {
 		t.Fatalf("first estimate = %d, want 50+6", got)
@@ -504,7 +504,7 @@ func TestBudgetLearnsBytesPerToken(t *testing.T) {
 }
 
 func TestCancelDuringBackoff(t *testing.T) {
-	f := newFake(t, reply{status: 503, body: openAIOverloaded})
+	f := newFake(t, reply{Status: 503, Body: openAIOverloaded})
 	c, s := newTestClient(t, f, Config{MaxRetries: 5})
 	s.block = true
 	ctx, cancel := context.WithCancel(context.Background())
@@ -520,26 +520,26 @@ func TestCancelDuringBackoff(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 	mustContain(t, err.Error(), "stopped after 1 attempt")
-	if len(f.requests()) != 1 {
-		t.Errorf("%d requests after cancellation, want 1", len(f.requests()))
+	if len(f.Requests()) != 1 {
+		t.Errorf("%d requests after cancellation, want 1", len(f.Requests()))
 	}
 }
 
 func TestCanceledBeforeSending(t *testing.T) {
-	f := newFake(t, reply{body: completion("ok", "stop", 1, 1)})
+	f := newFake(t, reply{Body: completion("ok", "stop", 1, 1)})
 	c, _ := newTestClient(t, f, Config{})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err := c.Complete(ctx, Request{User: "x"})
-	if !errors.Is(err, context.Canceled) || len(f.requests()) != 0 {
-		t.Fatalf("err = %v, %d requests", err, len(f.requests()))
+	if !errors.Is(err, context.Canceled) || len(f.Requests()) != 0 {
+		t.Fatalf("err = %v, %d requests", err, len(f.Requests()))
 	}
 }
 
 func TestNetworkErrorRetried(t *testing.T) {
 	f := newFake(t)
-	url := f.url()
-	f.srv.Close() // nothing listens there any more
+	url := f.BaseURL()
+	f.Close() // nothing listens there any more
 	c, s := newTestClient(t, f, Config{BaseURL: url, MaxRetries: 2})
 	_, err := c.Complete(context.Background(), Request{User: "x"})
 	if !errors.Is(err, ErrNetwork) || !IsRetryable(err) {
@@ -551,17 +551,18 @@ func TestNetworkErrorRetried(t *testing.T) {
 }
 
 func TestAzure(t *testing.T) {
-	f := newFake(t, reply{body: completion(`{"title":"T","opening":"O"}`, "stop", 10, 5)})
-	f.path = "/openai/deployments/prod-gpt4o/chat/completions"
+	f := newFake(t, reply{Body: completion(`{"title":"T","opening":"O"}`, "stop", 10, 5)})
+	const path = "/openai/deployments/prod-gpt4o/chat/completions"
+	f.SetPath(path)
 	c, _ := newTestClient(t, f, Config{
-		BaseURL: f.srv.URL, Model: "gpt-4o", APIKey: "azure-key-1",
+		BaseURL: f.URL, Model: "gpt-4o", APIKey: "azure-key-1",
 		Azure: &Azure{Deployment: "prod-gpt4o"},
 	})
 	if _, err := c.Complete(context.Background(), Request{User: "x", Schema: draftSchema}); err != nil {
 		t.Fatal(err)
 	}
-	r := f.requests()[0]
-	if r.Path != f.path || r.Query["api-version"][0] != DefaultAzureAPIVersion {
+	r := f.Requests()[0]
+	if r.Path != path || r.Query["api-version"][0] != DefaultAzureAPIVersion {
 		t.Errorf("Azure request %s ?%v", r.Path, r.Query)
 	}
 	if r.Header.Get("api-key") != "azure-key-1" || r.Header.Get("Authorization") != "" {
@@ -570,24 +571,25 @@ func TestAzure(t *testing.T) {
 }
 
 func TestAzureDeploymentDefaultsToModel(t *testing.T) {
-	f := newFake(t, reply{body: completion("ok", "stop", 1, 1)})
-	f.path = "/openai/deployments/gpt-4o/chat/completions"
-	c, _ := newTestClient(t, f, Config{BaseURL: f.srv.URL, Model: "gpt-4o", APIKey: "k", Azure: &Azure{APIVersion: "2024-08-01-preview"}})
+	f := newFake(t, reply{Body: completion("ok", "stop", 1, 1)})
+	const path = "/openai/deployments/gpt-4o/chat/completions"
+	f.SetPath(path)
+	c, _ := newTestClient(t, f, Config{BaseURL: f.URL, Model: "gpt-4o", APIKey: "k", Azure: &Azure{APIVersion: "2024-08-01-preview"}})
 	if _, err := c.Complete(context.Background(), Request{User: "x"}); err != nil {
 		t.Fatal(err)
 	}
-	if r := f.requests()[0]; r.Path != f.path || r.Query["api-version"][0] != "2024-08-01-preview" {
+	if r := f.Requests()[0]; r.Path != path || r.Query["api-version"][0] != "2024-08-01-preview" {
 		t.Errorf("request %s ?%v", r.Path, r.Query)
 	}
 }
 
 func TestLocalServerWithoutKey(t *testing.T) {
-	f := newFake(t, reply{body: completion("ok", "stop", 1, 1)})
+	f := newFake(t, reply{Body: completion("ok", "stop", 1, 1)})
 	c, _ := newTestClient(t, f, Config{Model: "llama3.1"})
 	if _, err := c.Complete(context.Background(), Request{User: "x"}); err != nil {
 		t.Fatal(err)
 	}
-	if got := f.requests()[0].Header.Get("Authorization"); got != "" {
+	if got := f.Requests()[0].Header.Get("Authorization"); got != "" {
 		t.Errorf("Authorization %q sent without a key", got)
 	}
 }
@@ -605,7 +607,7 @@ func TestKeyNeverInErrors(t *testing.T) {
 		{200, "<html><body>Authorization: Bearer " + key + "</body></html>"},
 		{200, completion("", "length", 1, 1)},
 	} {
-		f := newFake(t, reply{status: tc.status, body: tc.body})
+		f := newFake(t, reply{Status: tc.status, Body: tc.body})
 		c, _ := newTestClient(t, f, Config{APIKey: key, APIKeyEnv: "ATTUNE_OPENAI_KEY", MaxRetries: -1})
 		_, err := c.Complete(context.Background(), Request{User: "x"})
 		if err == nil {
@@ -614,14 +616,14 @@ func TestKeyNeverInErrors(t *testing.T) {
 		if strings.Contains(err.Error(), key) || strings.Contains(err.Error(), "SECRET") {
 			t.Errorf("status %d: the key is in the error: %v", tc.status, err)
 		}
-		if got := f.requests()[0].Header.Get("Authorization"); got != "Bearer "+key {
+		if got := f.Requests()[0].Header.Get("Authorization"); got != "Bearer "+key {
 			t.Errorf("Authorization %q", got)
 		}
 	}
 }
 
 func TestAuthErrorNamesEnvVar(t *testing.T) {
-	f := newFake(t, reply{status: 401, body: openAIBadKey})
+	f := newFake(t, reply{Status: 401, Body: openAIBadKey})
 	c, s := newTestClient(t, f, Config{APIKey: "sk-wrong", APIKeyEnv: "ATTUNE_OPENAI_KEY"})
 	_, err := c.Complete(context.Background(), Request{User: "x"})
 	if !errors.Is(err, ErrAuth) || IsRetryable(err) || len(s.got()) != 0 {
@@ -629,7 +631,7 @@ func TestAuthErrorNamesEnvVar(t *testing.T) {
 	}
 	mustContain(t, err.Error(), "HTTP 401", "ATTUNE_OPENAI_KEY", "Incorrect API key", "code invalid_api_key")
 
-	f = newFake(t, reply{status: 401, body: `{"error":{"message":"Invalid API Key","type":"authentication_error","code":401}}`})
+	f = newFake(t, reply{Status: 401, Body: `{"error":{"message":"Invalid API Key","type":"authentication_error","code":401}}`})
 	c, _ = newTestClient(t, f, Config{APIKeyEnv: "LLAMA_KEY"})
 	_, err = c.Complete(context.Background(), Request{User: "x"})
 	mustContain(t, err.Error(), "no API key was sent", "set LLAMA_KEY")
@@ -637,17 +639,17 @@ func TestAuthErrorNamesEnvVar(t *testing.T) {
 
 func TestNotFoundNamesModelAndBaseURL(t *testing.T) {
 	for _, body := range []string{openAINoModel, vllmNewNotFound, ollamaNotFound} {
-		f := newFake(t, reply{status: 404, body: body})
+		f := newFake(t, reply{Status: 404, Body: body})
 		c, _ := newTestClient(t, f, Config{Model: "llama3.1"})
 		_, err := c.Complete(context.Background(), Request{User: "x"})
 		if !errors.Is(err, ErrNotFound) || IsRetryable(err) {
 			t.Fatalf("err = %v", err)
 		}
-		mustContain(t, err.Error(), `model "llama3.1"`, f.url(), "HTTP 404")
+		mustContain(t, err.Error(), `model "llama3.1"`, f.BaseURL(), "HTTP 404")
 	}
 	// A base_url without /v1 reaches the wrong path.
-	f := newFake(t, reply{body: completion("ok", "stop", 1, 1)})
-	c, _ := newTestClient(t, f, Config{BaseURL: f.srv.URL})
+	f := newFake(t, reply{Body: completion("ok", "stop", 1, 1)})
+	c, _ := newTestClient(t, f, Config{BaseURL: f.URL})
 	_, err := c.Complete(context.Background(), Request{User: "x"})
 	if !errors.Is(err, ErrNotFound) {
 		t.Fatalf("err = %v", err)
@@ -656,16 +658,16 @@ func TestNotFoundNamesModelAndBaseURL(t *testing.T) {
 }
 
 func TestQuotaIsTerminal(t *testing.T) {
-	f := newFake(t, reply{status: 429, header: map[string]string{"Retry-After": "1"}, body: openAIQuota})
+	f := newFake(t, reply{Status: 429, Header: map[string]string{"Retry-After": "1"}, Body: openAIQuota})
 	c, s := newTestClient(t, f, Config{})
 	_, err := c.Complete(context.Background(), Request{User: "x"})
-	if !errors.Is(err, ErrQuota) || IsRetryable(err) || len(s.got()) != 0 || len(f.requests()) != 1 {
+	if !errors.Is(err, ErrQuota) || IsRetryable(err) || len(s.got()) != 0 || len(f.Requests()) != 1 {
 		t.Fatalf("err = %v, waits %v", err, s.got())
 	}
 }
 
 func TestConcurrentCallsRespectBudget(t *testing.T) {
-	f := newFake(t, reply{body: completion("ok", "stop", 10, 40)})
+	f := newFake(t, reply{Body: completion("ok", "stop", 10, 40)})
 	// Each call reserves its prompt estimate (2 bytes → 1 token, plus 6)
 	// and 50 of completion: 57. Five fit in 300 while in flight; once
 	// settled each has spent 50.
@@ -691,8 +693,8 @@ func TestConcurrentCallsRespectBudget(t *testing.T) {
 	if u.PromptTokens+u.CompletionTokens > 300 {
 		t.Errorf("spent %d tokens over a budget of 300", u.PromptTokens+u.CompletionTokens)
 	}
-	if ok != 5 || ok != len(f.requests()) || u.Requests != ok {
-		t.Errorf("%d calls succeeded, server saw %d, usage %+v", ok, len(f.requests()), u)
+	if ok != 5 || ok != len(f.Requests()) || u.Requests != ok {
+		t.Errorf("%d calls succeeded, server saw %d, usage %+v", ok, len(f.Requests()), u)
 	}
 }
 
@@ -711,13 +713,13 @@ func TestRequestValidation(t *testing.T) {
 			t.Errorf("%+v: err = %v", req, err)
 		}
 	}
-	if len(f.requests()) != 0 {
+	if len(f.Requests()) != 0 {
 		t.Errorf("invalid requests were sent")
 	}
 }
 
 func TestRepairConversation(t *testing.T) {
-	f := newFake(t, reply{body: completion(`{"title":"T","opening":"O"}`, "stop", 10, 5)})
+	f := newFake(t, reply{Body: completion(`{"title":"T","opening":"O"}`, "stop", 10, 5)})
 	c, _ := newTestClient(t, f, Config{})
 	_, err := c.Complete(context.Background(), Request{
 		System:   "sys",
@@ -728,7 +730,7 @@ func TestRepairConversation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := messages(t, f.requests()[0])
+	got := messages(t, f.Requests()[0])
 	want := [][2]string{{"system", "sys"}, {"user", "facts"}, {"assistant", `{"title":"bad"}`}, {"user", "Findings: fix the number."}}
 	if len(got) != len(want) {
 		t.Fatalf("messages = %q", got)
@@ -745,23 +747,8 @@ func TestRefusedByGoOpenAIBeforeSending(t *testing.T) {
 	// go-openai refuses chat completions for completion-only models.
 	c, _ := newTestClient(t, f, Config{Model: "text-davinci-003"})
 	_, err := c.Complete(context.Background(), Request{User: "x"})
-	if !errors.Is(err, ErrInvalid) || IsRetryable(err) || len(f.requests()) != 0 {
-		t.Fatalf("err = %v, %d requests", err, len(f.requests()))
+	if !errors.Is(err, ErrInvalid) || IsRetryable(err) || len(f.Requests()) != 0 {
+		t.Fatalf("err = %v, %d requests", err, len(f.Requests()))
 	}
 	mustContain(t, err.Error(), "before sending", "text-davinci-003")
-}
-
-func TestSleepCtx(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	if err := sleepCtx(ctx, 0); err != nil {
-		t.Errorf("zero wait: %v", err)
-	}
-	if err := sleepCtx(ctx, time.Nanosecond); err != nil {
-		t.Errorf("short wait: %v", err)
-	}
-	cancel()
-	// A canceled context ends even an hour's wait at once.
-	if err := sleepCtx(ctx, time.Hour); !errors.Is(err, context.Canceled) {
-		t.Errorf("canceled wait: %v", err)
-	}
 }

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	goopenai "github.com/sashabaranov/go-openai"
+
+	"github.com/attune-dao/attune/internal/backoff"
 )
 
 // Defaults for the zero values of Config. The retry figures are those of
@@ -283,7 +285,7 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 		cfg:           cfg,
 		baseURL:       u.Redacted(),
 		hc:            &http.Client{},
-		sleep:         sleepCtx,
+		sleep:         backoff.Sleep,
 		now:           time.Now,
 		rng:           rand.New(rand.NewPCG(cfg.JitterSeed, cfg.JitterSeed^0x9e3779b97f4a7c15)),
 		mode:          cfg.Mode,
@@ -314,21 +316,6 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 	gc.HTTPClient = &doer{c: c}
 	c.api = goopenai.NewClientWithConfig(gc)
 	return c, nil
-}
-
-// sleepCtx waits d or until ctx is done, whichever comes first.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // Usage is what a client (or one call) spent. It has the fields of

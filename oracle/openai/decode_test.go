@@ -2,10 +2,8 @@ package openai
 
 import (
 	"errors"
-	"net/http"
 	"strings"
 	"testing"
-	"time"
 	"unicode/utf8"
 )
 
@@ -92,34 +90,6 @@ func TestIsRetryableOfOtherErrors(t *testing.T) {
 	}
 	if !IsRetryable(&Error{Kind: ErrTimeout}) || !IsRetryable(&Error{Kind: ErrNetwork}) {
 		t.Errorf("timeouts and network errors must be retryable")
-	}
-}
-
-func TestRetryAfterParsing(t *testing.T) {
-	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
-	for _, tc := range []struct {
-		h    map[string]string
-		want time.Duration
-	}{
-		{nil, 0},
-		{map[string]string{"Retry-After": "20"}, 20 * time.Second},
-		{map[string]string{"Retry-After": "0.5"}, 500 * time.Millisecond},
-		{map[string]string{"Retry-After": "0"}, 0},
-		{map[string]string{"Retry-After": "-3"}, 0},
-		{map[string]string{"Retry-After": "soon"}, 0},
-		{map[string]string{"Retry-After": "Sat, 01 Mar 2025 12:01:00 GMT"}, time.Minute},
-		{map[string]string{"Retry-After": "Sat, 01 Mar 2025 11:59:00 GMT"}, 0},
-		{map[string]string{"Retry-After-Ms": "250"}, 250 * time.Millisecond},
-		{map[string]string{"Retry-After-Ms": "junk", "Retry-After": "3"}, 3 * time.Second},
-		{map[string]string{"Retry-After": "1e300"}, 0},
-	} {
-		h := http.Header{}
-		for k, v := range tc.h {
-			h.Set(k, v)
-		}
-		if got := retryAfter(h, now); got != tc.want {
-			t.Errorf("%v: %v, want %v", tc.h, got, tc.want)
-		}
 	}
 }
 

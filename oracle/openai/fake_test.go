@@ -3,160 +3,39 @@ package openai
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/attune-dao/attune/oracle/openai/openaitest"
 )
 
-// This file holds a fake OpenAI-compatible server that speaks the
-// chat-completions wire protocol as OpenAI sends it, and a fake sleeper.
+// This file adapts openaitest, the fake OpenAI-compatible server, to
+// these tests' names, and holds a fake sleeper.
 
-// reply is one scripted answer of the fake server.
-type reply struct {
-	status int
-	header map[string]string
-	body   string
-	// hang blocks until the client gives up on the request.
-	hang bool
-	// hangBody sends the status and headers, then blocks before the body.
-	hangBody bool
-}
+type (
+	reply   = openaitest.Reply
+	seen    = openaitest.Request
+	fakeAPI = openaitest.Server
+)
 
-// seen is one request as the fake server received it.
-type seen struct {
-	Method, Path string
-	Query        map[string][]string
-	Header       http.Header
-	Body         map[string]any
-}
-
-// fakeAPI serves scripted replies in order (the last one repeats) on
-// POST /v1/chat/completions, or on path when set (Azure).
-type fakeAPI struct {
-	t       *testing.T
-	srv     *httptest.Server
-	path    string
-	mu      sync.Mutex
-	replies []reply
-	got     []*seen
-}
-
-func newFake(t *testing.T, replies ...reply) *fakeAPI {
-	t.Helper()
-	f := &fakeAPI{t: t, path: "/v1/chat/completions", replies: replies}
-	f.srv = httptest.NewServer(f)
-	t.Cleanup(f.srv.Close)
-	return f
-}
-
-// url is the base_url a client uses for the fake server.
-func (f *fakeAPI) url() string { return f.srv.URL + "/v1" }
-
-func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	raw, _ := io.ReadAll(r.Body)
-	s := &seen{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone()}
-	if err := json.Unmarshal(raw, &s.Body); err != nil {
-		f.t.Errorf("request body is not a JSON object: %v: %q", err, raw)
-	}
-	f.mu.Lock()
-	f.got = append(f.got, s)
-	n := len(f.got)
-	f.mu.Unlock()
-	w.Header().Set("Content-Type", "application/json")
-	if r.Method != http.MethodPost || r.URL.Path != f.path {
-		w.WriteHeader(http.StatusNotFound)
-		fmt.Fprintf(w, `{"error":{"message":"Invalid URL (%s %s)","type":"invalid_request_error","param":null,"code":null}}`, r.Method, r.URL.Path)
-		return
-	}
-	if len(f.replies) == 0 {
-		f.t.Errorf("fake server got request %d with no reply scripted", n)
-		w.WriteHeader(http.StatusInternalServerError)
-		return
-	}
-	rp := f.replies[min(n, len(f.replies))-1]
-	if rp.hang {
-		<-r.Context().Done()
-		return
-	}
-	for k, v := range rp.header {
-		w.Header().Set(k, v)
-	}
-	status := rp.status
-	if status == 0 {
-		status = http.StatusOK
-	}
-	w.WriteHeader(status)
-	if rp.hangBody {
-		w.(http.Flusher).Flush()
-		<-r.Context().Done()
-		return
-	}
-	io.WriteString(w, rp.body)
-}
-
-// requests returns what the server has received.
-func (f *fakeAPI) requests() []*seen {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]*seen(nil), f.got...)
-}
+func newFake(t *testing.T, replies ...reply) *fakeAPI { return openaitest.NewServer(t, replies...) }
 
 // completion is a chat.completion body exactly as OpenAI sends it.
-func completion(content string, finish string, prompt, completionTokens int) string {
-	c, _ := json.Marshal(content)
-	return fmt.Sprintf(`{
-  "id": "chatcmpl-AB1cdEfGh2IjKlMnOpQrStUvWxYz",
-  "object": "chat.completion",
-  "created": 1727000000,
-  "model": "gpt-4o-mini-2024-07-18",
-  "choices": [
-    {
-      "index": 0,
-      "message": {"role": "assistant", "content": %s, "refusal": null},
-      "logprobs": null,
-      "finish_reason": %q
-    }
-  ],
-  "usage": {
-    "prompt_tokens": %d,
-    "completion_tokens": %d,
-    "total_tokens": %d,
-    "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
-    "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0, "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0}
-  },
-  "system_fingerprint": "fp_0ba0d124f1"
-}`, c, finish, prompt, completionTokens, prompt+completionTokens)
+func completion(content, finish string, prompt, completionTokens int) string {
+	return openaitest.Completion(content, finish, prompt, completionTokens)
 }
 
-// refusalBody is a structured-output refusal as OpenAI sends it.
-const refusalBody = `{
-  "id": "chatcmpl-AB1refusal",
-  "object": "chat.completion",
-  "created": 1727000000,
-  "model": "gpt-4o-2024-08-06",
-  "choices": [
-    {
-      "index": 0,
-      "message": {"role": "assistant", "content": null, "refusal": "I'm sorry, I cannot assist with that request."},
-      "logprobs": null,
-      "finish_reason": "stop"
-    }
-  ],
-  "usage": {"prompt_tokens": 120, "completion_tokens": 10, "total_tokens": 130}
-}`
+const refusalBody = openaitest.RefusalBody
 
 // Error bodies as the endpoints send them.
 const (
-	openAIRateLimit       = `{"error":{"message":"Rate limit reached for gpt-4o-mini in organization org-abc on requests per min (RPM): Limit 3, Used 3, Requested 1. Please try again in 20s.","type":"requests","param":null,"code":"rate_limit_exceeded"}}`
+	openAIRateLimit       = openaitest.RateLimitBody
 	openAIQuota           = `{"error":{"message":"You exceeded your current quota, please check your plan and billing details.","type":"insufficient_quota","param":null,"code":"insufficient_quota"}}`
 	openAIBadKey          = `{"error":{"message":"Incorrect API key provided: sk-abc***xyz. You can find your API key at https://platform.openai.com/account/api-keys.","type":"invalid_request_error","param":null,"code":"invalid_api_key"}}`
 	openAINoModel         = `{"error":{"message":"The model ` + "`gpt-9`" + ` does not exist or you do not have access to it.","type":"invalid_request_error","param":null,"code":"model_not_found"}}`
-	openAIServer          = `{"error":{"message":"The server had an error while processing your request. Sorry about that!","type":"server_error","param":null,"code":null}}`
+	openAIServer          = openaitest.ServerErrorBody
 	openAIOverloaded      = `{"error":{"message":"The engine is currently overloaded, please try again later","type":"server_error","param":null,"code":null}}`
 	openAINoSchema        = `{"error":{"message":"Invalid parameter: 'response_format' of type 'json_schema' is not supported with this model. Learn more about supported models at the Structured Outputs guide: https://platform.openai.com/docs/guides/structured-outputs","type":"invalid_request_error","param":null,"code":null}}`
 	openAINoJSONObject    = `{"error":{"message":"Invalid parameter: 'response_format' of type 'json_object' is not supported with this model.","type":"invalid_request_error","param":"response_format","code":null}}`
@@ -202,7 +81,7 @@ func (s *sleeper) got() []time.Duration {
 func newTestClient(t *testing.T, f *fakeAPI, cfg Config, opts ...Option) (*Client, *sleeper) {
 	t.Helper()
 	if cfg.BaseURL == "" {
-		cfg.BaseURL = f.url()
+		cfg.BaseURL = f.BaseURL()
 	}
 	if cfg.Model == "" {
 		cfg.Model = "gpt-4o-mini"

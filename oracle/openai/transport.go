@@ -9,9 +9,9 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/attune-dao/attune/internal/backoff"
 )
 
 // doer is the go-openai HTTPDoer that carries the client's resilience: it
@@ -71,7 +71,7 @@ func (d *doer) Do(req *http.Request) (*http.Response, error) {
 			return resp, nil
 		default:
 			e = c.classify(resp.StatusCode, data, where)
-			asked = retryAfter(resp.Header, c.now())
+			asked = backoff.RetryAfter(resp.Header, c.now())
 		}
 		e.URL, e.Attempts = where, attempt
 		if !IsRetryable(e) || rejectsFormat(e) || attempt > c.cfg.MaxRetries {
@@ -160,40 +160,7 @@ func (c *Client) countAttempt(ctx context.Context) {
 // from [0, min(BackoffMax, BackoffBase·2^(n-1))], from the client's seeded
 // source.
 func (c *Client) backoff(n int) time.Duration {
-	ceiling := c.cfg.BackoffMax
-	if n-1 < 62 {
-		if d := c.cfg.BackoffBase << (n - 1); d > 0 && d < ceiling {
-			ceiling = d
-		}
-	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return time.Duration(c.rng.Int64N(int64(ceiling) + 1))
-}
-
-// retryAfter reads how long a server asks to wait: retry-after-ms
-// (milliseconds, sent by OpenAI and Azure), else Retry-After in seconds or
-// as an HTTP date. It returns 0 when neither is present or usable.
-func retryAfter(h http.Header, now time.Time) time.Duration {
-	if v := strings.TrimSpace(h.Get("Retry-After-Ms")); v != "" {
-		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms > 0 && ms < 1e12 {
-			return time.Duration(ms * float64(time.Millisecond))
-		}
-	}
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.ParseFloat(v, 64); err == nil {
-		if s > 0 && s < 1e9 {
-			return time.Duration(s * float64(time.Second))
-		}
-		return 0
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := t.Sub(now); d > 0 {
-			return d
-		}
-	}
-	return 0
+	return backoff.Jitter(c.rng, n, c.cfg.BackoffBase, c.cfg.BackoffMax)
 }
