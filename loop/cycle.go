@@ -664,7 +664,8 @@ func effect(name, unit, better string, weight float64, base, cand []float64, lev
 // same as a standalone page with the chart inlined, oracle.HTML),
 // proposal.json (oracle.Document, schema/proposal.v1.schema.json),
 // recommendation.json, objectives.png, draft.json (how the prose was
-// drafted), config.yaml (the effective config less out, which
+// drafted), trials.json (every trial of the searches, Trials),
+// config.yaml (the effective config less out, which
 // reproduces the cycle: ReproCommand, run in that directory) and a copy
 // of each input file the config names (the embedded examples excepted).
 // No file written names dir or any other local path. The directory
@@ -691,6 +692,10 @@ func (c *Cycle) Write(dir string) (string, error) {
 	draftMeta, err := draftJSON(c.Proposal)
 	if err != nil {
 		return "", fmt.Errorf("write cycle: %w", err)
+	}
+	trialsJSON, err := json.MarshalIndent(c.Trials(), "", "  ")
+	if err != nil {
+		return "", fmt.Errorf("write cycle: encode %s: %w", TrialsFile, err)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("write cycle: %w", err)
@@ -719,6 +724,7 @@ func (c *Cycle) Write(dir string) (string, error) {
 		{"objectives.png", c.Chart},
 		{"config.yaml", cfgYAML},
 		{DraftFile, draftMeta},
+		{TrialsFile, append(trialsJSON, '\n')},
 	}
 	for _, in := range c.Env.inputs {
 		data := in.data

@@ -63,6 +63,11 @@ func TestGoldenExamples(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkGolden(t, filepath.Join(dir, "proposal.json"), norm(string(doc)))
+			trials, err := os.ReadFile(filepath.Join(written, TrialsFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkGolden(t, filepath.Join(dir, TrialsFile), string(trials))
 			checkProposalSchema(t, filepath.Join(dir, "proposal.json"))
 			page, err := os.ReadFile(filepath.Join(written, "proposal.html"))
 			if err != nil {

@@ -3,6 +3,7 @@ package loop
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"math"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"github.com/attune-dao/attune/metrics"
 	"github.com/attune-dao/attune/optimizer"
 	"github.com/attune-dao/attune/oracle"
+	"github.com/attune-dao/attune/schema"
 )
 
 // small is the embedded default with a search small enough for -race.
@@ -50,6 +52,33 @@ func TestCycleEndToEndIsReproducible(t *testing.T) {
 			t.Errorf("%s missing or empty: %v", f, err)
 		}
 	}
+	// trials.json holds every trial of every search, valid against its
+	// schema, the best where the search put it.
+	tb, err := os.ReadFile(filepath.Join(dir1, TrialsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := schema.Validate(tb); err != nil {
+		t.Errorf("%s: %v", TrialsFile, err)
+	}
+	var td schema.TrialsDoc
+	if err := json.Unmarshal(tb, &td); err != nil {
+		t.Fatal(err)
+	}
+	if len(td.Searches) != len(c1.Search) || td.CycleID != c1.ID || len(td.Objectives) != len(c1.Recommendation.Effects) {
+		t.Fatalf("%s: %d searches for %d, cycle %q, objectives %v", TrialsFile, len(td.Searches), len(c1.Search), td.CycleID, td.Objectives)
+	}
+	for i, s := range td.Searches {
+		want := c1.Search[i]
+		if len(s.Trials) != len(want.Trials) || s.Best != want.Best {
+			t.Errorf("search %d: %d trials, best %d; want %d, %d", i, len(s.Trials), s.Best, len(want.Trials), want.Best)
+			continue
+		}
+		if got := s.Trials[s.Best]; got.Score == nil || *got.Score != want.Trials[want.Best].Eval.Value || len(got.Objectives) != len(td.Objectives) {
+			t.Errorf("search %d: best trial recorded as %+v, ran as %+v", i, got, want.Trials[want.Best])
+		}
+	}
+
 	rec := c1.Recommendation
 	if len(rec.Params) != 6 || len(rec.Effects) != 3 || rec.Method.Trials != 24 || rec.Method.Validation != 6 {
 		t.Errorf("recommendation shape: %d params, %d effects, method %+v", len(rec.Params), len(rec.Effects), rec.Method)

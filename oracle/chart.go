@@ -13,6 +13,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgsvg"
 )
 
 // MaxChartPanels is the largest number of objectives Chart draws; beyond
@@ -50,7 +51,33 @@ var (
 // Equal Recommendations give byte-identical PNGs. Chart returns an error
 // wrapping ErrInvalidRecommendation when Effects is empty, longer than
 // MaxChartPanels, or holds a NaN or infinite mean or bound.
-func Chart(rec Recommendation) (out []byte, err error) {
+func Chart(rec Recommendation) ([]byte, error) {
+	return chart(rec, func(w, h vg.Length) vg.CanvasWriterTo {
+		c := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(chartDPI), vgimg.UseBackgroundColor(color.White))
+		return vgimg.PngCanvas{Canvas: c}
+	})
+}
+
+// ChartSVG is Chart drawn as SVG, for a page that shows the chart: the
+// same panels, 600 by 150+112.5·len(rec.Effects) points, with a white
+// background. Equal Recommendations give identical bytes.
+func ChartSVG(rec Recommendation) ([]byte, error) {
+	return chart(rec, func(w, h vg.Length) vg.CanvasWriterTo {
+		c := vgsvg.New(w, h)
+		c.SetColor(color.White)
+		var bg vg.Path
+		bg.Move(vg.Point{})
+		bg.Line(vg.Point{X: w})
+		bg.Line(vg.Point{X: w, Y: h})
+		bg.Line(vg.Point{Y: h})
+		bg.Close()
+		c.Fill(bg)
+		return c
+	})
+}
+
+// chart draws the chart of Chart on the canvas newCanvas makes.
+func chart(rec Recommendation, newCanvas func(w, h vg.Length) vg.CanvasWriterTo) (out []byte, err error) {
 	n := len(rec.Effects)
 	if n == 0 {
 		return nil, fmt.Errorf("%w: Effects is empty, nothing to chart", ErrInvalidRecommendation)
@@ -90,11 +117,7 @@ func Chart(rec Recommendation) (out []byte, err error) {
 	}
 
 	wPx, hPx := chartWidthPx, chartBasePx+chartPanelPx*n
-	canvas := vgimg.NewWith(
-		vgimg.UseWH(vg.Length(wPx)*pxToPt, vg.Length(hPx)*pxToPt),
-		vgimg.UseDPI(chartDPI),
-		vgimg.UseBackgroundColor(color.White),
-	)
+	canvas := newCanvas(vg.Length(wPx)*pxToPt, vg.Length(hPx)*pxToPt)
 	dc := draw.New(canvas)
 	headerH := vg.Length(chartHeaderPx) * pxToPt
 	drawHeader(draw.Crop(dc, 0, 0, dc.Max.Y-dc.Min.Y-headerH, 0), rec, legendCur, legendRec)
@@ -110,8 +133,8 @@ func Chart(rec Recommendation) (out []byte, err error) {
 	}
 
 	var buf bytes.Buffer
-	if _, err := (vgimg.PngCanvas{Canvas: canvas}).WriteTo(&buf); err != nil {
-		return nil, fmt.Errorf("oracle: chart: encode png: %w", err)
+	if _, err := canvas.WriteTo(&buf); err != nil {
+		return nil, fmt.Errorf("oracle: chart: encode: %w", err)
 	}
 	return buf.Bytes(), nil
 }

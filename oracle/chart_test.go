@@ -3,8 +3,10 @@ package oracle
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"image/png"
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -97,5 +99,36 @@ func TestChartDegenerateInputs(t *testing.T) {
 		if _, err := png.Decode(bytes.NewReader(b)); err != nil {
 			t.Errorf("%s: decode: %v", name, err)
 		}
+	}
+}
+
+// ChartSVG draws the same chart as SVG: sized as Chart's in points, on
+// white, with every effect's panel title and the recommended colour, and
+// the same bytes for the same recommendation.
+func TestChartSVG(t *testing.T) {
+	rec := fixture()
+	b, err := ChartSVG(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	wantH := (200 + 150*len(rec.Effects)) * 3 / 4
+	if !bytes.HasPrefix(b, []byte("<?xml")) || !strings.Contains(s, fmt.Sprintf(`viewBox="0 0 600 %d"`, wantH)) {
+		t.Errorf("not a 600x%d SVG: %.300s", wantH, s)
+	}
+	if !strings.Contains(s, "fill:#FFFFFF") || !strings.Contains(s, "#0072B2") {
+		t.Error("no white background or no mark in the recommended colour")
+	}
+	for _, e := range rec.Effects {
+		if !strings.Contains(s, htmlEscape(panelTitle(e))) {
+			t.Errorf("no panel titled %q", panelTitle(e))
+		}
+	}
+	again, _ := ChartSVG(rec)
+	if !bytes.Equal(b, again) {
+		t.Error("two SVG charts of the same recommendation differ")
+	}
+	if _, err := ChartSVG(Recommendation{}); !errors.Is(err, ErrInvalidRecommendation) {
+		t.Errorf("no effects: %v", err)
 	}
 }

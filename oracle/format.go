@@ -58,6 +58,16 @@ func FormatInterval(ci Interval, unit string) string {
 	return lo + " to " + hi + unitStyleOf(unit).suffix
 }
 
+// FormatDelta writes a difference with an explicit sign, in the given
+// unit; percentages of a whole become percentage points ("+1.00 pp of
+// supply").
+func FormatDelta(v float64, unit string) string { return formatDelta(v, unit) }
+
+// FormatDeltaInterval writes the interval of a difference with signs, as
+// "lo to hi" in the unit of FormatDelta ("-0.50 pp to +1.20 pp of
+// supply"); the level is not included.
+func FormatDeltaInterval(ci Interval, unit string) string { return formatDeltaInterval(ci, unit) }
+
 // formatDelta writes a difference with an explicit sign; percentages of a
 // whole become percentage points ("+1.00 pp of supply").
 func formatDelta(v float64, unit string) string {

@@ -97,6 +97,12 @@ func TestFormatDelta(t *testing.T) {
 			t.Errorf("formatDelta(%v, %q) = %q, want %q", tt.v, tt.unit, got, tt.want)
 		}
 	}
+	if got, want := FormatDelta(0.01, "fraction of supply"), "+1.00 pp of supply"; got != want {
+		t.Errorf("FormatDelta = %q, want %q", got, want)
+	}
+	if got, want := FormatDeltaInterval(Interval{Lo: -0.005, Hi: 0.012}, "share"), "-0.5 pp to +1.2 pp"; got != want {
+		t.Errorf("FormatDeltaInterval = %q, want %q", got, want)
+	}
 	if got, want := formatDeltaInterval(Interval{Lo: -0.01, Hi: 0.018}, ""), "-0.01 to +0.018"; got != want {
 		t.Errorf("formatDeltaInterval = %q, want %q", got, want)
 	}

@@ -68,6 +68,30 @@ func HTML(p Proposal, chartPNG []byte) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
+// HTMLParts renders p's post and appendix as HTML fragments for another
+// page to hold (the review desk), as HTML renders them: raw HTML in the
+// Markdown written out as escaped text, unsafe links dropped, heading ids
+// prefixed "post-" and "appendix-". The chart is named, not inlined.
+// Either part is empty when p has none.
+func HTMLParts(p Proposal) (post, appendix []byte, err error) {
+	r := &htmlRenderer{l: localeFor(p.Meta.Language), alignAttr: true}
+	var b bytes.Buffer
+	if strings.TrimSpace(p.Post) != "" {
+		if err := r.render(&b, p.Post, "post-"); err != nil {
+			return nil, nil, fmt.Errorf("render the proposal's post as HTML: %w", err)
+		}
+		post = bytes.Clone(b.Bytes())
+	}
+	if strings.TrimSpace(p.Appendix) != "" {
+		b.Reset()
+		if err := r.render(&b, p.Appendix, "appendix-"); err != nil {
+			return nil, nil, fmt.Errorf("render the proposal's appendix as HTML: %w", err)
+		}
+		appendix = bytes.Clone(b.Bytes())
+	}
+	return post, appendix, nil
+}
+
 // pageStyle is the page's stylesheet: a readable column on screen, tables
 // that scroll rather than overflow, and print without the scrolling.
 const pageStyle = `:root { color-scheme: light; }
@@ -117,14 +141,21 @@ type htmlRenderer struct {
 	chartURI string
 	l        *locale // the language of the chart's caption
 	placed   bool    // the chart figure has been placed
+	// alignAttr aligns table cells with the align attribute instead of
+	// an inline style.
+	alignAttr bool
 }
 
 // render writes the HTML of one Markdown part; prefix keeps the heading
 // ids of the post and the appendix apart.
 func (r *htmlRenderer) render(w *bytes.Buffer, md, prefix string) error {
 	src := []byte(md)
+	var table goldmark.Extender = extension.Table
+	if r.alignAttr {
+		table = extension.NewTable(extension.WithTableCellAlignMethod(extension.TableCellAlignAttribute))
+	}
 	gm := goldmark.New(
-		goldmark.WithExtensions(extension.Table, extension.Strikethrough),
+		goldmark.WithExtensions(table, extension.Strikethrough),
 		goldmark.WithParserOptions(parser.WithAutoHeadingID()),
 		goldmark.WithRendererOptions(
 			renderer.WithNodeRenderers(util.Prioritized(escapeRawHTML{}, 100), util.Prioritized(chartRenderer{l: r.l}, 100)),

@@ -153,3 +153,36 @@ func TestHTMLInTheProposalsLanguage(t *testing.T) {
 		t.Errorf("the German page's fallback title is not German")
 	}
 }
+
+// HTMLParts gives the same post and appendix HTML as the page, without
+// the page around them, and escapes raw HTML as the page does.
+func TestHTMLParts(t *testing.T) {
+	p := draftOK(t, bravoFixture())
+	post, appendix, err := HTMLParts(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := strings.ReplaceAll(string(mustHTML(t, p, nil)), ` style="text-align:right"`, ` align="right"`)
+	if bytes.Contains(post, []byte("style=")) || !bytes.Contains(post, []byte(`<th align="right">Current</th>`)) {
+		t.Error("the fragment's table cells are not aligned by attribute")
+	}
+	if len(post) == 0 || len(appendix) == 0 {
+		t.Fatalf("empty part: post %d bytes, appendix %d bytes", len(post), len(appendix))
+	}
+	if !strings.Contains(page, "<article class=\"post\">\n"+string(post)+"</article>") {
+		t.Error("the post fragment is not the page's post")
+	}
+	if !strings.Contains(page, "<section class=\"appendix\">\n"+string(appendix)+"</section>") {
+		t.Error("the appendix fragment is not the page's appendix")
+	}
+	for _, part := range [][]byte{post, appendix} {
+		if bytes.Contains(part, []byte("<html")) || bytes.Contains(part, []byte("<style")) {
+			t.Errorf("a fragment carries page markup: %.100s", part)
+		}
+	}
+	bad := Proposal{Post: "# T\n\n<script>alert(1)</script>\n"}
+	post, appendix, err = HTMLParts(bad)
+	if err != nil || bytes.Contains(post, []byte("<script")) || appendix != nil {
+		t.Errorf("raw HTML reached the fragment, or an appendix appeared: %q %q %v", post, appendix, err)
+	}
+}

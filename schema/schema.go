@@ -37,7 +37,7 @@ const (
 )
 
 // Kinds lists every kind, in a stable order.
-var Kinds = []string{Recommendation, Simulation, Calibration, Backtest, Proposal, Sources, Publish, Cycles, Cycle, CycleDiff, Audit}
+var Kinds = []string{Recommendation, Simulation, Calibration, Backtest, Proposal, Sources, Publish, Cycles, Cycle, CycleDiff, Audit, Trials}
 
 // RecommendationDoc is a cycle's recommendation: what attune optimize and
 // attune run print and what recommendation.json holds.

@@ -31,6 +31,7 @@ var docTypes = map[string]any{
 	schema.Cycle:          schema.CycleDoc{},
 	schema.CycleDiff:      schema.CycleDiffDoc{},
 	schema.Audit:          schema.AuditDoc{},
+	schema.Trials:         schema.TrialsDoc{},
 }
 
 // generate reflects kind's Go type into a JSON Schema: every field the

@@ -42,6 +42,7 @@ parameters in force on fresh paired replications, and write
   <out>/<cycle-id>/objectives.png       objectives under current and recommended
   <out>/<cycle-id>/draft.json           how the prose was drafted (drafter, model,
                                         tokens, verification, any fallback)
+  <out>/<cycle-id>/trials.json          every trial of the searches (the desk's plots)
   <out>/<cycle-id>/config.yaml          the effective config (less out) with its inputs
                                         beside it: attune run --config config.yaml there
                                         reproduces the cycle
@@ -136,7 +137,7 @@ it writes nothing and exits 130.`,
 				return a.writeDoc(doc)
 			}
 			printRecommendation(a.stdout, c.Recommendation, time.Since(start))
-			fmt.Fprintf(a.stdout, "\nwrote %s/{proposal.md,proposal.html,proposal.json,recommendation.json,objectives.png,draft.json,config.yaml}\n", dir)
+			fmt.Fprintf(a.stdout, "\nwrote %s/{proposal.md,proposal.html,proposal.json,recommendation.json,objectives.png,draft.json,trials.json,config.yaml}\n", dir)
 			return nil
 		},
 	}

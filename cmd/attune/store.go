@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -172,7 +171,7 @@ func (a *app) showRun(sf *storeFlags, check func(schema.CycleDoc) error, print f
 			return err
 		}
 		return a.withStore(cmd, sf, func(ctx context.Context, s *store.SQL) error {
-			doc, err := cycleDoc(ctx, s, id)
+			doc, err := store.Document(ctx, s, id)
 			if err != nil {
 				return err
 			}
@@ -243,11 +242,11 @@ state it is in, its proposal, the stewards' review and what was published.
 				var docs [2]schema.CycleDoc
 				for i, id := range ids {
 					var err error
-					if docs[i], err = cycleDoc(ctx, s, id); err != nil {
+					if docs[i], err = store.Document(ctx, s, id); err != nil {
 						return err
 					}
 				}
-				d := diffCycles(docs[0], docs[1])
+				d := store.Diff(docs[0], docs[1])
 				if a.output != "text" {
 					return a.writeDoc(d)
 				}
@@ -345,7 +344,7 @@ and the reviewer are written to the audit log in the same transaction.
 				if _, err := s.Review(ctx, id, store.Review{Verdict: verdict, Reviewer: reviewer, Comment: comment}); err != nil {
 					return err
 				}
-				doc, err := cycleDoc(ctx, s, id)
+				doc, err := store.Document(ctx, s, id)
 				if err != nil {
 					return err
 				}
@@ -398,21 +397,14 @@ entry was rewritten, even by someone who recomputed every hash.
 				}
 			}
 			return a.withStore(cmd, &sf, func(ctx context.Context, s *store.SQL) error {
-				v, err := s.Verify(ctx)
-				if err != nil {
-					return err
+				var from *store.Head
+				if head != "" {
+					from = &earlier
 				}
-				doc := schema.AuditDoc{Schema: schema.Audit, Entries: v.Entries, Head: v.Head.String()}
-				bad := v.Err()
-				if p := v.Problem; p != nil {
-					doc.Problem = &schema.AuditProblem{Seq: p.Seq, Kind: p.Kind, Detail: p.Detail}
-				} else if head != "" {
-					doc.Checked = earlier.String()
-					if bad = store.CheckHead(ctx, s, earlier); bad != nil {
-						doc.Problem = &schema.AuditProblem{Seq: earlier.Seq, Kind: "rewritten", Detail: strings.TrimPrefix(bad.Error(), store.ErrTampered.Error()+": ")}
-					}
+				doc, bad := store.AuditDocument(ctx, s, from)
+				if bad != nil && !errors.Is(bad, store.ErrTampered) {
+					return bad
 				}
-				doc.OK = bad == nil
 				if a.output != "text" {
 					if err := a.writeDoc(doc); err != nil {
 						return err
@@ -422,7 +414,7 @@ entry was rewritten, even by someone who recomputed every hash.
 				if bad != nil {
 					fmt.Fprintf(a.stdout, "audit log BROKEN at entry %d (%s): %s\n", doc.Problem.Seq, doc.Problem.Kind, doc.Problem.Detail)
 				} else {
-					fmt.Fprintf(a.stdout, "audit log intact: %d entries", v.Entries)
+					fmt.Fprintf(a.stdout, "audit log intact: %d entries", doc.Entries)
 					if head != "" {
 						fmt.Fprintf(a.stdout, ", entry %d unchanged since recorded", earlier.Seq)
 					}
@@ -438,68 +430,12 @@ entry was rewritten, even by someone who recomputed every hash.
 	return cmd
 }
 
-// summary is a cycle as the documents list it.
-func summary(c store.Cycle) schema.CycleSummary {
-	s := schema.CycleSummary{
-		ID: c.ID, DAO: c.DAO, State: string(c.State), Title: c.Title, Change: c.Change,
-		ConfigHash: c.ConfigHash, InputsHash: c.InputsHash, Dir: c.Dir, Error: c.Error,
-		Created: c.Created, Updated: c.Updated,
-	}
-	if r := c.Review; r != nil {
-		s.Review = &schema.ReviewDoc{Verdict: string(r.Verdict), Reviewer: r.Reviewer, Comment: r.Comment, Time: r.Time}
-	}
-	return s
-}
-
-// cycleDoc reads cycle id whole, with its documents decoded and its
-// audit trail.
-func cycleDoc(ctx context.Context, s store.Store, id int64) (schema.CycleDoc, error) {
-	c, err := s.Cycle(ctx, id)
-	if err != nil {
-		return schema.CycleDoc{}, err
-	}
-	doc := schema.CycleDoc{Schema: schema.Cycle, Cycle: summary(c), Publications: []schema.PublicationDoc{}, History: []schema.AuditEntryDoc{}}
-	if c.Recommendation != nil {
-		r, err := store.DecodeRecommendation(c.Recommendation)
-		if err != nil {
-			return doc, fmt.Errorf("cycle %d: %w", id, err)
-		}
-		doc.Recommendation = &r.Recommendation
-	}
-	if c.Proposal != nil {
-		p, err := store.DecodeProposal(c.Proposal)
-		if err != nil {
-			return doc, fmt.Errorf("cycle %d: %w", id, err)
-		}
-		doc.Proposal = &p
-	}
-	for _, p := range c.Publications {
-		var receipt map[string]any
-		if err := json.Unmarshal(p.Receipt, &receipt); err != nil {
-			return doc, fmt.Errorf("cycle %d: the receipt of sink %q: %w", id, p.Sink, err)
-		}
-		doc.Publications = append(doc.Publications, schema.PublicationDoc{Sink: p.Sink, Receipt: receipt, Time: p.Time})
-	}
-	es, err := s.Audit(ctx, store.AuditFilter{Subject: store.CycleSubject(id)})
-	if err != nil {
-		return doc, err
-	}
-	for _, e := range es {
-		var detail map[string]any
-		if err := json.Unmarshal(e.Detail, &detail); err != nil {
-			return doc, fmt.Errorf("cycle %d: audit entry %d: %w", id, e.Seq, err)
-		}
-		doc.History = append(doc.History, schema.AuditEntryDoc{Seq: e.Seq, Time: e.Time, Actor: e.Actor, Action: e.Action, Subject: e.Subject, Detail: detail, Hash: e.Hash})
-	}
-	return doc, nil
-}
-
 // printCycles writes a list of cycles in the output format.
 func (a *app) printCycles(cs []store.Cycle) error {
 	if a.output != "text" {
 		doc := schema.CyclesDoc{Schema: schema.Cycles, Cycles: []schema.CycleSummary{}}
 		for _, c := range cs {
-			doc.Cycles = append(doc.Cycles, summary(c))
+			doc.Cycles = append(doc.Cycles, store.Summary(c))
 		}
 		return a.writeDoc(doc)
 	}
@@ -605,53 +541,6 @@ func short(h string) string {
 		return "(not read yet)"
 	}
 	return h
-}
-
-// diffCycles sets two cycles' recommendations side by side.
-func diffCycles(a, b schema.CycleDoc) schema.CycleDiffDoc {
-	d := schema.CycleDiffDoc{
-		Schema: schema.CycleDiff, A: a.Cycle, B: b.Cycle,
-		SameConfig: a.Cycle.ConfigHash == b.Cycle.ConfigHash,
-		SameInputs: a.Cycle.InputsHash != "" && a.Cycle.InputsHash == b.Cycle.InputsHash,
-		Params:     []schema.ParamDiff{}, Effects: []schema.EffectDiff{},
-	}
-	params := map[string]int{}
-	effects := map[string]int{}
-	for side, doc := range []schema.CycleDoc{a, b} {
-		rec := doc.Recommendation
-		if rec == nil {
-			continue
-		}
-		for _, p := range rec.Params {
-			i, ok := params[p.Name]
-			if !ok {
-				i = len(d.Params)
-				params[p.Name] = i
-				d.Params = append(d.Params, schema.ParamDiff{Name: p.Name, Unit: p.Unit})
-			}
-			ps := &schema.ParamSide{Current: p.Current, Recommended: p.Recommended, Held: p.Held}
-			if side == 0 {
-				d.Params[i].A = ps
-			} else {
-				d.Params[i].B = ps
-			}
-		}
-		for _, e := range append([]oracle.Effect{rec.Score}, rec.Effects...) {
-			i, ok := effects[e.Name]
-			if !ok {
-				i = len(d.Effects)
-				effects[e.Name] = i
-				d.Effects = append(d.Effects, schema.EffectDiff{Name: e.Name, Unit: e.Unit})
-			}
-			est := e.Difference
-			if side == 0 {
-				d.Effects[i].A = &est
-			} else {
-				d.Effects[i].B = &est
-			}
-		}
-	}
-	return d
 }
 
 // printDiff writes cycles diff's text.
