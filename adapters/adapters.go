@@ -21,7 +21,9 @@ type Data struct {
 	Observation *metrics.Observation
 }
 
-// Source reads a DAO's governance data from where it lives.
+// Source reads a DAO's governance data from where it lives. A source need
+// not validate the history it returns: the loop validates every source's
+// history (and the merged one) before it caches or uses it.
 type Source interface {
 	Read(ctx context.Context) (*Data, error)
 }

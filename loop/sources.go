@@ -235,7 +235,9 @@ func checkData(d *adapters.Data) error {
 	case d == nil || (d.History == nil) == (d.Observation == nil):
 		return errors.New("the source returned neither a history nor metrics, or both; this is a bug in the source")
 	case d.History != nil:
-		return d.History.Validate()
+		if err := d.History.Validate(); err != nil {
+			return fmt.Errorf("the history the source returned does not hold together (the data source answered inconsistently, or the adapter has a bug: please report it): %w", err)
+		}
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/attune-dao/attune/adapters"
 	"github.com/attune-dao/attune/config"
@@ -421,5 +422,23 @@ func TestReadDataIsKeptForReproduction(t *testing.T) {
 	jb, _ := json.Marshal(b)
 	if !bytes.Equal(ja, jb) {
 		t.Error("the kept history is observed otherwise than what the command printed")
+	}
+}
+
+// The loop is the one place a source's history is validated: an
+// invalid one is refused, naming the problem, and is not cached.
+func TestInvalidSourceHistoryIsRefusedAndNotCached(t *testing.T) {
+	name, u := newUpstream(t, 10)
+	bad := *u.full
+	bad.Proposals = slices.Clone(u.full.Proposals)
+	bad.Proposals[3].End = bad.Proposals[3].Start.Add(-time.Hour)
+	u.full = &bad
+	cfg := sourcesConfig(t, config.Source{Type: fakeType, Settings: map[string]any{"upstream": name}})
+	_, err := readAll(context.Background(), cfg, SourceOptions{}, nil)
+	if err == nil || !strings.Contains(err.Error(), "does not hold together") || !strings.Contains(err.Error(), "proposals[3]") {
+		t.Fatalf("err %v; want the invalid history refused, naming the record", err)
+	}
+	if files, _ := filepath.Glob(filepath.Join(cfg.Out, StateDir, SourceCacheDir, "*.json")); len(files) != 0 {
+		t.Fatalf("an invalid history was cached: %v", files)
 	}
 }

@@ -229,9 +229,6 @@ func (s *Source) read(ctx context.Context, prev *history.History) (*history.Hist
 	if err != nil {
 		return nil, err
 	}
-	if err := h.Validate(); err != nil {
-		return nil, fmt.Errorf("%s: the history read does not hold together (a bug, or a node answering inconsistently): %w", s.name, err)
-	}
 	s.env.Log().Info("governor source read", "source", s.name, "node", s.rpc.where, "from", r.from, "to", r.head,
 		"events", r.newEvents, "proposals", len(h.Proposals), "votes", len(h.Votes),
 		"getlogs_requests", s.lastScan.requests, "refusals", s.lastScan.refusals)

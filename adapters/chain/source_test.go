@@ -38,6 +38,9 @@ func TestReadCompound(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := d.History
+	if err := h.Validate(); err != nil { // the loop refuses an invalid history
+		t.Fatalf("the history read is invalid: %v", err)
+	}
 	if h.DAO != "Compound Governor Bravo" || h.Governor != Bravo || h.Token.Symbol != "COMP" || h.Token.Address != compToken.Hex() {
 		t.Errorf("dao %q governor %q token %+v", h.DAO, h.Governor, h.Token)
 	}
@@ -252,6 +255,11 @@ func TestReadSinceMatchesFullRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := full.History
+	for _, h := range []*history.History{prev, got, want} {
+		if err := h.Validate(); err != nil {
+			t.Fatalf("a history read is invalid: %v", err)
+		}
+	}
 	for _, f := range []struct {
 		name      string
 		got, want any

@@ -241,6 +241,9 @@ func TestReadSince(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := updated.Validate(); err != nil { // the loop refuses an invalid history
+		t.Fatalf("the updated history is invalid: %v", err)
+	}
 	if !reflect.DeepEqual(prev, keep) {
 		t.Fatal("ReadSince changed prev")
 	}

@@ -28,6 +28,9 @@ func TestReadENS(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := data.History
+	if err := h.Validate(); err != nil { // the loop refuses an invalid history
+		t.Fatalf("the history read is invalid: %v", err)
+	}
 	if h.DAO != "ENS" || h.Token.Symbol != "ENS" || h.Source != "snapshot:ens.eth" {
 		t.Errorf("dao %q, symbol %q, source %q", h.DAO, h.Token.Symbol, h.Source)
 	}
