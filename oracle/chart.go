@@ -62,18 +62,22 @@ func Chart(rec Recommendation) ([]byte, error) {
 // same panels, 600 by 150+112.5·len(rec.Effects) points, with a white
 // background. Equal Recommendations give identical bytes.
 func ChartSVG(rec Recommendation) ([]byte, error) {
-	return chart(rec, func(w, h vg.Length) vg.CanvasWriterTo {
-		c := vgsvg.New(w, h)
-		c.SetColor(color.White)
-		var bg vg.Path
-		bg.Move(vg.Point{})
-		bg.Line(vg.Point{X: w})
-		bg.Line(vg.Point{X: w, Y: h})
-		bg.Line(vg.Point{Y: h})
-		bg.Close()
-		c.Fill(bg)
-		return c
-	})
+	return chart(rec, func(w, h vg.Length) vg.CanvasWriterTo { return WhiteSVG(w, h) })
+}
+
+// WhiteSVG is a w×h point SVG canvas painted white, the background every
+// SVG chart attune draws has (vgsvg's own is transparent).
+func WhiteSVG(w, h vg.Length) *vgsvg.Canvas {
+	c := vgsvg.New(w, h)
+	c.SetColor(color.White)
+	var bg vg.Path
+	bg.Move(vg.Point{})
+	bg.Line(vg.Point{X: w})
+	bg.Line(vg.Point{X: w, Y: h})
+	bg.Line(vg.Point{Y: h})
+	bg.Close()
+	c.Fill(bg)
+	return c
 }
 
 // chart draws the chart of Chart on the canvas newCanvas makes.

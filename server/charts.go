@@ -14,7 +14,6 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgsvg"
 
 	"github.com/attune-dao/attune/oracle"
 	"github.com/attune-dao/attune/schema"
@@ -42,15 +41,7 @@ func renderSVG(p *plot.Plot, w, h vg.Length) (out []byte, err error) {
 			out, err = nil, fmt.Errorf("chart: %v", r)
 		}
 	}()
-	c := vgsvg.New(w, h)
-	c.SetColor(color.White)
-	var bg vg.Path
-	bg.Move(vg.Point{})
-	bg.Line(vg.Point{X: w})
-	bg.Line(vg.Point{X: w, Y: h})
-	bg.Line(vg.Point{Y: h})
-	bg.Close()
-	c.Fill(bg)
+	c := oracle.WhiteSVG(w, h)
 	p.Draw(draw.New(c))
 	var b bytes.Buffer
 	if _, err := c.WriteTo(&b); err != nil {
