@@ -317,11 +317,6 @@ func (k *checker) sources() {
 		case s.WindowDays < 0:
 			k.add(key+".window_days", "is %d; give the days of history to read, or 0 for 365", s.WindowDays)
 		}
-		if s.Type == "file" || s.Type == "history" {
-			for _, name := range sortedKeys(s.Settings) {
-				k.add(key+"."+name, "unknown key %q for a %s source; allowed: type, path, window_days, dao", name, s.Type)
-			}
-		}
 	}
 }
 

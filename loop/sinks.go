@@ -1,7 +1,6 @@
 package loop
 
 import (
-	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -70,32 +69,15 @@ func decodeSinks(cfg *config.Config) ([]configuredSink, error) {
 		out = append(out, configuredSink{key: key, name: name, typ: s.Type, cfg: sc})
 	}
 	if len(problems) > 0 {
-		return nil, mergeProblems(problems)
+		return nil, joinProblems(problems)
 	}
 	return out, nil
 }
 
-// mergeProblems makes one *config.Error of several (each a
-// *config.Error of the same config), so that they print as one list.
-func mergeProblems(errs []error) error {
-	merged := &config.Error{}
-	for _, err := range errs {
-		var ce *config.Error
-		if !errors.As(err, &ce) {
-			return errors.Join(errs...)
-		}
-		if merged.File == "" {
-			merged.File = ce.File
-		}
-		merged.Problems = append(merged.Problems, ce.Problems...)
-	}
-	return merged
-}
-
 // CheckConfig checks cfg as every run does before reading data: the
 // model and the parameters in force, the objectives, constraints and
-// search space against the model, and the sinks. It reads no data and no
-// secret.
+// search space against the model, the sources' and the sinks' sections.
+// It reads no data and no secret.
 func CheckConfig(cfg *config.Config) error {
 	e := &Env{Config: cfg}
 	if err := e.setup(); err != nil {
@@ -103,6 +85,9 @@ func CheckConfig(cfg *config.Config) error {
 	}
 	if e.spaceErr != nil {
 		return e.spaceErr
+	}
+	if _, err := decodeSources(cfg); err != nil {
+		return err
 	}
 	return CheckSinks(cfg)
 }

@@ -84,8 +84,9 @@ func sourceDir(cfg *config.Config) string {
 // config, checks it and builds it. Problems with several sources are
 // reported together, each with its key and line.
 func openSources(cfg *config.Config, logger *slog.Logger) ([]opened, error) {
-	if len(cfg.Sources) == 0 {
-		return nil, cfg.Problem("sources", "none given; list where metrics come from, e.g. - {type: file, path: metrics.json}")
+	decoded, err := decodeSources(cfg)
+	if err != nil {
+		return nil, err
 	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -95,25 +96,7 @@ func openSources(cfg *config.Config, logger *slog.Logger) ([]opened, error) {
 	var out []opened
 	var problems []error
 	for i, s := range cfg.Sources {
-		key := fmt.Sprintf("sources[%d]", i)
-		sc, ok := adapters.NewSourceConfig(s.Type)
-		if !ok {
-			problems = append(problems, cfg.Problem(key+".type", fmt.Sprintf("unknown source type %q; available: %s", s.Type, strings.Join(adapters.SourceTypes(), ", "))))
-			continue
-		}
-		sec := section(s)
-		if err := cfg.DecodeSection(key, sec, sc); err != nil {
-			problems = append(problems, err)
-			continue
-		}
-		if c, ok := sc.(adapters.Checker); ok {
-			if errs := c.Check(); len(errs) > 0 {
-				for _, fe := range errs {
-					problems = append(problems, cfg.Problem(key+"."+fe.Field, fe.Msg))
-				}
-				continue
-			}
-		}
+		key, sc := fmt.Sprintf("sources[%d]", i), decoded[i]
 		env := adapters.Env{Dir: dir, StateDir: stateDir, Getenv: os.Getenv, Logger: logger.With("source", key, "type", s.Type)}
 		src, err := sc.NewSource(env)
 		if err != nil {
@@ -122,9 +105,41 @@ func openSources(cfg *config.Config, logger *slog.Logger) ([]opened, error) {
 		}
 		o := opened{key: key, src: s, source: src}
 		if _, ok := src.(adapters.Incremental); ok {
-			o.cache = cachePath(stateDir, s.Type, sec)
+			o.cache = cachePath(stateDir, s.Type, section(s))
 		}
 		out = append(out, o)
+	}
+	if len(problems) > 0 {
+		return nil, joinProblems(problems)
+	}
+	return out, nil
+}
+
+// decodeSources decodes and checks each source's section through the
+// registry, reading no data and no secret; every problem is reported.
+func decodeSources(cfg *config.Config) ([]adapters.SourceConfig, error) {
+	if len(cfg.Sources) == 0 {
+		return nil, cfg.Problem("sources", "none given; list where metrics come from, e.g. - {type: file, path: metrics.json}")
+	}
+	out := make([]adapters.SourceConfig, len(cfg.Sources))
+	var problems []error
+	for i, s := range cfg.Sources {
+		key := fmt.Sprintf("sources[%d]", i)
+		sc, ok := adapters.NewSourceConfig(s.Type)
+		if !ok {
+			problems = append(problems, cfg.Problem(key+".type", fmt.Sprintf("unknown source type %q; available: %s", s.Type, strings.Join(adapters.SourceTypes(), ", "))))
+			continue
+		}
+		if err := cfg.DecodeSection(key, section(s), sc); err != nil {
+			problems = append(problems, err)
+			continue
+		}
+		if c, ok := sc.(adapters.Checker); ok {
+			for _, fe := range c.Check() {
+				problems = append(problems, cfg.Problem(key+"."+fe.Field, fe.Msg))
+			}
+		}
+		out[i] = sc
 	}
 	if len(problems) > 0 {
 		return nil, joinProblems(problems)

@@ -442,3 +442,18 @@ func TestInvalidSourceHistoryIsRefusedAndNotCached(t *testing.T) {
 		t.Fatalf("an invalid history was cached: %v", files)
 	}
 }
+
+// config check decodes the sources as a run does, without reading data
+// or secrets: a mistyped key is caught, an unset secret is not needed.
+func TestCheckConfigDecodesSources(t *testing.T) {
+	cfg := sourcesConfig(t, config.Source{Type: "exec", Settings: map[string]any{"commnd": []any{"x"}}})
+	err := CheckConfig(cfg)
+	if err == nil || !strings.Contains(err.Error(), `sources[0].commnd: unknown key "commnd"`) {
+		t.Fatalf("CheckConfig: %v; want the mistyped key named", err)
+	}
+	cfg = sourcesConfig(t, config.Source{Type: "governor", Settings: map[string]any{
+		"family": "bravo", "address": "0xc0Da02939E1441F497fd74F78cE7Decb17B66529", "rpc_url_env": "ATTUNE_TEST_UNSET_RPC_URL"}})
+	if err := CheckConfig(cfg); err != nil {
+		t.Fatalf("CheckConfig read a secret or data: %v", err)
+	}
+}
