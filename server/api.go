@@ -382,13 +382,20 @@ func (s *Server) review(ctx context.Context, id int64, verdict store.State, p Pr
 // publish hands an approved cycle to the sinks and re-reads it. The
 // publication runs to its end, or its timeout, even if the client goes
 // away: sinks publish at most once, and an interrupted one must be
-// retried.
+// retried. A publisher that finds the DAO busy (store.ErrLocked: its
+// cycle is running) has not failed: the cycle stays approved, to be
+// published when that cycle ends.
 func (s *Server) publish(ctx context.Context, c store.Cycle, p Principal) (store.Cycle, error, error) {
 	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opt.PublishTimeout)
 	defer cancel()
 	pubErr := s.opt.Publish(pctx, c, p.Name)
 	s.changed(c.ID)
-	if pubErr != nil {
+	if errors.Is(pubErr, store.ErrLocked) {
+		// The DAO's cycle is running: the service publishes the approved
+		// cycles when it ends. Not a failure; the cycle stays approved.
+		s.log.Info("publication deferred: the DAO's cycle is running, and the service publishes this one when it ends", "cycle", c.ID, "dao", c.DAO, "approver", p.Name)
+		pubErr = nil
+	} else if pubErr != nil {
 		s.log.Error("publishing failed", "cycle", c.ID, "dao", c.DAO, "approver", p.Name, "err", pubErr)
 	} else {
 		s.log.Info("published", "cycle", c.ID, "dao", c.DAO, "approver", p.Name)

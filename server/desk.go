@@ -271,6 +271,19 @@ var notices = map[string]string{
 	"published": "Approved and published.",
 	"rejected":  "Rejected.",
 	"started":   "The cycle has started; this page shows its state.",
+	"queued":    "Approved. The DAO's cycle is running now; the service publishes this proposal when it ends.",
+}
+
+// reviewed is the notice after an approval or a publication: published
+// when every sink has, queued when the publisher deferred it.
+func (d *desk) reviewed(c store.Cycle, verdict store.State) string {
+	switch {
+	case c.State == store.Published:
+		return "published"
+	case c.State == store.Approved && d.s.opt.Publish != nil:
+		return "queued"
+	}
+	return string(verdict)
 }
 
 // home shows what waits for review and the latest cycles.
@@ -422,11 +435,7 @@ func (d *desk) reviewAction(verdict store.State) func(http.ResponseWriter, *http
 			d.showCycle(w, r, v, http.StatusBadGateway, fmt.Sprintf("Approved, but publishing failed: %s. Use \"Publish again\" once the cause is fixed.", clip(pubErr.Error(), 500)))
 			return
 		}
-		done := string(verdict)
-		if c.State == store.Published {
-			done = "published"
-		}
-		http.Redirect(w, r, fmt.Sprintf("/cycles/%d?done=%s", c.ID, done), http.StatusSeeOther)
+		http.Redirect(w, r, fmt.Sprintf("/cycles/%d?done=%s", c.ID, d.reviewed(c, verdict)), http.StatusSeeOther)
 	}
 }
 
@@ -455,7 +464,7 @@ func (d *desk) publishAction(w http.ResponseWriter, r *http.Request, v *visitor)
 		d.showCycle(w, r, v, http.StatusBadGateway, fmt.Sprintf("Publishing failed again: %s.", clip(pubErr.Error(), 500)))
 		return
 	}
-	http.Redirect(w, r, fmt.Sprintf("/cycles/%d?done=published", c.ID), http.StatusSeeOther)
+	http.Redirect(w, r, fmt.Sprintf("/cycles/%d?done=%s", c.ID, d.reviewed(c, store.Approved)), http.StatusSeeOther)
 }
 
 // runAction starts a DAO's cycle now and shows it.

@@ -262,6 +262,16 @@ func TestDeskActions(t *testing.T) {
 	if status != http.StatusBadGateway || !strings.Contains(page, "Approved, but publishing failed: discourse: 429") || !strings.Contains(page, "Publish again") {
 		t.Fatalf("failed publication: %d", status)
 	}
+	// A publisher that finds the DAO's cycle running defers: not a
+	// failure, the cycle stays approved and the page says so.
+	f.pub.fail = fmt.Errorf("service: busy: DAO %q: %w", "Lido", store.ErrLocked)
+	status, h, _ = b.post(fmt.Sprintf("/cycles/%d/publish", lido), url.Values{"csrf": {csrf}})
+	if status != http.StatusSeeOther || !strings.HasSuffix(h.Get("Location"), "?done=queued") {
+		t.Fatalf("publish while the DAO is busy: %d %q", status, h.Get("Location"))
+	}
+	if _, _, page = b.get(h.Get("Location")); !strings.Contains(page, "publishes this proposal when it ends") || !strings.Contains(page, "Publish again") {
+		t.Error("the page after a deferred publication")
+	}
 	f.pub.fail = nil
 	status, h, _ = b.post(fmt.Sprintf("/cycles/%d/publish", lido), url.Values{"csrf": {csrf}})
 	if status != http.StatusSeeOther || !strings.HasSuffix(h.Get("Location"), "?done=published") {

@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/attune-dao/attune/service"
 	"github.com/attune-dao/attune/store"
 )
 
@@ -22,8 +23,9 @@ type Runner interface {
 	RunNow(ctx context.Context, dao string) (cycleID int64, err error)
 }
 
-// ErrUnknownDAO is what a Runner returns for a DAO it does not run.
-var ErrUnknownDAO = errors.New("no such DAO")
+// ErrUnknownDAO is what a Runner returns for a DAO it does not run: the
+// service's own error, so that *service.Service is a Runner as it is.
+var ErrUnknownDAO = service.ErrUnknownDAO
 
 // PublishFunc hands an approved cycle to the configured sinks and records
 // what each published (store.Store.RecordPublication), advancing the cycle
@@ -62,6 +64,9 @@ type Options struct {
 	PublishTimeout time.Duration
 	// Metrics is served at /metrics when set (Prometheus' handler).
 	Metrics http.Handler
+	// Ready, when set, says whether the server is ready (/readyz): nil
+	// when it is. Without it, /readyz asks the store.
+	Ready func(ctx context.Context) error
 	// Logger receives a line per request that changes something or fails
 	// (debug for the others); never a token, a cookie or a form's
 	// contents. Discarded when nil.
@@ -251,17 +256,24 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 	_, _ = w.Write([]byte("ok\n"))
 }
 
-// readyz answers 200 when the store answers a query within five
-// seconds, 503 otherwise.
+// readyz answers 200 when Options.Ready says so, or without it when the
+// store answers a query, within five seconds; 503 otherwise.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	if _, err := s.opt.Store.Cycles(ctx, store.Filter{Limit: 1}); err != nil {
-		s.log.Error("readiness: the store does not answer", "err", err)
+	ready := s.opt.Ready
+	if ready == nil {
+		ready = func(ctx context.Context) error {
+			_, err := s.opt.Store.Cycles(ctx, store.Filter{Limit: 1})
+			return err
+		}
+	}
+	if err := ready(ctx); err != nil {
+		s.log.Error("not ready", "err", err)
 		w.WriteHeader(http.StatusServiceUnavailable)
-		_, _ = w.Write([]byte("the store does not answer; the log has the error\n"))
+		_, _ = w.Write([]byte("not ready; the log says why\n"))
 		return
 	}
 	_, _ = w.Write([]byte("ready\n"))

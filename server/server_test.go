@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -37,8 +38,18 @@ func TestHealthAndReadiness(t *testing.T) {
 	if status != http.StatusServiceUnavailable || strings.Contains(string(body), "sqlite") {
 		t.Errorf("readyz with the store closed: %d %s", status, body)
 	}
-	if !strings.Contains(f.log.String(), "readiness: the store does not answer") {
-		t.Error("the failed readiness is not logged")
+	if !strings.Contains(f.log.String(), "not ready") || !strings.Contains(f.log.String(), "closed") {
+		t.Errorf("the failed readiness is not logged with its cause:\n%s", f.log.String())
+	}
+
+	// Options.Ready decides instead of the store when set.
+	notYet := errors.New("the service has not started")
+	g := newFixture(t, backends()[0].dsn(t), Options{Ready: func(context.Context) error { return notYet }})
+	if status, _, body := g.call(t, "GET", "/readyz", "", ""); status != http.StatusServiceUnavailable || strings.Contains(string(body), "started") {
+		t.Errorf("readyz with Ready failing: %d %s", status, body)
+	}
+	if !strings.Contains(g.log.String(), notYet.Error()) {
+		t.Error("Ready's error is not logged")
 	}
 }
 

@@ -17,9 +17,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 
+	"github.com/attune-dao/attune/adapters"
 	"github.com/attune-dao/attune/config"
 	"github.com/attune-dao/attune/internal/sqldb"
 	"github.com/attune-dao/attune/loop"
+	"github.com/attune-dao/attune/server"
 	"github.com/attune-dao/attune/service"
 	"github.com/attune-dao/attune/store"
 )
@@ -28,13 +30,17 @@ import (
 // requests in progress.
 const serveShutdownTimeout = 10 * time.Second
 
+// authEnv is the environment variable naming the auth file when --auth
+// is not given.
+const authEnv = "ATTUNE_AUTH"
+
 func (a *app) serveCmd() *cobra.Command {
 	var configs []string
-	var dsn, listen, actor string
+	var dsn, listen, actor, authFile, tlsCert, tlsKey string
 	var noTrack bool
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Run cycles on each DAO's schedule and on demand, recording them in the store",
+		Short: "Run cycles on each DAO's schedule and on demand, and serve the stewards' review desk",
 		Long: `Run attune as a service: for each DAO config (--config, repeated, or a
 directory of *.yaml configs), reconcile the DAO at start and then on its
 schedule (the config's schedule: "@every 24h", "@daily" or a cron
@@ -48,21 +54,39 @@ the data and runs a cycle only when no cycle of the same config and data is
 already pending review, approved, published or rejected. Each cycle's
 states (fetching, calibrating, optimizing, drafting, pending_review) are
 recorded in the store as it reaches them; it writes its directory under the
-config's out, as attune run does, and waits there for a steward's review
-(attune proposals approve ID). Transient failures (network, rate limits, a
-busy database) are retried with backoff; others fail the cycle with their
-message.
+config's out, as attune run does, and waits there for a steward's review.
+Approved cycles are published to their config's sinks, each sink once.
+Transient failures (network, rate limits, a busy database) are retried with
+backoff; others fail the cycle with its message.
 
 The store is --store (sqlite:PATH, a path ending .db, or postgres://...),
 by default the SQLite file attune.db in the configs' out directory, the
-store attune run records into. HTTP on --listen: /healthz, /readyz and
-/metrics (Prometheus).
+store attune run records into.
+
+HTTP on --listen: /healthz, /readyz and /metrics (Prometheus) always; with
+an auth file (--auth FILE, or the file $ATTUNE_AUTH names) also the
+stewards' review desk at / and the JSON API at /api/v1 (described at
+/openapi.json). Without one, there is no desk and no API: review with
+attune proposals approve|reject on the same store. The auth file lists who
+may sign in, each token by its SHA-256 or by the environment variable or
+file that holds it (never the token itself), and where the session key is:
+
+  tokens:
+    - {name: alice, role: steward, sha256: 3f7a...}  # sha256sum of the token
+    - {name: ci, role: viewer, env: ATTUNE_TOKEN_CI}
+  session_key: {env: ATTUNE_SESSION_KEY}          # 32+ random bytes
+
+A viewer reads; a steward also approves, rejects, publishes and runs cycles;
+an admin also verifies the audit log. Without session_key, a random key is
+made at start: sessions then end when the process does. The desk's session
+cookies are Secure: serve it over HTTPS, with --tls-cert and --tls-key or
+behind a proxy that terminates TLS.
 
 SIGINT or SIGTERM stop it: no new cycle starts, the cycle in flight is
 cancelled and stays in its state, and the next start resumes it; attune
 serve then exits 0. Deployment: docs/DEPLOY.md.`,
 		Example: `  attune serve --config dao.yaml
-  attune serve --config /etc/attune/daos --store postgres://attune@db:5432/attune --listen :8080
+  attune serve --config /etc/attune/daos --store postgres://attune@db:5432/attune --listen :8080 --auth /etc/attune/auth.yaml
   curl -s localhost:8080/metrics | grep attune_cycles`,
 		Args: noArgs,
 		Annotations: map[string]string{
@@ -76,6 +100,20 @@ serve then exits 0. Deployment: docs/DEPLOY.md.`,
 			}
 			if dsn, err = serveDSN(dsn, daos); err != nil {
 				return err
+			}
+			if (tlsCert == "") != (tlsKey == "") {
+				return usageError{errors.New("--tls-cert and --tls-key go together: give both, or neither (and terminate TLS in a proxy)")}
+			}
+			if authFile == "" {
+				authFile = os.Getenv(authEnv)
+			}
+			var auth *server.Auth
+			if authFile != "" {
+				au, err := server.LoadAuth(authFile, adapters.Env{Getenv: os.Getenv})
+				if err != nil {
+					return usageError{fmt.Errorf("--auth: %w", err)}
+				}
+				auth = &au
 			}
 			logger := a.serviceLogger()
 			if path, err := sqldb.SQLitePath(dsn); err != nil {
@@ -105,18 +143,28 @@ serve then exits 0. Deployment: docs/DEPLOY.md.`,
 			if err != nil {
 				return err
 			}
+			handler, err := serveHandler(svc, st, auth, logger)
+			if err != nil {
+				return err
+			}
 			ln, err := net.Listen("tcp", listen)
 			if err != nil {
 				return usageError{fmt.Errorf("--listen %s: %w", listen, err)}
 			}
-			srv := &http.Server{Handler: serveMux(svc), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+			srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 			served := make(chan error, 1)
-			go func() { served <- srv.Serve(ln) }()
+			scheme := "http"
+			if tlsCert != "" {
+				scheme = "https"
+				go func() { served <- srv.ServeTLS(ln, tlsCert, tlsKey) }()
+			} else {
+				go func() { served <- srv.Serve(ln) }()
+			}
 			var names []string
 			for _, d := range daos {
 				names = append(names, d.Config.DAO.Name)
 			}
-			logger.Info("serving", "addr", ln.Addr().String(), "store", st.String(), "daos", strings.Join(names, ", "), "version", buildVersion())
+			logger.Info("serving", "addr", ln.Addr().String(), "scheme", scheme, "desk", auth != nil, "store", st.String(), "daos", strings.Join(names, ", "), "version", buildVersion())
 			runErr := svc.Run(ctx)
 			shut, cancel := context.WithTimeout(context.WithoutCancel(ctx), serveShutdownTimeout)
 			defer cancel()
@@ -135,9 +183,15 @@ serve then exits 0. Deployment: docs/DEPLOY.md.`,
 	// A local --config shadows the root's: the service takes several.
 	f.StringArrayVarP(&configs, "config", "c", nil, "a DAO's config file, or a directory of them (*.yaml, *.yml); repeat for several DAOs")
 	f.StringVar(&dsn, "store", "", "the store: sqlite:PATH, a path ending .db, or postgres://user@host:5432/db (default: sqlite:<out>/attune.db, out being the configs')")
-	f.StringVar(&listen, "listen", "127.0.0.1:8080", "the address HTTP is served on (/healthz, /readyz, /metrics)")
+	f.StringVar(&listen, "listen", "127.0.0.1:8080", "the address HTTP is served on (/healthz, /readyz, /metrics; the desk and API with --auth)")
+	f.StringVar(&authFile, "auth", "", "the auth file: the tokens that may use the review desk and the API, and the session key (default: the file $"+authEnv+" names; none: no desk, no API)")
+	f.StringVar(&tlsCert, "tls-cert", "", "serve HTTPS with this certificate (PEM; with --tls-key)")
+	f.StringVar(&tlsKey, "tls-key", "", "the private key of --tls-cert (PEM)")
 	f.StringVar(&actor, "actor", "", "who the store's audit log records the service's changes as (default: serve@<hostname>)")
 	f.BoolVar(&noTrack, "no-track-record", false, "skip each cycle's short backtest (2 windows of 180 days) whose result the proposal quotes")
+	_ = cmd.MarkFlagFilename("auth", "yaml", "yml")
+	_ = cmd.MarkFlagFilename("tls-cert", "pem", "crt")
+	_ = cmd.MarkFlagFilename("tls-key", "pem", "key")
 	return cmd
 }
 
@@ -216,10 +270,35 @@ func (a *app) serviceLogger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// serveMux serves what a supervisor and Prometheus need: /healthz (the
+// serveHandler is what attune serve answers HTTP with. With auth, the
+// server package's: the review desk and the JSON API over the store, the
+// service running cycles on demand and publishing approved ones, and
+// /healthz, /readyz (the service's readiness) and /metrics (the
+// service's registry). Without auth, only those three.
+func serveHandler(svc *service.Service, st store.Store, auth *server.Auth, logger *slog.Logger) (http.Handler, error) {
+	metrics := promhttp.HandlerFor(svc.Metrics().Registry(), promhttp.HandlerOpts{})
+	if auth == nil {
+		logger.Info("no auth file (--auth): the review desk and the API are off; review with attune proposals on the same store")
+		return healthMux(svc, metrics), nil
+	}
+	return server.New(server.Options{
+		Store:  st,
+		Runner: svc,
+		// The service publishes as the steward who approved the cycle.
+		Publish:    func(ctx context.Context, c store.Cycle, _ string) error { return svc.Publish(ctx, c.ID) },
+		Tokens:     auth.Tokens,
+		SessionKey: auth.SessionKey,
+		Metrics:    metrics,
+		Ready:      svc.Ready,
+		Logger:     logger,
+		Version:    buildVersion(),
+	})
+}
+
+// healthMux serves what a supervisor and Prometheus need: /healthz (the
 // process answers), /readyz (the service runs and its store answers) and
 // /metrics.
-func serveMux(svc *service.Service) http.Handler {
+func healthMux(svc *service.Service, metrics http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -234,6 +313,6 @@ func serveMux(svc *service.Service) http.Handler {
 		}
 		_, _ = io.WriteString(w, "ready\n")
 	})
-	mux.Handle("GET /metrics", promhttp.HandlerFor(svc.Metrics().Registry(), promhttp.HandlerOpts{}))
+	mux.Handle("GET /metrics", metrics)
 	return mux
 }

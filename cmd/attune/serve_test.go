@@ -3,8 +3,21 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
 	"io"
+	"math/big"
+	"net"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +25,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/attune-dao/attune/store"
 )
@@ -200,5 +214,298 @@ func TestDeployDocShowsTheUnit(t *testing.T) {
 	m := regexp.MustCompile("(?s)```ini\n(.*?)```").FindStringSubmatch(string(doc))
 	if m == nil || m[1] != body {
 		t.Errorf("docs/DEPLOY.md's unit differs from deploy/attune.service (less its opening comment); copy the file into the doc")
+	}
+}
+
+// selfSigned writes a certificate for 127.0.0.1 and its key into dir
+// and returns their paths and a pool that trusts the certificate.
+func selfSigned(t *testing.T, dir string) (cert, key string, pool *x509.CertPool) {
+	t.Helper()
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "attune test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &priv.PublicKey, priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, key = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(cert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(key, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool = x509.NewCertPool()
+	pool.AddCert(c)
+	return cert, key, pool
+}
+
+// served is an attune serve running in this process.
+type served struct {
+	t      *testing.T
+	cancel context.CancelFunc
+	code   chan int
+	lines  chan string
+	log    strings.Builder
+}
+
+// startServe runs attune serve with args in this process, its log read
+// line by line.
+func startServe(t *testing.T, args ...string) *served {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	s := &served{t: t, cancel: cancel, code: make(chan int, 1), lines: make(chan string, 4096)}
+	go func() {
+		code := execute(ctx, append([]string{"serve"}, args...), io.Discard, pw)
+		pw.Close()
+		s.code <- code
+	}()
+	go func() {
+		defer close(s.lines)
+		sc := bufio.NewScanner(pr)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			s.lines <- sc.Text()
+		}
+	}()
+	t.Cleanup(func() {
+		cancel()
+		for range s.lines {
+		}
+	})
+	return s
+}
+
+// await reads the log until a line matches re and returns its groups.
+func (s *served) await(re *regexp.Regexp) []string {
+	s.t.Helper()
+	for l := range s.lines {
+		s.log.WriteString(l + "\n")
+		if m := re.FindStringSubmatch(l); m != nil {
+			return m
+		}
+	}
+	s.t.Fatalf("attune serve ended before logging %s:\n%s", re, s.log.String())
+	return nil
+}
+
+// stop cancels the service and returns its exit code and whole log.
+func (s *served) stop() (int, string) {
+	s.t.Helper()
+	s.cancel()
+	for l := range s.lines {
+		s.log.WriteString(l + "\n")
+	}
+	return <-s.code, s.log.String()
+}
+
+// A client of attune serve's HTTP with a cookie jar, following no
+// redirects.
+type serveClient struct {
+	t    *testing.T
+	base string
+	c    *http.Client
+}
+
+func newServeClient(t *testing.T, base string, pool *x509.CertPool) *serveClient {
+	jar, _ := cookiejar.New(nil)
+	return &serveClient{t: t, base: base, c: &http.Client{
+		Jar:           jar,
+		Transport:     &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+}
+
+// do sends a request: a bearer token when token is set, a form when form
+// is.
+func (c *serveClient) do(method, path, token string, form url.Values, body string) (int, http.Header, string) {
+	c.t.Helper()
+	var rd io.Reader
+	switch {
+	case form != nil:
+		rd = strings.NewReader(form.Encode())
+	case body != "":
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, c.base+path, rd)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	switch {
+	case form != nil:
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	case body != "":
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := c.c.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, string(b)
+}
+
+var csrfInput = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// signIn signs the client in to the desk with a token.
+func (c *serveClient) signIn(token string) {
+	c.t.Helper()
+	_, _, page := c.do("GET", "/signin", "", nil, "")
+	m := csrfInput.FindStringSubmatch(page)
+	if m == nil {
+		c.t.Fatalf("no sign-in form:\n%.400s", page)
+	}
+	status, h, _ := c.do("POST", "/signin", "", url.Values{"csrf": {m[1]}, "token": {token}, "next": {"/"}}, "")
+	if status != http.StatusSeeOther || h.Get("Location") != "/" {
+		c.t.Fatalf("sign-in: %d to %q", status, h.Get("Location"))
+	}
+}
+
+// attune serve with an auth file serves the review desk and the API over
+// HTTPS beside its health and metrics: a steward signs in and reads the
+// proposal the service drafted, a viewer may read but not approve, and
+// the steward's approval publishes to the config's markdown sink. No
+// token is logged. Without an auth file there is no desk and no API.
+func TestServeMountsTheDesk(t *testing.T) {
+	fast(t)
+	t.Setenv("ATTUNE_OPTIMIZER_TRIALS", "24")
+	t.Setenv("ATTUNE_OPTIMIZER_BATCH", "4")
+	t.Setenv("ATTUNE_CALIBRATION_REPLICATIONS", "32")
+	t.Setenv("ATTUNE_DAO_OPTIONS_HORIZON_DAYS", "90")
+	t.Setenv("ATTUNE_DAO_OPTIONS_MAX_AGENTS", "500")
+	dir := t.TempDir()
+	cfg := exampleDAO(t, dir, "sinks: []", "sinks: [{type: markdown, name: posts, dir: posts}]", "out: attune-out", "out: "+filepath.Join(dir, "out"))
+	db := "sqlite:" + filepath.Join(dir, "attune.db")
+	const steward, viewer = "st3ward-token-0f9e8d7c6b5a4938", "v1ewer-token-1a2b3c4d5e6f7081"
+	t.Setenv("ATTUNE_TEST_STEWARD", steward)
+	t.Setenv("ATTUNE_TEST_SESSION_KEY", "a-session-key-of-32-bytes-or-more-0123")
+	auth := filepath.Join(dir, "auth.yaml")
+	if err := os.WriteFile(filepath.Join(dir, "viewer.token"), []byte(viewer+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(auth, []byte(`tokens:
+  - {name: sam, role: steward, env: ATTUNE_TEST_STEWARD}
+  - {name: vera, role: viewer, file: viewer.token}
+session_key: {env: ATTUNE_TEST_SESSION_KEY}
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cert, key, pool := selfSigned(t, dir)
+
+	s := startServe(t, "--config", cfg, "--store", db, "--listen", "127.0.0.1:0", "--no-track-record", "--auth", auth, "--tls-cert", cert, "--tls-key", key)
+	addr := s.await(regexp.MustCompile(`msg=serving addr=(\S+) scheme=https desk=true`))[1]
+	s.await(regexp.MustCompile(`msg="cycle pending_review"`))
+	base := "https://" + addr
+
+	api := newServeClient(t, base, pool)
+	status, _, body := api.do("GET", "/api/v1/proposals", viewer, nil, "")
+	var list struct {
+		Cycles []struct {
+			ID    int64  `json:"id"`
+			State string `json:"state"`
+			Title string `json:"title"`
+		} `json:"cycles"`
+	}
+	if err := json.Unmarshal([]byte(body), &list); status != 200 || err != nil || len(list.Cycles) != 1 || list.Cycles[0].State != "pending_review" {
+		t.Fatalf("the viewer's list of proposals: %d %v\n%s", status, err, body)
+	}
+	id, title := list.Cycles[0].ID, list.Cycles[0].Title
+	if status, _, _ := api.do("GET", "/api/v1/proposals", "", nil, ""); status != http.StatusUnauthorized {
+		t.Errorf("the API without a token: %d", status)
+	}
+
+	// A viewer reads but may not approve, by the API or the desk.
+	approve := fmt.Sprintf("/api/v1/proposals/%d/approve", id)
+	if status, _, body := api.do("POST", approve, viewer, nil, `{"comment":"fine by me"}`); status != http.StatusForbidden || !strings.Contains(body, "needs a steward's token") {
+		t.Errorf("a viewer's approval by the API: %d %s", status, body)
+	}
+	vera := newServeClient(t, base, pool)
+	vera.signIn(viewer)
+	_, _, page := vera.do("GET", fmt.Sprintf("/cycles/%d", id), "", nil, "")
+	if !strings.Contains(page, title) || strings.Contains(page, "/approve") {
+		t.Errorf("the viewer's proposal page lacks the title or offers approval")
+	}
+	status, _, page = vera.do("POST", fmt.Sprintf("/cycles/%d/approve", id), "", url.Values{"csrf": {csrfInput.FindStringSubmatch(page)[1]}, "comment": {"fine"}}, "")
+	if status != http.StatusForbidden || !strings.Contains(page, "Only a steward may do this") {
+		t.Errorf("a viewer's approval on the desk: %d", status)
+	}
+
+	// The steward signs in, reads the proposal, and approves it: the
+	// service publishes it to the markdown sink.
+	sam := newServeClient(t, base, pool)
+	sam.signIn(steward)
+	status, _, page = sam.do("GET", fmt.Sprintf("/cycles/%d", id), "", nil, "")
+	if status != 200 || !strings.Contains(page, title) || !strings.Contains(page, `id="approve-comment"`) {
+		t.Fatalf("the steward's proposal page: %d", status)
+	}
+	status, h, _ := sam.do("POST", fmt.Sprintf("/cycles/%d/approve", id), "", url.Values{"csrf": {csrfInput.FindStringSubmatch(page)[1]}, "comment": {"The forum agreed."}}, "")
+	if status != http.StatusSeeOther || !strings.HasSuffix(h.Get("Location"), "?done=published") {
+		t.Fatalf("approval: %d to %q\n%s", status, h.Get("Location"), s.log.String())
+	}
+	posts, _ := filepath.Glob(filepath.Join(dir, "out", "*", "posts", "*", "post.md"))
+	if len(posts) != 1 {
+		t.Fatalf("the markdown sink wrote %v", posts)
+	}
+	if md, _ := os.ReadFile(posts[0]); !strings.Contains(string(md), title) {
+		t.Errorf("the post lacks the proposal's title %q", title)
+	}
+	for path, want := range map[string]string{
+		"/healthz": "ok", "/readyz": "ready",
+		"/metrics": `attune_publications_total{dao="Example DAO",outcome="published",sink="posts"} 1`,
+	} {
+		if status, _, body := api.do("GET", path, "", nil, ""); status != 200 || !strings.Contains(body, want) {
+			t.Errorf("%s: %d, want %q", path, status, want)
+		}
+	}
+	code, log := s.stop()
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s", code, log)
+	}
+	if strings.Contains(log, steward) || strings.Contains(log, viewer) {
+		t.Error("a token is in the log")
+	}
+	if !strings.Contains(log, "user=sam") {
+		t.Error("the steward's actions are not logged by name")
+	}
+
+	// Without an auth file: health and metrics only.
+	s = startServe(t, "--config", cfg, "--store", db, "--listen", "127.0.0.1:0", "--no-track-record")
+	addr = s.await(regexp.MustCompile(`msg=serving addr=(\S+) scheme=http desk=false`))[1]
+	plain := newServeClient(t, "http://"+addr, nil)
+	for path, want := range map[string]int{"/healthz": 200, "/metrics": 200, "/api/v1/proposals": 404, "/signin": 404} {
+		if status, _, _ := plain.do("GET", path, steward, nil, ""); status != want {
+			t.Errorf("without --auth, %s: %d, want %d", path, status, want)
+		}
+	}
+	if code, log := s.stop(); code != exitOK || !strings.Contains(log, "the review desk and the API are off") {
+		t.Errorf("without --auth: exit %d\n%s", code, log)
+	}
+	// An auth file that does not resolve is a usage error, naming it.
+	t.Setenv("ATTUNE_TEST_STEWARD", "")
+	if code, _, stderr := run(t, "serve", "--config", cfg, "--store", db, "--auth", auth); code != exitUser || !strings.Contains(stderr, auth) || !strings.Contains(stderr, "ATTUNE_TEST_STEWARD is empty or unset") {
+		t.Errorf("an unresolved token: exit %d, %q", code, stderr)
+	}
+	if code, _, stderr := run(t, "serve", "--config", cfg, "--store", db, "--tls-cert", cert); code != exitUser || !strings.Contains(stderr, "--tls-key") {
+		t.Errorf("--tls-cert alone: exit %d, %q", code, stderr)
 	}
 }
