@@ -364,6 +364,11 @@ func (s *Server) review(ctx context.Context, id int64, verdict store.State, p Pr
 	if err := checkComment(comment); err != nil {
 		return store.Cycle{}, nil, err
 	}
+	if verdict == store.Approved {
+		if err := s.approvable(ctx, id); err != nil {
+			return store.Cycle{}, nil, err
+		}
+	}
 	c, err := s.opt.Store.Review(ctx, id, store.Review{Verdict: verdict, Reviewer: p.Name, Comment: comment})
 	s.changed(id)
 	if err != nil {
@@ -377,6 +382,23 @@ func (s *Server) review(ctx context.Context, id int64, verdict store.State, p Pr
 		return c, nil, nil
 	}
 	return s.publish(ctx, c, p)
+}
+
+// approvable refuses to approve a proposal pending review whose
+// recommendation changes nothing: there is nothing to enact or publish.
+// Other cycles are left to the store, which says why they cannot be
+// reviewed.
+func (s *Server) approvable(ctx context.Context, id int64) error {
+	c, err := s.opt.Store.Cycle(ctx, id)
+	if err != nil || c.State != store.PendingReview || c.Proposal == nil || c.Change {
+		return nil
+	}
+	return &requestError{status: http.StatusConflict, code: "no_change", detail: noChangeDetail(c.ID)}
+}
+
+// noChangeDetail says why a proposal of no change is not approved.
+func noChangeDetail(id int64) string {
+	return fmt.Sprintf("cycle %d recommends no change: every parameter stays as it is, so there is nothing to approve or publish; reject it, saying why, to close its review", id)
 }
 
 // publish hands an approved cycle to the sinks and re-reads it. The

@@ -194,9 +194,23 @@ func testAPI(t *testing.T, be backend) {
 		t.Errorf("reject: %d %s, publish calls %v", status, doc.Cycle.State, f.pub.calls)
 	}
 
+	// A proposal of no change is not approved; it may be rejected.
+	lido := f.cycles["lido"].ID
+	status, _, body = f.call(t, "POST", fmt.Sprintf("/api/v1/proposals/%d/approve", lido), stewardSecret, `{"comment":"fine"}`)
+	if e := wantError(t, status, body, 409, "no_change"); !strings.Contains(e.Detail, "recommends no change") || !strings.Contains(e.Detail, "reject it") {
+		t.Errorf("approving no change: %s", e.Detail)
+	}
+	if c, _ := f.st.Cycle(context.Background(), lido); c.State != store.PendingReview || len(f.pub.calls) != 1 {
+		t.Fatalf("a refused approval of no change: %s, publish calls %v", c.State, f.pub.calls)
+	}
+	status, _, body = f.call(t, "POST", fmt.Sprintf("/api/v1/proposals/%d/reject", lido), stewardSecret, `{"comment":"nothing to change"}`)
+	if decodeDoc(t, body, &doc); status != 200 || doc.Cycle.State != "rejected" {
+		t.Errorf("rejecting no change: %d %s", status, doc.Cycle.State)
+	}
+
 	// A publication that fails leaves the cycle approved, and a retry
 	// publishes it.
-	lid := f.cycles["lido"].ID
+	lid := f.addChange(t).ID
 	f.pub.fail = errors.New("forum answered 503 Service Unavailable")
 	status, _, body = f.call(t, "POST", fmt.Sprintf("/api/v1/proposals/%d/approve", lid), stewardSecret, `{"comment":"fine"}`)
 	if e := wantError(t, status, body, 502, "publish_failed"); !strings.Contains(e.Detail, "503 Service Unavailable") || !strings.Contains(e.Detail, "/publish") {
@@ -241,9 +255,9 @@ func testAPI(t *testing.T, be backend) {
 	status, _, body = f.call(t, "GET", "/api/v1/audit/verify", adminSecret, "")
 	var ver schema.AuditDoc
 	decodeDoc(t, body, &ver)
-	// 4 cycles × 5 entries, 3 reviews, 2 publications and 2 advances to
+	// 5 cycles × 5 entries, 4 reviews, 2 publications and 2 advances to
 	// published, 1 cycle run.
-	if status != 200 || !ver.OK || ver.Entries != 28 || !strings.HasPrefix(ver.Head, "28:") {
+	if status != 200 || !ver.OK || ver.Entries != 34 || !strings.HasPrefix(ver.Head, "34:") {
 		t.Errorf("verify: %d %+v", status, ver)
 	}
 	status, _, body = f.call(t, "GET", "/api/v1/audit/verify?head="+ver.Head, adminSecret, "")
@@ -339,7 +353,7 @@ func TestAPIWithoutRunnerOrPublisher(t *testing.T) {
 	f.srv.opt.Runner, f.srv.opt.Publish = nil, nil
 	status, _, body := f.call(t, "POST", "/api/v1/runs", stewardSecret, `{"dao":"Aave"}`)
 	wantError(t, status, body, 501, "not_implemented")
-	id := f.cycles["aave"].ID
+	id := f.cycles["change"].ID
 	status, _, body = f.call(t, "POST", fmt.Sprintf("/api/v1/proposals/%d/approve", id), stewardSecret, `{"comment":"yes"}`)
 	var doc schema.CycleDoc
 	decodeDoc(t, body, &doc)

@@ -256,7 +256,19 @@ func TestDeskActions(t *testing.T) {
 		t.Errorf("an empty comment: %d", status)
 	}
 
+	// A proposal of no change offers no approval, and one sent anyway
+	// is refused.
 	lido := f.cycles["lido"].ID
+	_, _, page = b.get(fmt.Sprintf("/cycles/%d", lido))
+	if strings.Contains(page, "/approve") || !strings.Contains(page, "Nothing to approve: cycle") || !strings.Contains(page, fmt.Sprintf(`action="/cycles/%d/reject"`, lido)) {
+		t.Error("the page of a proposal of no change offers approval, or no rejection")
+	}
+	status, _, page = b.post(fmt.Sprintf("/cycles/%d/approve", lido), url.Values{"csrf": {csrf}, "comment": {"yes"}})
+	if status != http.StatusConflict || !strings.Contains(page, "Not recorded: cycle") || !strings.Contains(page, "recommends no change") || len(f.pub.calls) != 0 {
+		t.Errorf("approving no change: %d, %d publications", status, len(f.pub.calls))
+	}
+
+	lido = f.addChange(t).ID
 	f.pub.fail = fmt.Errorf("discourse: 429 Too Many Requests after 4 attempts")
 	status, _, page = b.post(fmt.Sprintf("/cycles/%d/approve", lido), url.Values{"csrf": {csrf}, "comment": {"yes"}})
 	if status != http.StatusBadGateway || !strings.Contains(page, "Approved, but publishing failed: discourse: 429") || !strings.Contains(page, "Publish again") {
@@ -295,7 +307,7 @@ func TestDeskActions(t *testing.T) {
 	}
 	// Lists: filters, and a refused filter.
 	_, _, page = b.get("/cycles?dao=Compound&state=")
-	if n := strings.Count(page, `<span class="state state-`); n != 2 {
+	if n := strings.Count(page, `<span class="state state-`); n != 3 {
 		t.Errorf("Compound's cycles: %d rows", n)
 	}
 	if status, _, _ = b.get("/cycles?state=done"); status != http.StatusBadRequest {

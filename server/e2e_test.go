@@ -149,9 +149,9 @@ func TestDeskInChromium(t *testing.T) {
 	}
 
 	// A form whose CSRF token is removed is refused, and changes nothing.
-	lido := f.cycles["lido"].ID
+	other := f.addChange(t).ID
 	do("approve without the CSRF token",
-		chromedp.Navigate(fmt.Sprintf("%s/cycles/%d", ts.URL, lido)),
+		chromedp.Navigate(fmt.Sprintf("%s/cycles/%d", ts.URL, other)),
 		chromedp.WaitVisible(chromedp.ID("approve-comment")),
 		chromedp.SetAttributeValue(chromedp.CSS("form.decide input[name=csrf]"), "value", ""),
 		chromedp.SendKeys(chromedp.ID("approve-comment"), "no token"),
@@ -161,8 +161,8 @@ func TestDeskInChromium(t *testing.T) {
 	if refusal := text(".alert"); !strings.Contains(refusal, "no valid CSRF token") {
 		t.Errorf("the refusal says %q", refusal)
 	}
-	if c, _ := f.st.Cycle(context.Background(), lido); c.State != store.PendingReview {
-		t.Fatalf("a refused form moved cycle %d to %s", lido, c.State)
+	if c, _ := f.st.Cycle(context.Background(), other); c.State != store.PendingReview {
+		t.Fatalf("a refused form moved cycle %d to %s", other, c.State)
 	}
 
 	// Signing out, then in as a viewer: no review form; a form forged
@@ -178,7 +178,7 @@ func TestDeskInChromium(t *testing.T) {
 	if who := text(".who"); who != "vera (viewer)" {
 		t.Errorf("signed in as %q", who)
 	}
-	do("open a proposal", chromedp.Navigate(fmt.Sprintf("%s/cycles/%d", ts.URL, lido)), chromedp.WaitVisible(chromedp.ID("review")))
+	do("open a proposal", chromedp.Navigate(fmt.Sprintf("%s/cycles/%d", ts.URL, other)), chromedp.WaitVisible(chromedp.ID("review")))
 	forms, err := chromedp.Run(ctx, chromedp.Nodes(chromedp.CSSAll("form.decide"), chromedp.AtLeast(0)))
 	if err != nil || len(forms) != 0 {
 		t.Errorf("a viewer is shown %d review forms (%v)", len(forms), err)
@@ -190,15 +190,15 @@ func TestDeskInChromium(t *testing.T) {
 			const i = document.createElement('input'); i.type = 'hidden'; i.name = k; i.value = v; f.appendChild(i);
 		}
 		document.body.appendChild(f); f.submit(); return true;
-	})()`, lido))); err != nil {
+	})()`, other))); err != nil {
 		t.Fatal(err)
 	}
 	do("wait for the answer", chromedp.WaitVisible(chromedp.CSS(".alert")))
 	if refusal := text(".alert"); !strings.Contains(refusal, "Only a steward may do this") {
 		t.Errorf("the viewer's approval: %q", refusal)
 	}
-	if c, _ := f.st.Cycle(context.Background(), lido); c.State != store.PendingReview || len(f.pub.calls) != 1 {
-		t.Fatalf("the viewer's form moved cycle %d to %s", lido, c.State)
+	if c, _ := f.st.Cycle(context.Background(), other); c.State != store.PendingReview || len(f.pub.calls) != 1 {
+		t.Fatalf("the viewer's form moved cycle %d to %s", other, c.State)
 	}
 }
 

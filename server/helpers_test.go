@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -193,6 +194,7 @@ type fixture struct {
 	pub    *published
 	cycles map[string]store.Cycle // by goldenDirs' name
 	log    *logBuffer
+	more   int // cycles addChange added
 }
 
 func newFixture(t testing.TB, dsn string, opt Options) *fixture {
@@ -227,6 +229,15 @@ func newFixture(t testing.TB, dsn string, opt Options) *fixture {
 		t.Fatal(err)
 	}
 	return f
+}
+
+// addChange adds another cycle pending review that recommends a change:
+// Compound's, with the documents of testdata/compound-change on inputs of
+// its own.
+func (f *fixture) addChange(t testing.TB) store.Cycle {
+	t.Helper()
+	f.more++
+	return addCycle(t, f.st, "Compound", fmt.Sprintf("inputs-more-%d", f.more), readGolden(t, filepath.Join("testdata", "compound-change")))
 }
 
 // logBuffer collects the server's log lines.

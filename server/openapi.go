@@ -69,7 +69,7 @@ func openAPIDoc(version string) ([]byte, error) {
 		{"name": "limit", "in": "query", "schema": obj{"type": "integer", "minimum": 1, "maximum": maxLimit, "default": defaultLimit}},
 	}
 	review := func(verb string) obj {
-		return op(verb+" a proposal pending review, with a comment. An approval is handed to the sinks; 502 when it was recorded but publishing failed.",
+		return op(verb+" a proposal pending review, with a comment. An approval is handed to the sinks; 502 when it was recorded but publishing failed. A proposal that recommends no change is not approved (409, no_change): reject it to close its review.",
 			Steward, 200, "Cycle", []int{400, 404, 409, 413, 415, 502},
 			obj{"parameters": []obj{idParam}, "requestBody": obj{"required": true, "content": obj{"application/json": obj{"schema": ref("ReviewRequest")}}}})
 	}

@@ -232,12 +232,12 @@ func TestReadCache(t *testing.T) {
 		t.Errorf("after the TTL: %s", s)
 	}
 	// Approved here: shown at once.
-	lido := f.cycles["lido"].ID
-	if s := state(lido); s != "pending_review" {
+	change := f.cycles["change"].ID
+	if s := state(change); s != "pending_review" {
 		t.Fatal(s)
 	}
-	f.call(t, "POST", fmt.Sprintf("/api/v1/proposals/%d/approve", lido), stewardSecret, `{"comment":"yes"}`)
-	if s := state(lido); s != "published" {
+	f.call(t, "POST", fmt.Sprintf("/api/v1/proposals/%d/approve", change), stewardSecret, `{"comment":"yes"}`)
+	if s := state(change); s != "published" {
 		t.Errorf("after approving here: %s", s)
 	}
 	// Without a cache, every read goes to the store.

@@ -23,7 +23,10 @@ type cycleView struct {
 	Proposal *proposalView
 	// CanReview and CanPublish say the visitor may act on it now.
 	CanReview, CanPublish bool
-	Publications          []pubRow
+	// NoChange, when set, says why the proposal is not approved: it
+	// recommends no change (it may still be rejected).
+	NoChange     string
+	Publications []pubRow
 	// Diff compares with the DAO's previous cycle, rendered; empty for
 	// its first.
 	Diff template.HTML
@@ -106,6 +109,9 @@ func (s *Server) cycleView(ctx context.Context, id int64, v *visitor) (*cycleVie
 	view := &cycleView{Cycle: c,
 		CanReview:  v.Role == Steward && c.State == store.PendingReview,
 		CanPublish: v.Role == Steward && c.State == store.Approved && s.opt.Publish != nil}
+	if view.CanReview && c.Proposal != nil && !c.Change {
+		view.NoChange = noChangeDetail(c.ID)
+	}
 	for _, p := range c.Publications {
 		rc := readReceipt(p.Receipt)
 		view.Publications = append(view.Publications, pubRow{Sink: p.Sink, ID: rc.ID, URL: rc.URL, Files: rc.Files, Time: fmtTime(p.Time)})
