@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/attune-dao/attune/schema"
+	"github.com/attune-dao/attune/service"
 	"github.com/attune-dao/attune/store"
 )
 
@@ -478,32 +479,51 @@ func (s *Server) postRun(w http.ResponseWriter, r *http.Request, p Principal) {
 		s.failErr(w, r, err)
 		return
 	}
-	c, err := s.runNow(r.Context(), body.DAO, p)
+	c, unchanged, err := s.runNow(r.Context(), body.DAO, p)
 	if err != nil {
 		s.failErr(w, r, err)
 		return
 	}
 	w.Header().Set("Location", fmt.Sprintf("/api/v1/cycles/%d", c.ID))
+	if unchanged {
+		// Nothing started: the cycle that decided the same config and
+		// data is the answer.
+		s.writeCycle(w, r, http.StatusOK, c)
+		return
+	}
 	s.writeCycle(w, r, http.StatusAccepted, c)
 }
 
-// runNow asks the runner for a cycle of dao and returns it as recorded.
-func (s *Server) runNow(ctx context.Context, dao string, p Principal) (store.Cycle, error) {
+// runNow asks the runner for a cycle of dao and returns it as recorded,
+// or, unchanged, the cycle that already decided the DAO's config and
+// data.
+func (s *Server) runNow(ctx context.Context, dao string, p Principal) (store.Cycle, bool, error) {
 	if strings.TrimSpace(dao) == "" {
-		return store.Cycle{}, badRequest("dao is empty; name the DAO whose cycle to run, as its config names it")
+		return store.Cycle{}, false, badRequest("dao is empty; name the DAO whose cycle to run, as its config names it")
 	}
 	if s.opt.Runner == nil {
-		return store.Cycle{}, &requestError{status: http.StatusNotImplemented, code: "not_implemented", detail: "this server runs no cycles; attune serve runs them"}
+		return store.Cycle{}, false, &requestError{status: http.StatusNotImplemented, code: "not_implemented", detail: "this server runs no cycles; attune serve runs them"}
 	}
-	id, err := s.opt.Runner.RunNow(ctx, dao)
-	if errors.Is(err, ErrUnknownDAO) {
-		return store.Cycle{}, &requestError{status: http.StatusNotFound, code: "not_found", detail: fmt.Sprintf("this server runs no DAO named %q", clip(dao, 100))}
+	started, err := s.opt.Runner.RunNow(ctx, dao)
+	switch {
+	case errors.Is(err, ErrUnknownDAO):
+		return store.Cycle{}, false, &requestError{status: http.StatusNotFound, code: "not_found", detail: fmt.Sprintf("this server runs no DAO named %q", clip(dao, 100))}
+	case errors.Is(err, service.ErrRetrying):
+		// The error's text may quote a source's address; it goes to the
+		// log only.
+		s.log.Warn("a cycle on demand could not read its data yet", "dao", dao, "by", p.Name, "err", err)
+		return store.Cycle{}, false, &requestError{status: http.StatusServiceUnavailable, code: "unavailable",
+			detail: "reading the DAO's data failed with a temporary error (the network, a rate limit); the service tries again in the background and records the cycle once the data are read; the log has the error"}
+	case err != nil:
+		return store.Cycle{}, false, err
 	}
-	if err != nil {
-		return store.Cycle{}, err
+	if started.Unchanged {
+		s.log.Info("no cycle on demand: nothing changed", "since", started.Cycle, "dao", dao, "by", p.Name)
+	} else {
+		s.log.Info("cycle started on demand", "cycle", started.Cycle, "dao", dao, "by", p.Name)
 	}
-	s.log.Info("cycle started on demand", "cycle", id, "dao", dao, "by", p.Name)
-	return s.opt.Store.Cycle(ctx, id)
+	c, err := s.opt.Store.Cycle(ctx, started.Cycle)
+	return c, started.Unchanged, err
 }
 
 // getVerify walks the audit log; with ?head=SEQ:HASH (a head an

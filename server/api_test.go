@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/attune-dao/attune/schema"
+	"github.com/attune-dao/attune/service"
 	"github.com/attune-dao/attune/store"
 )
 
@@ -248,6 +249,22 @@ func testAPI(t *testing.T, be backend) {
 	status, _, body = f.call(t, "POST", "/api/v1/runs", stewardSecret, `{"dao":"Lido"}`)
 	wantError(t, status, body, 409, "conflict")
 	_ = release()
+	// Nothing changed since a cycle: 200 and that cycle, nothing started.
+	aave := f.cycles["aave"].ID
+	const secretURL = "https://api.example.org/v1?apikey=k-SECRET"
+	f.srv.opt.Runner = runner{st: f.st, daos: map[string]bool{"Aave": true, "Lido": true}, unchanged: map[string]int64{"Aave": aave},
+		fail: map[string]error{"Lido": fmt.Errorf("%w: GET %s: 502 Bad Gateway", service.ErrRetrying, secretURL)}}
+	n := len(cycles(t, f.st))
+	status, h, body = f.call(t, "POST", "/api/v1/runs", stewardSecret, `{"dao":"Aave"}`)
+	decodeDoc(t, body, &doc)
+	if status != 200 || doc.Cycle.ID != aave || h.Get("Location") != fmt.Sprintf("/api/v1/cycles/%d", aave) || len(cycles(t, f.st)) != n {
+		t.Errorf("a run on unchanged data: %d %+v at %q, %d cycles (were %d)", status, doc.Cycle, h.Get("Location"), len(cycles(t, f.st)), n)
+	}
+	// Data that cannot be read for now: 503, without the source's address.
+	status, _, body = f.call(t, "POST", "/api/v1/runs", stewardSecret, `{"dao":"Lido"}`)
+	if e := wantError(t, status, body, 503, "unavailable"); strings.Contains(e.Detail, "SECRET") || !strings.Contains(e.Detail, "tries again") {
+		t.Errorf("a run whose data cannot be read: %s", e.Detail)
+	}
 
 	// The audit log: an admin's.
 	status, _, body = f.call(t, "GET", "/api/v1/audit/verify", stewardSecret, "")

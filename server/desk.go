@@ -271,6 +271,7 @@ var notices = map[string]string{
 	"published": "Approved and published.",
 	"rejected":  "Rejected.",
 	"started":   "The cycle has started; this page shows its state.",
+	"unchanged": "No cycle was started: nothing changed since this cycle, which decided the DAO's current config and data. A new cycle runs once the data or the config change.",
 	"queued":    "Approved. The DAO's cycle is running now; the service publishes this proposal when it ends.",
 }
 
@@ -469,13 +470,17 @@ func (d *desk) publishAction(w http.ResponseWriter, r *http.Request, v *visitor)
 
 // runAction starts a DAO's cycle now and shows it.
 func (d *desk) runAction(w http.ResponseWriter, r *http.Request, v *visitor) {
-	c, err := d.s.runNow(r.Context(), r.PostForm.Get("dao"), v.Principal)
+	c, unchanged, err := d.s.runNow(r.Context(), r.PostForm.Get("dao"), v.Principal)
 	if err != nil {
 		status, _, detail := d.s.classify(r, err)
 		d.errorPage(w, r, status, "The cycle was not started: "+detail)
 		return
 	}
-	http.Redirect(w, r, fmt.Sprintf("/cycles/%d?done=started", c.ID), http.StatusSeeOther)
+	done := "started"
+	if unchanged {
+		done = "unchanged"
+	}
+	http.Redirect(w, r, fmt.Sprintf("/cycles/%d?done=%s", c.ID, done), http.StatusSeeOther)
 }
 
 // audit shows the audit log's verification.

@@ -301,6 +301,16 @@ func TestDeskActions(t *testing.T) {
 	if status, _, _ = b.post("/run", url.Values{"csrf": {csrf}, "dao": {"Nowhere"}}); status != http.StatusNotFound {
 		t.Errorf("run of an unknown DAO: %d", status)
 	}
+	// Nothing changed since a cycle: that cycle's page says so.
+	aave = f.cycles["aave"].ID
+	f.srv.opt.Runner = runner{st: f.st, daos: map[string]bool{"Aave": true}, unchanged: map[string]int64{"Aave": aave}}
+	status, h, _ = b.post("/run", url.Values{"csrf": {csrf}, "dao": {"Aave"}})
+	if status != http.StatusSeeOther || h.Get("Location") != fmt.Sprintf("/cycles/%d?done=unchanged", aave) {
+		t.Fatalf("run on unchanged data: %d %q", status, h.Get("Location"))
+	}
+	if _, _, page = b.get(h.Get("Location")); !strings.Contains(page, "No cycle was started: nothing changed since this cycle") {
+		t.Error("the page after a run on unchanged data")
+	}
 	// A notice not in the desk's list is not shown.
 	if _, _, page = b.get(fmt.Sprintf("/cycles/%d?done=%%3Cb%%3Ehacked", lido)); strings.Contains(page, "hacked") {
 		t.Error("the address put words on the page")

@@ -22,6 +22,7 @@ import (
 	"github.com/attune-dao/attune/loop"
 	"github.com/attune-dao/attune/oracle"
 	"github.com/attune-dao/attune/schema"
+	"github.com/attune-dao/attune/service"
 	"github.com/attune-dao/attune/store"
 )
 
@@ -168,23 +169,32 @@ func (p *published) hook(st store.Store) PublishFunc {
 }
 
 // runner is a Runner that starts a cycle in the store, as attune serve's
-// does, for the DAOs it knows.
+// does, for the DAOs it knows; for those in unchanged, it answers the
+// cycle given, unchanged; for those in fail, the error.
 type runner struct {
-	st   store.Store
-	daos map[string]bool
+	st        store.Store
+	daos      map[string]bool
+	unchanged map[string]int64
+	fail      map[string]error
 }
 
-func (r runner) RunNow(ctx context.Context, dao string) (int64, error) {
+func (r runner) RunNow(ctx context.Context, dao string) (service.Started, error) {
 	if !r.daos[dao] {
-		return 0, ErrUnknownDAO
+		return service.Started{}, ErrUnknownDAO
+	}
+	if err := r.fail[dao]; err != nil {
+		return service.Started{}, err
+	}
+	if id, ok := r.unchanged[dao]; ok {
+		return service.Started{Cycle: id, Unchanged: true, State: store.PendingReview}, nil
 	}
 	release, err := r.st.Lock(ctx, dao)
 	if err != nil {
-		return 0, err
+		return service.Started{}, err
 	}
 	defer release()
 	c, err := r.st.CreateCycle(ctx, store.NewCycle{Actor: "serve", DAO: dao, ConfigHash: "cfg-" + dao})
-	return c.ID, err
+	return service.Started{Cycle: c.ID}, err
 }
 
 // fixture is a server over a store holding real cycles.
@@ -238,6 +248,16 @@ func (f *fixture) addChange(t testing.TB) store.Cycle {
 	t.Helper()
 	f.more++
 	return addCycle(t, f.st, "Compound", fmt.Sprintf("inputs-more-%d", f.more), readGolden(t, filepath.Join("testdata", "compound-change")))
+}
+
+// cycles lists every cycle in st.
+func cycles(t testing.TB, st store.Store) []store.Cycle {
+	t.Helper()
+	cs, err := st.Cycles(context.Background(), store.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cs
 }
 
 // logBuffer collects the server's log lines.

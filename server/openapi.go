@@ -86,11 +86,13 @@ func openAPIDoc(version string) ([]byte, error) {
 		"/api/v1/proposals/{id}/reject":  obj{"post": review("Reject")},
 		"/api/v1/proposals/{id}/publish": obj{"post": op("Publish an approved cycle again, after publishing failed; sinks that published are not sent again.", Steward, 200, "Cycle", []int{404, 409, 501, 502},
 			obj{"parameters": []obj{idParam}})},
-		"/api/v1/runs": obj{"post": op("Start a DAO's cycle now; answers the cycle as recorded, with its address in Location.", Steward, 202, "Cycle", []int{400, 404, 409, 413, 415, 501},
+		"/api/v1/runs": obj{"post": op("Start a DAO's cycle now, once its data are read: 202 and the cycle as recorded, its address in Location; or, when the config and data are those a cycle already decided (or awaits a decision on), 200 and that cycle, nothing started. 503 when the data cannot be read for now (the service retries).", Steward, 202, "Cycle", []int{400, 404, 409, 413, 415, 501, 503},
 			obj{"requestBody": obj{"required": true, "content": obj{"application/json": obj{"schema": ref("RunRequest")}}}})},
 		"/api/v1/audit/verify": obj{"get": op("Walk the audit log's hash chain and report the first entry edited, inserted or deleted (ok false and the problem; still 200).", Admin, 200, "Audit", []int{400},
 			obj{"parameters": []obj{{"name": "head", "in": "query", "schema": obj{"type": "string", "pattern": "^[0-9]+:[0-9a-f]{64}$"}, "description": "a head an earlier verify answered (SEQ:HASH): also check that entry is unchanged"}}})},
 	}
+	runs := paths["/api/v1/runs"].(obj)["post"].(obj)["responses"].(obj)
+	runs["200"] = jsonBody("Nothing started: the cycle that decided the DAO's current config and data", "Cycle")
 	doc := obj{
 		"openapi": "3.1.0",
 		"info": obj{"title": "attune API", "version": orUnknown(version),

@@ -15,12 +15,15 @@ import (
 	"github.com/attune-dao/attune/store"
 )
 
-// Runner starts a DAO's cycle now, outside its schedule. RunNow returns
-// once the cycle is recorded in the store (it may go on running), with its
-// ID; an error wrapping store.ErrLocked when the DAO's cycle is running
-// already, or ErrUnknownDAO when the service runs no such DAO.
+// Runner starts a DAO's cycle now, outside its schedule
+// (*service.Service is one). RunNow returns once the cycle is recorded in
+// the store (it may go on running), with its ID, or, Unchanged, the cycle
+// that already decided the DAO's current config and data; an error
+// wrapping store.ErrLocked when the DAO's cycle is running already,
+// ErrUnknownDAO when the service runs no such DAO, service.ErrRetrying
+// when the data could not be read for now.
 type Runner interface {
-	RunNow(ctx context.Context, dao string) (cycleID int64, err error)
+	RunNow(ctx context.Context, dao string) (service.Started, error)
 }
 
 // ErrUnknownDAO is what a Runner returns for a DAO it does not run: the

@@ -73,15 +73,38 @@ type run struct {
 	start time.Time
 	// sims counts the simulations of the attempt in progress.
 	sims atomic.Int64
+	// told, when set, is told what the cycle came to once the data are
+	// read (RunNow waits for it), or why it has not.
+	told func(decision)
 }
 
-// drive runs a cycle of u: row's (resumed, or created by RunNow), or one
-// recorded once the data are read and found changed. Transient failures
-// are retried with backoff on the same row; a terminal one, or the last
-// transient one, fails the cycle with its message. A cancelled ctx
-// leaves the cycle in its state, to be resumed.
-func (s *Service) drive(ctx context.Context, u *unit, row *store.Cycle) {
-	r := &run{s: s, u: u, row: row, start: s.o.Now()}
+// tell tells r.told, if set, d.
+func (r *run) tell(d decision) {
+	if r.told != nil {
+		r.told(d)
+	}
+}
+
+// drive runs a cycle of u: row's (resumed), or one recorded once the
+// data are read and found changed. Transient failures are retried with
+// backoff on the same row; a terminal one, or the last transient one,
+// fails the cycle with its message. A cancelled ctx leaves the cycle in
+// its state, to be resumed. told, when not nil, is told what the cycle
+// came to once the data are read: recorded or unchanged; or, when the
+// first read fails, the failed cycle, or ErrRetrying before a retry.
+func (s *Service) drive(ctx context.Context, u *unit, row *store.Cycle, told func(decision)) {
+	r := &run{s: s, u: u, row: row, start: s.o.Now(), told: told}
+	defer func() {
+		// What the cycle came to, if nothing was told before.
+		switch {
+		case r.row != nil:
+			r.tell(decision{started: Started{Cycle: r.row.ID}})
+		case ctx.Err() != nil:
+			r.tell(decision{err: ErrStopped})
+		default:
+			r.tell(decision{err: errors.New("the cycle ended before it was recorded; the log says why")})
+		}
+	}()
 	for attempt := 1; ; attempt++ {
 		err := r.attempt(ctx)
 		var un *unchanged
@@ -103,6 +126,9 @@ func (s *Service) drive(ctx context.Context, u *unit, row *store.Cycle) {
 		cl := loop.Classify(err)
 		s.metrics.errors.WithLabelValues(u.name, string(cl.Cause), cl.Kind.String()).Inc()
 		if cl.Kind == loop.Transient && attempt < s.o.Retry.Attempts {
+			if r.row == nil {
+				r.tell(decision{err: fmt.Errorf("%w: %w", ErrRetrying, err)})
+			}
 			d := s.o.Retry.delay(attempt, u.rng)
 			s.log.Warn("transient failure; retrying", "dao", u.name, "attempt", attempt, "cause", cl.Cause, "wait", d, "error", err)
 			if s.o.Sleep(ctx, d) != nil {
@@ -210,9 +236,13 @@ func (r *run) decide(ctx context.Context, e *loop.Env) error {
 		if len(cs) > 0 {
 			un := &unchanged{of: cs[0]}
 			if r.row != nil {
+				// A resumed cycle that had not read its data: the data
+				// turn out decided already.
 				if err := r.fail(ctx, un.Error()); err != nil {
 					return err
 				}
+			} else {
+				r.tell(decision{started: Started{Cycle: cs[0].ID, Unchanged: true, State: cs[0].State}})
 			}
 			return un
 		}
@@ -225,6 +255,7 @@ func (r *run) decide(ctx context.Context, e *loop.Env) error {
 		}
 		r.row = &c
 		r.s.recorded(ctx, r.u, c)
+		r.tell(decision{started: Started{Cycle: c.ID}})
 	} else if r.row.InputsHash == "" {
 		ch.InputsHash = inHash
 	}

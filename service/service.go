@@ -33,15 +33,32 @@ var (
 	ErrUnknownDAO = errors.New("unknown DAO")
 	// ErrStopped: the service is stopping or has stopped.
 	ErrStopped = errors.New("service stopped")
+	// ErrRetrying: RunNow's first read of the DAO's data failed with a
+	// transient error (it wraps that error too); the service retries in
+	// the background and records the cycle once the data are read.
+	ErrRetrying = errors.New("reading the data failed for now; retrying in the background")
 )
+
+// Started is what RunNow did: the cycle it started or resumed, or, when
+// the DAO's config and data are those a cycle already decided (or awaits
+// a decision on), that cycle, with Unchanged set and nothing started.
+type Started struct {
+	Cycle     int64
+	Unchanged bool
+	// State is cycle Cycle's state when Unchanged.
+	State store.State
+}
 
 // Runner is what the HTTP server needs of the service; *Service
 // implements it.
 type Runner interface {
-	// RunNow starts a cycle of dao now and returns its ID in the store
-	// while it runs on; a cycle the DAO left in flight is resumed
-	// instead, and its ID returned. ErrBusy: the DAO's cycle is running.
-	RunNow(ctx context.Context, dao string) (int64, error)
+	// RunNow reconciles dao now: it resumes a cycle the DAO left in
+	// flight and returns its ID at once, or reads the data and returns
+	// the ID of the cycle it records and runs on in the background, or,
+	// when the config and data are unchanged since a cycle that decided
+	// them, that cycle, Unchanged, recording nothing. ErrBusy: the DAO's
+	// cycle is running. ErrRetrying: the data could not be read for now.
+	RunNow(ctx context.Context, dao string) (Started, error)
 	// Publish publishes an approved cycle to its sinks now and waits.
 	// ErrBusy: the DAO's cycle is running; the service publishes the
 	// cycle when that is done.
@@ -357,43 +374,62 @@ func (s *Service) reconcile(ctx context.Context, u *unit) error {
 	if err != nil {
 		return err
 	}
-	s.drive(ctx, u, row)
+	s.drive(ctx, u, row, nil)
 	return s.publishApproved(ctx, u)
 }
 
-// RunNow implements Runner.
-func (s *Service) RunNow(ctx context.Context, dao string) (int64, error) {
+// RunNow implements Runner. It waits until the data are read and the
+// cycle is recorded (or found unchanged); a cycle resumed is returned at
+// once.
+func (s *Service) RunNow(ctx context.Context, dao string) (Started, error) {
 	u, err := s.unit(dao)
 	if err != nil {
-		return 0, err
+		return Started{}, err
 	}
 	unlock, err := s.lock(ctx, u)
 	if err != nil {
-		return 0, err
+		return Started{}, err
 	}
 	row, err := s.orphan(ctx, u)
-	if err == nil && row == nil {
-		var c store.Cycle
-		if c, err = s.store.CreateCycle(ctx, store.NewCycle{Actor: s.o.Actor, DAO: u.name, ConfigHash: u.cfgHash}); err == nil {
-			row = &c
-			s.recorded(ctx, u, c)
-		}
-	}
 	if err != nil {
 		unlock()
-		return 0, err
+		return Started{}, err
 	}
+	decided := make(chan decision, 1)
 	if !s.background(func() {
 		defer unlock()
-		s.drive(s.life, u, row)
+		s.drive(s.life, u, row, func(d decision) {
+			select {
+			case decided <- d:
+			default: // told once; later news is not RunNow's
+			}
+		})
 		if err := s.publishApproved(s.life, u); err != nil && s.life.Err() == nil {
 			s.log.Error("publishing approved cycles failed", "dao", u.name, "error", err)
 		}
 	}) {
 		unlock()
-		return 0, fmt.Errorf("run DAO %q: %w", dao, ErrStopped)
+		return Started{}, fmt.Errorf("run DAO %q: %w", dao, ErrStopped)
 	}
-	return row.ID, nil
+	if row != nil {
+		return Started{Cycle: row.ID}, nil
+	}
+	select {
+	case d := <-decided:
+		if d.err != nil {
+			return Started{}, fmt.Errorf("run DAO %q: %w", dao, d.err)
+		}
+		return d.started, nil
+	case <-ctx.Done():
+		return Started{}, fmt.Errorf("run DAO %q: %w (the cycle goes on in the background)", dao, ctx.Err())
+	}
+}
+
+// decision is what a cycle RunNow started came to once the data were
+// read: the cycle recorded, or found unchanged; or why there is none.
+type decision struct {
+	started Started
+	err     error
 }
 
 // background runs fn in a goroutine that Run waits for, unless the

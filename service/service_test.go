@@ -223,10 +223,10 @@ func (b *blocker) await(t *testing.T, st store.State) store.Cycle {
 	return store.Cycle{}
 }
 
-// RunNow records a cycle at once and runs it in the background; while it
-// runs, the DAO is busy for this service and for any other holder of the
-// store; once it is done, running again on the same data records a
-// cycle that fails as unchanged.
+// RunNow records a cycle once the data are read and runs it in the
+// background; while it runs, the DAO is busy for this service and for
+// any other holder of the store; once it is done, running again on the
+// same data records nothing and answers the cycle that decided them.
 func TestRunNowAndBusy(t *testing.T) {
 	ctx := context.Background()
 	dsn := "sqlite:" + filepath.Join(t.TempDir(), "attune.db")
@@ -241,12 +241,13 @@ func TestRunNowAndBusy(t *testing.T) {
 	if _, err := s.RunNow(ctx, "Nope DAO"); !errors.Is(err, ErrUnknownDAO) || !strings.Contains(err.Error(), `"Example DAO"`) {
 		t.Errorf("RunNow of an unknown DAO: %v", err)
 	}
-	id, err := s.RunNow(ctx, dao)
+	started, err := s.RunNow(ctx, dao)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c := b.await(t, store.Fetching); c.ID != id {
-		t.Fatalf("RunNow returned %d, the store recorded %d", id, c.ID)
+	id := started.Cycle
+	if c := b.await(t, store.Fetching); c.ID != id || started.Unchanged || c.InputsHash == "" {
+		t.Fatalf("RunNow returned %+v, the store recorded %d on inputs %q", started, c.ID, c.InputsHash)
 	}
 	b.await(t, store.Optimizing) // blocked there
 	if _, err := s.RunNow(ctx, dao); !errors.Is(err, ErrBusy) || loop.Classify(err).Kind != loop.Transient {
@@ -279,12 +280,44 @@ func TestRunNowAndBusy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := b.await(t, store.Failed)
-	if c.ID != again || !strings.Contains(c.Error, fmt.Sprintf("unchanged: cycle %d (pending_review)", id)) {
-		t.Errorf("a run on unchanged data: cycle %d %s %q", c.ID, c.State, c.Error)
+	if want := (Started{Cycle: id, Unchanged: true, State: store.PendingReview}); again != want {
+		t.Errorf("a run on unchanged data: %+v, want %+v", again, want)
 	}
-	if n := len(cycles(t, f.st)); n != 2 {
-		t.Errorf("%d cycles, want the one pending and the one that found nothing new", n)
+	release = waitLock(t, other) // the background work is done
+	if err := release(); err != nil {
+		t.Fatal(err)
+	}
+	if cs := cycles(t, f.st); len(cs) != 1 || cs[0].State != store.PendingReview {
+		t.Errorf("after a run on unchanged data: %+v; want only the cycle pending review", cs)
+	}
+	if got := testutil.ToFloat64(s.Metrics().skipped.WithLabelValues(dao, "unchanged")); got != 1 {
+		t.Errorf("skipped unchanged = %v, want 1", got)
+	}
+}
+
+// RunNow whose first read of the data fails for now says so
+// (ErrRetrying, transient) and records nothing yet; the service retries
+// in the background and records the cycle once the data are read.
+func TestRunNowRetriesInTheBackground(t *testing.T) {
+	ctx := context.Background()
+	// The first read hangs past the source's timeout; later reads print
+	// the metrics.
+	flaky := `{type: exec, format: metrics, timeout: 1s, command: [sh, -c, "if [ -e tried ]; then cat metrics.json; else touch tried; sleep 30; fi"]}`
+	f := newFixtureFrom(t, "sqlite:"+filepath.Join(t.TempDir(), "a.db"), flaky, nil)
+	b := newBlocker("")
+	o := f.options(nil)
+	o.Checkpoint = b.checkpoint
+	s, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.RunNow(ctx, dao)
+	if !errors.Is(err, ErrRetrying) || loop.Classify(err).Kind != loop.Transient {
+		t.Fatalf("RunNow on data that cannot be read for now: %v; want ErrRetrying, transient", err)
+	}
+	c := b.await(t, store.PendingReview)
+	if cs := cycles(t, f.st); len(cs) != 1 || cs[0].ID != c.ID {
+		t.Errorf("after the retry: %+v; want the one cycle pending review", cs)
 	}
 }
 
