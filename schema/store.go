@@ -77,7 +77,7 @@ type AuditEntryDoc struct {
 	Seq     int64          `json:"seq"`
 	Time    time.Time      `json:"time"`
 	Actor   string         `json:"actor"`
-	Action  string         `json:"action" jsonschema:"enum=cycle.create,enum=cycle.advance,enum=cycle.review,enum=publication.record"`
+	Action  string         `json:"action" jsonschema:"enum=cycle.create,enum=cycle.advance,enum=cycle.review,enum=publication.record,enum=cycle.resume,enum=cycle.stop"`
 	Subject string         `json:"subject"`
 	Detail  map[string]any `json:"detail"`
 	Hash    string         `json:"hash" jsonschema:"pattern=^[0-9a-f]{64}$"`

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -16,9 +17,9 @@ import (
 	"github.com/attune-dao/attune/store"
 )
 
-// inFlight are the states of a cycle that a process is working on: one
-// found in them by the holder of the DAO's lock was left by a process
-// that stopped.
+// inFlight are the states of a cycle that a process is working on
+// (store.State.InFlight): one found in them by the holder of the DAO's
+// lock was left by a process that stopped.
 var inFlight = []store.State{store.Fetching, store.Calibrating, store.Optimizing, store.Drafting}
 
 // decidedStates are the states of a cycle that decided, or awaits a
@@ -26,9 +27,12 @@ var inFlight = []store.State{store.Fetching, store.Calibrating, store.Optimizing
 // draft the same proposal again.
 var decidedStates = []store.State{store.PendingReview, store.Approved, store.Published, store.Rejected}
 
-// orphan returns the cycle of u left in flight to resume, if any. Of
-// several, the newest is resumed and the others fail; one of another
-// config fails, since this service cannot run it.
+// orphan returns the cycle of u left in flight to resume, if any (drive
+// marks it resumed in the store). Of several, the newest is resumed and
+// the others fail; one of another config fails, since this service
+// cannot run it; one whose runs died (no clean stop) more than
+// Options.MaxResumes times fails, saying so, rather than take the next
+// process down too.
 func (s *Service) orphan(ctx context.Context, u *unit) (*store.Cycle, error) {
 	cs, err := s.store.Cycles(ctx, store.Filter{DAO: u.name, States: inFlight})
 	if err != nil {
@@ -43,8 +47,17 @@ func (s *Service) orphan(ctx context.Context, u *unit) (*store.Cycle, error) {
 		case resume != nil:
 			msg = fmt.Sprintf("stopped while %s; cycle %d, newer, was resumed instead", c.State, resume.ID)
 		default:
+			runs, died, err := s.runsOf(ctx, c.ID)
+			if err != nil {
+				return nil, err
+			}
+			if died > s.o.MaxResumes {
+				msg = gaveUpMessage(c.State, runs, died)
+				s.metrics.errors.WithLabelValues(u.name, "died", loop.Terminal.String()).Inc()
+				break
+			}
 			resume = &cs[i]
-			s.log.Info("resuming a cycle a stopped process left", "dao", u.name, "cycle", c.ID, "state", c.State)
+			s.log.Info("resuming a cycle a stopped process left", "dao", u.name, "cycle", c.ID, "state", c.State, "runs", runs, "died", died)
 			continue
 		}
 		f, err := s.store.Advance(ctx, c.ID, store.Failed, store.Change{Actor: s.o.Actor, Error: msg})
@@ -54,6 +67,37 @@ func (s *Service) orphan(ctx context.Context, u *unit) (*store.Cycle, error) {
 		s.recorded(ctx, u, f)
 	}
 	return resume, nil
+}
+
+// runsOf reads cycle id's audit trail: how many times a process ran it
+// and how many of those runs died (store.Runs).
+func (s *Service) runsOf(ctx context.Context, id int64) (runs, died int, err error) {
+	es, err := s.store.Audit(ctx, store.AuditFilter{Subject: store.CycleSubject(id)})
+	if err != nil {
+		return 0, 0, err
+	}
+	runs, died = store.Runs(es)
+	return runs, died, nil
+}
+
+// gaveUpPrefix opens the error of a cycle failed because its runs kept
+// dying.
+const gaveUpPrefix = "gave up: "
+
+// gaveUpMessage is why a cycle whose runs kept dying is not resumed.
+func gaveUpMessage(state store.State, runs, died int) string {
+	return fmt.Sprintf("%sthe process running this cycle died %d times without a clean stop, as a crash or a kill (out of memory?) ends it: "+
+		"its start and %d resumes, the last while %s. It is not resumed again, and its config and data run again only on demand (run now) "+
+		"or once they change; the log of those runs says why they died", gaveUpPrefix, died, runs-1, state)
+}
+
+// gaveUp says the cycle need not run on its own: cycle of, on the same
+// config and data, failed because its runs kept dying, and would take
+// this process down too. A run on demand tries again.
+type gaveUp struct{ of store.Cycle }
+
+func (e *gaveUp) Error() string {
+	return fmt.Sprintf("gave up: cycle %d, on the same config and data, failed because the processes running it kept dying; run it on demand to try again, or change the config or wait for new data", e.of.ID)
 }
 
 // unchanged says the cycle need not run: cycle Of decided (or awaits a
@@ -85,8 +129,8 @@ func (r *run) tell(d decision) {
 	}
 }
 
-// drive runs a cycle of u: row's (resumed), or one recorded once the
-// data are read and found changed. Transient failures are retried with
+// drive runs a cycle of u: row's (resumed, marked so in the store), or
+// one recorded once the data are read and found changed. Transient failures are retried with
 // backoff on the same row; a terminal one, or the last transient one,
 // fails the cycle with its message. A cancelled ctx leaves the cycle in
 // its state, to be resumed. told, when not nil, is told what the cycle
@@ -94,6 +138,14 @@ func (r *run) tell(d decision) {
 // first read fails, the failed cycle, or ErrRetrying before a retry.
 func (s *Service) drive(ctx context.Context, u *unit, row *store.Cycle, told func(decision)) {
 	r := &run{s: s, u: u, row: row, start: s.o.Now(), told: told}
+	if row != nil {
+		if err := s.store.Mark(ctx, row.ID, store.Mark{Actor: s.o.Actor, Event: store.Resumed}); err != nil {
+			// Unmarked, a death of this run would go uncounted.
+			s.log.Error("marking the cycle resumed failed; it is left for the next reconcile", "dao", u.name, "cycle", row.ID, "error", err)
+			u.setErr(err.Error())
+			return
+		}
+	}
 	defer func() {
 		// What the cycle came to, if nothing was told before.
 		switch {
@@ -108,6 +160,7 @@ func (s *Service) drive(ctx context.Context, u *unit, row *store.Cycle, told fun
 	for attempt := 1; ; attempt++ {
 		err := r.attempt(ctx)
 		var un *unchanged
+		var gu *gaveUp
 		switch {
 		case err == nil:
 			s.metrics.duration.WithLabelValues(u.name, "pending_review").Observe(s.o.Now().Sub(r.start).Seconds())
@@ -117,9 +170,14 @@ func (s *Service) drive(ctx context.Context, u *unit, row *store.Cycle, told fun
 			s.metrics.skipped.WithLabelValues(u.name, "unchanged").Inc()
 			s.log.Info("no cycle: "+un.Error(), "dao", u.name)
 			return
+		case errors.As(err, &gu):
+			s.metrics.skipped.WithLabelValues(u.name, "gave_up").Inc()
+			s.log.Warn("no cycle: "+gu.Error(), "dao", u.name)
+			u.setErr(gu.Error())
+			return
 		case ctx.Err() != nil:
-			if r.row != nil {
-				s.log.Info("cycle stopped; it resumes when the DAO is next reconciled", "dao", u.name, "cycle", r.row.ID, "state", r.row.State)
+			if r.row != nil && r.row.State.InFlight() {
+				r.stopped(ctx)
 			}
 			return
 		}
@@ -228,6 +286,17 @@ func (r *run) decide(ctx context.Context, e *loop.Env) error {
 		}
 		r.row = nil
 	}
+	if r.row == nil && r.told == nil {
+		// On its own (not on demand), a cycle does not run again what
+		// the service gave up on.
+		cs, err := r.s.store.Cycles(ctx, store.Filter{DAO: r.u.name, ConfigHash: cfgHash, InputsHash: inHash, States: []store.State{store.Failed}, Limit: 1})
+		if err != nil {
+			return err
+		}
+		if len(cs) > 0 && strings.HasPrefix(cs[0].Error, gaveUpPrefix) {
+			return &gaveUp{of: cs[0]}
+		}
+	}
 	if r.row == nil || r.row.InputsHash == "" {
 		cs, err := r.s.store.Cycles(ctx, store.Filter{DAO: r.u.name, ConfigHash: cfgHash, InputsHash: inHash, States: decidedStates, Limit: 1})
 		if err != nil {
@@ -261,6 +330,22 @@ func (r *run) decide(ctx context.Context, e *loop.Env) error {
 	}
 	return r.advance(ctx, store.Calibrating, ch)
 }
+
+// stopped marks the cycle, stopped by a cancelled ctx (a shutdown), as
+// set down on purpose, so that its resumption does not count as after a
+// death.
+func (r *run) stopped(ctx context.Context) {
+	mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), markTimeout)
+	defer cancel()
+	if err := r.s.store.Mark(mctx, r.row.ID, store.Mark{Actor: r.s.o.Actor, Event: store.Stopped}); err != nil {
+		r.s.log.Warn("marking the stopped cycle failed; its resumption will count as after a death", "dao", r.u.name, "cycle", r.row.ID, "error", err)
+		return
+	}
+	r.s.log.Info("cycle stopped; it resumes when the DAO is next reconciled", "dao", r.u.name, "cycle", r.row.ID, "state", r.row.State)
+}
+
+// markTimeout bounds the mark of a cycle stopped by a shutdown.
+const markTimeout = 10 * time.Second
 
 // advance moves the cycle to state to, unless a resumed cycle is there
 // or beyond already.

@@ -14,10 +14,13 @@
 //
 //  1. A cycle left in flight (fetching, calibrating, optimizing or
 //     drafting) by a process that stopped is resumed: the cycle runs again
-//     from fetching on the same row. It fails instead, with a message,
-//     when the config changed meanwhile; when the data changed, it fails
-//     as superseded and a new cycle decides from the new data. Holding
-//     the lock proves that no live process owns such a cycle.
+//     from fetching on the same row, marked resumed in the store. It fails
+//     instead, with a message, when the config changed meanwhile, or when
+//     its processes died (no clean stop marked) more than MaxResumes
+//     times, and then the schedule does not run the same config and data
+//     again; when the data changed, it fails as superseded and a new cycle
+//     decides from the new data. Holding the lock proves that no live
+//     process owns such a cycle.
 //  2. Otherwise the data are read, and a cycle is recorded and run only
 //     when no cycle of the same config and data was already decided or
 //     is awaiting a decision (pending review, approved, published or

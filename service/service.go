@@ -138,6 +138,11 @@ type Options struct {
 	// attune publish does.
 	Publish PublishFunc
 	Retry   Retry
+	// MaxResumes bounds how many times a cycle whose runs died (a crash,
+	// a kill: no clean stop recorded) is resumed: the run after that
+	// fails it instead, and the same config and data run again only on
+	// demand (3 when 0). Stops on purpose (SIGTERM) do not count.
+	MaxResumes int
 	// Seed seeds the retries' jitter.
 	Seed   uint64
 	Logger *slog.Logger
@@ -234,6 +239,9 @@ func New(o Options) (*Service, error) {
 		o.Publish = loopPublish(o.Cycle.Version)
 	}
 	o.Retry = o.Retry.withDefaults()
+	if o.MaxResumes <= 0 {
+		o.MaxResumes = 3
+	}
 	s := &Service{o: o, store: o.Store, log: o.Logger, metrics: o.Metrics, byName: map[string]*unit{}}
 	s.life, s.cancel = context.WithCancel(context.Background())
 	for _, d := range o.DAOs {

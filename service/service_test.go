@@ -27,6 +27,14 @@ import (
 // review.
 var fullRun = []string{"cycle.create", "cycle.advance:calibrating", "cycle.advance:optimizing", "cycle.advance:drafting", "cycle.advance:pending_review"}
 
+// resumedRun is the audit trail of a cycle that ran from the start to
+// review, stopped in state (in flight) and resumed there by the next
+// process.
+func resumedRun(state store.State) []string {
+	i := slices.Index(store.States, state) + 1
+	return slices.Concat(fullRun[:i], []string{store.ActionResume}, fullRun[i:])
+}
+
 // A reconcile runs one cycle through every state to pending review,
 // with its documents attached and its directory written; a second
 // reconcile on the same data and config records nothing.
@@ -167,8 +175,8 @@ func TestReconcileResumesWhatAStoppedProcessLeft(t *testing.T) {
 		if c, _ := f.st.Cycle(ctx, other.ID); !strings.Contains(c.Error, "config is not the one this service runs") {
 			t.Errorf("other config's cycle error: %q", c.Error)
 		}
-		if got := auditOf(t, f.st, resumed.ID); !slices.Equal(got, fullRun) {
-			t.Errorf("resumed cycle's audit = %v, want %v: no state recorded twice", got, fullRun)
+		if got, want := auditOf(t, f.st, resumed.ID), resumedRun(store.Optimizing); !slices.Equal(got, want) {
+			t.Errorf("resumed cycle's audit = %v, want %v: no state recorded twice", got, want)
 		}
 
 		// Left in calibrating on data that have changed since: superseded.
@@ -478,6 +486,10 @@ func TestRunSchedulesAndStopsForResume(t *testing.T) {
 	if c, _ := f.st.Cycle(ctx, second.ID); c.State != store.Optimizing || second.ID == first.ID {
 		t.Fatalf("after the shutdown cycle %d is %s; want it left optimizing", c.ID, c.State)
 	}
+	stopped := slices.Concat(fullRun[:3], []string{store.ActionStop})
+	if got := auditOf(t, f.st, second.ID); !slices.Equal(got, stopped) {
+		t.Errorf("after the shutdown the audit is %v, want %v: the stop marked", got, stopped)
+	}
 	if _, err := s.RunNow(ctx, dao); !errors.Is(err, ErrStopped) {
 		t.Errorf("RunNow after Run returned: %v", err)
 	}
@@ -501,6 +513,9 @@ func TestRunSchedulesAndStopsForResume(t *testing.T) {
 	}
 	if n := len(cycles(t, f.st)); n != 2 {
 		t.Errorf("%d cycles; want 2", n)
+	}
+	if got, want := auditOf(t, f.st, second.ID), slices.Concat(stopped, []string{store.ActionResume}, fullRun[3:]); !slices.Equal(got, want) {
+		t.Errorf("after the resumption the audit is %v, want %v", got, want)
 	}
 }
 
@@ -656,5 +671,113 @@ func TestPublishesApprovedCyclesOnce(t *testing.T) {
 	}
 	if c, _ = same.st.Cycle(ctx, c.ID); c.State != store.Failed || !strings.Contains(c.Error, "nothing to publish") || rc.Requests() != 1 {
 		t.Errorf("an approved recommendation of no change: %s %q, %d requests", c.State, c.Error, rc.Requests())
+	}
+}
+
+// A cycle whose runs keep dying (no clean stop recorded: a crash, a
+// kill) is resumed at most MaxResumes times, counted in the store: then
+// it fails saying so, and the same config and data do not run again on
+// their own, only on demand. Clean stops do not count.
+func TestResumesOfACycleThatKeepsDyingAreCapped(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, "sqlite:"+filepath.Join(t.TempDir(), "a.db"), nil)
+	o := f.options(nil)
+	o.MaxResumes = 2
+	s, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mark := func(id int64, events ...store.MarkEvent) {
+		t.Helper()
+		for _, e := range events {
+			if err := f.st.Mark(ctx, id, store.Mark{Actor: "serve@gone", Event: e}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// left records a cycle left in calibrating on the current data by a
+	// process that died, after the marks given.
+	left := func(events ...store.MarkEvent) store.Cycle {
+		t.Helper()
+		cfgHash, inHash := cycleKeyOf(t, f)
+		c, err := f.st.CreateCycle(ctx, store.NewCycle{Actor: "serve@gone", DAO: dao, ConfigHash: cfgHash})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mark(c.ID, events...)
+		if c, err = f.st.Advance(ctx, c.ID, store.Calibrating, store.Change{Actor: "serve@gone", InputsHash: inHash}); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	state := func(id int64) store.Cycle {
+		t.Helper()
+		c, err := f.st.Cycle(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+
+	// Died twice (its start, one resume): resumed a second time.
+	twice := left(store.Resumed)
+	if err := s.Reconcile(ctx, dao); err != nil {
+		t.Fatal(err)
+	}
+	if c := state(twice.ID); c.State != store.PendingReview {
+		t.Fatalf("a cycle that died twice, MaxResumes 2: %s %q; want it resumed", c.State, c.Error)
+	}
+
+	// Died three times: failed, and not run again on its own.
+	writeMetrics(t, f.metrics, 1)
+	thrice := left(store.Resumed, store.Resumed)
+	if err := s.Reconcile(ctx, dao); err != nil {
+		t.Fatal(err)
+	}
+	c := state(thrice.ID)
+	if c.State != store.Failed || !strings.Contains(c.Error, "died 3 times without a clean stop") || !strings.Contains(c.Error, "its start and 2 resumes, the last while calibrating") {
+		t.Fatalf("a cycle that died three times, MaxResumes 2: %s %q", c.State, c.Error)
+	}
+	if got := auditOf(t, f.st, c.ID); slices.Index(got, "cycle.advance:failed") != len(got)-1 || len(got) != 5 {
+		t.Errorf("its audit %v: not resumed a third time", got)
+	}
+	for range 2 {
+		if err := s.Reconcile(ctx, dao); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(cycles(t, f.st)); n != 2 {
+		t.Fatalf("%d cycles after reconciles on the data the service gave up on; want the 2 there were", n)
+	}
+	if got := testutil.ToFloat64(s.Metrics().skipped.WithLabelValues(dao, "gave_up")); got != 3 {
+		t.Errorf("skipped gave_up = %v, want 3 (the failing reconcile's and two more)", got)
+	}
+	if st := s.DAOs()[0]; !strings.Contains(st.LastError, fmt.Sprintf("cycle %d", c.ID)) {
+		t.Errorf("the status's last error: %q", st.LastError)
+	}
+	// On demand, it runs again.
+	b := newBlocker("")
+	s.o.Checkpoint = b.checkpoint
+	started, err := s.RunNow(ctx, dao)
+	if err != nil || started.Unchanged {
+		t.Fatalf("RunNow on the data given up on: %+v %v", started, err)
+	}
+	if got := b.await(t, store.PendingReview); got.ID != started.Cycle {
+		t.Errorf("RunNow started %d, %d went to review", started.Cycle, got.ID)
+	}
+	s.o.Checkpoint = nil
+	if err := waitLock(t, f.st)(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Stopped cleanly five times: resumed, whatever MaxResumes.
+	writeMetrics(t, f.metrics, 2)
+	calm := left(store.Stopped, store.Resumed, store.Stopped, store.Resumed, store.Stopped, store.Resumed, store.Stopped,
+		store.Resumed, store.Stopped, store.Resumed, store.Stopped)
+	if err := s.Reconcile(ctx, dao); err != nil {
+		t.Fatal(err)
+	}
+	if c := state(calm.ID); c.State != store.PendingReview {
+		t.Errorf("a cycle stopped cleanly five times: %s %q; want it resumed", c.State, c.Error)
 	}
 }

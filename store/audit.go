@@ -24,7 +24,8 @@ type Entry struct {
 	Time time.Time
 	// Actor names who made the change, Action what it was
 	// ("cycle.create", "cycle.advance", "cycle.review",
-	// "publication.record") and Subject what it was about
+	// "publication.record", "cycle.resume", "cycle.stop") and Subject
+	// what it was about
 	// ("cycle/12").
 	Actor   string
 	Action  string
@@ -41,6 +42,8 @@ const (
 	ActionAdvance = "cycle.advance"
 	ActionReview  = "cycle.review"
 	ActionPublish = "publication.record"
+	ActionResume  = "cycle.resume"
+	ActionStop    = "cycle.stop"
 )
 
 // ComputeHash returns the hash e should carry: the hex SHA-256 of its

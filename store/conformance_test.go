@@ -26,6 +26,7 @@ var conformance = []struct {
 	{"ConcurrentCreatesOfOneKey", testConcurrentCreatesOfOneKey},
 	{"Filters", testFilters},
 	{"Resume", testResume},
+	{"Mark", testMark},
 	{"Lock", testLock},
 	{"AuditRecordsEveryChange", testAuditRecordsEveryChange},
 }
@@ -528,6 +529,68 @@ func testResume(t *testing.T, open func(testing.TB) Store) {
 	}
 	if left := must(s.Cycles(ctx, Filter{States: PendingStates()}))(t); len(left) != 0 {
 		t.Errorf("%d cycles left pending", len(left))
+	}
+}
+
+// A cycle in flight is marked resumed or stopped in the audit log, its
+// row unchanged; Runs counts its runs and those that died; a cycle not
+// in flight, a bad event or actor, a missing cycle are refused.
+func testMark(t *testing.T, open func(testing.TB) Store) {
+	s := open(t)
+	c := must(s.CreateCycle(ctx, NewCycle{Actor: "serve@a", DAO: "Compound", ConfigHash: "cfg"}))(t)
+	// Started by a, which died; resumed by b, which stopped on purpose;
+	// resumed by c, which advanced it and died.
+	if err := s.Mark(ctx, c.ID, Mark{Actor: "serve@b", Event: Resumed}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Mark(ctx, c.ID, Mark{Actor: "serve@b", Event: Stopped}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Mark(ctx, c.ID, Mark{Actor: "serve@c", Event: Resumed}); err != nil {
+		t.Fatal(err)
+	}
+	after := must(s.Advance(ctx, c.ID, Calibrating, Change{Actor: "serve@c", InputsHash: "in"}))(t)
+	es := must(s.Audit(ctx, AuditFilter{Subject: CycleSubject(c.ID)}))(t)
+	var actions []string
+	for _, e := range es {
+		actions = append(actions, e.Action)
+	}
+	if want := []string{ActionCreate, ActionResume, ActionStop, ActionResume, ActionAdvance}; strings.Join(actions, " ") != strings.Join(want, " ") {
+		t.Errorf("audit %v, want %v", actions, want)
+	}
+	if runs, died := Runs(es); runs != 3 || died != 2 {
+		t.Errorf("Runs = %d, %d died; want 3 and 2", runs, died)
+	}
+	if !strings.Contains(string(es[1].Detail), `"state":"fetching"`) || es[1].Actor != "serve@b" {
+		t.Errorf("the resume's entry: %s by %s", es[1].Detail, es[1].Actor)
+	}
+	if got := must(s.Cycle(ctx, c.ID))(t); !got.Updated.Equal(after.Updated) || got.State != Calibrating {
+		t.Errorf("a mark changed the row: %+v", got)
+	}
+	if err := s.Mark(ctx, c.ID, Mark{Actor: "serve@c", Event: Stopped}); err != nil {
+		t.Fatal(err)
+	}
+	if runs, died := Runs(must(s.Audit(ctx, AuditFilter{Subject: CycleSubject(c.ID)}))(t)); runs != 3 || died != 1 {
+		t.Errorf("after a stop, Runs = %d, %d died; want 3 and 1", runs, died)
+	}
+
+	must(s.Advance(ctx, c.ID, Failed, Change{Actor: "t", Error: "gave up"}))(t)
+	for name, tc := range map[string]struct {
+		id   int64
+		m    Mark
+		want error
+	}{
+		"not in flight": {c.ID, Mark{Actor: "t", Event: Resumed}, ErrIllegal},
+		"no such cycle": {c.ID + 100, Mark{Actor: "t", Event: Resumed}, ErrNotFound},
+		"no actor":      {c.ID, Mark{Event: Resumed}, ErrInvalid},
+		"bad event":     {c.ID, Mark{Actor: "t", Event: "cycle.paused"}, ErrInvalid},
+	} {
+		if err := s.Mark(ctx, tc.id, tc.m); !errors.Is(err, tc.want) {
+			t.Errorf("%s: %v, want %v", name, err, tc.want)
+		}
+	}
+	if v := must(s.Verify(ctx))(t); v.Err() != nil {
+		t.Error(v.Err())
 	}
 }
 

@@ -406,6 +406,30 @@ func (s *SQL) RecordPublication(ctx context.Context, id int64, p Publication) (P
 	return out, nil
 }
 
+// Mark records that a process took up or set down cycle id, which must
+// be in flight.
+func (s *SQL) Mark(ctx context.Context, id int64, m Mark) error {
+	what := fmt.Sprintf("mark cycle %d %s", id, strings.TrimPrefix(string(m.Event), "cycle."))
+	if err := checkName("actor", m.Actor); err != nil {
+		return fmt.Errorf("store: %s: %w", what, err)
+	}
+	if m.Event != Resumed && m.Event != Stopped {
+		return fmt.Errorf("store: %s: %w: event %q, want %s or %s", what, ErrInvalid, clip(string(m.Event), 40), Resumed, Stopped)
+	}
+	return s.write(ctx, what, func(tx *sql.Tx, now time.Time) error {
+		cur, err := s.lockCycle(ctx, tx, id, what)
+		if err != nil {
+			return err
+		}
+		if !cur.state.InFlight() {
+			return fmt.Errorf("store: %s: %w: the cycle is %s; only a cycle in flight is resumed or stopped", what, ErrIllegal, cur.state)
+		}
+		return s.appendEntry(ctx, tx, now, m.Actor, string(m.Event), CycleSubject(id), struct {
+			State State `json:"state"`
+		}{cur.state})
+	})
+}
+
 // appendEntry appends an audit entry in tx, after the head, and moves the
 // head to it. The head's row lock (PostgreSQL) or the write transaction
 // (SQLite) orders concurrent appends.

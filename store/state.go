@@ -50,6 +50,13 @@ func (s State) Terminal() bool {
 	return s == Published || s == Rejected || s == Failed
 }
 
+// InFlight reports whether a cycle in s is being computed: fetching,
+// calibrating, optimizing or drafting. One found in flight by the holder
+// of its DAO's lock was left by a process that stopped.
+func (s State) InFlight() bool {
+	return s == Fetching || s == Calibrating || s == Optimizing || s == Drafting
+}
+
 // PendingStates lists the states that are not terminal: a cycle in one
 // of them is in flight, awaiting review, or approved and not yet
 // published. A process that restarts resumes or fails the cycles in

@@ -39,6 +39,12 @@ type Store interface {
 	// Verify walks the audit log's hash chain and reports the first entry
 	// edited, inserted or deleted.
 	Verify(ctx context.Context) (Verification, error)
+	// Mark records in the audit log that a process took up a cycle in
+	// flight again (Resumed) or set it down to be resumed (Stopped), so
+	// that the next holder can tell a cycle whose runs keep dying from
+	// one stopped on purpose (Runs). The cycle must be in flight
+	// (ErrIllegal otherwise); its row does not change.
+	Mark(ctx context.Context, id int64, m Mark) error
 	// Lock lets one holder at a time run a DAO's cycle: it returns the
 	// function that releases the lock, or an error wrapping ErrLocked at
 	// once when another holder (a process, or another Lock in this one)
@@ -165,6 +171,52 @@ type Publication struct {
 	Receipt json.RawMessage
 	// Time is when it was recorded (set by the store).
 	Time time.Time
+}
+
+// Mark is a process taking up or setting down a cycle in flight.
+type Mark struct {
+	// Actor names the process ("serve@host"); required.
+	Actor string
+	// Event is Resumed or Stopped.
+	Event MarkEvent
+}
+
+// MarkEvent is what a Mark records.
+type MarkEvent string
+
+// The events a Mark records: each is an audit action.
+const (
+	// Resumed: a process took the cycle up again, where a stopped one
+	// left it.
+	Resumed MarkEvent = ActionResume
+	// Stopped: the process running the cycle stopped on purpose (a
+	// shutdown), leaving it to be resumed.
+	Stopped MarkEvent = ActionStop
+)
+
+// Runs reads a cycle's audit entries (Audit with its CycleSubject, in
+// order): how many times a process ran it (its start and each resume)
+// and how many of those runs ended without finishing and without a
+// Stopped mark, as a crash or a kill ends them. The last run counts as
+// ended: call it when no process runs the cycle (holding the DAO's lock).
+func Runs(es []Entry) (runs, died int) {
+	open := false
+	for _, e := range es {
+		switch e.Action {
+		case ActionCreate, ActionResume:
+			if open {
+				died++
+			}
+			runs++
+			open = true
+		case ActionStop:
+			open = false
+		}
+	}
+	if open {
+		died++
+	}
+	return runs, died
 }
 
 // Filter selects cycles; zero fields select everything.

@@ -527,6 +527,10 @@ func printCycle(w io.Writer, d schema.CycleDoc) error {
 			what = "created"
 		case e.Action == store.ActionPublish:
 			what = fmt.Sprintf("published by %v", e.Detail["sink"])
+		case e.Action == store.ActionResume:
+			what = fmt.Sprintf("resumed while %v", e.Detail["state"])
+		case e.Action == store.ActionStop:
+			what = fmt.Sprintf("stopped while %v, to be resumed", e.Detail["state"])
 		}
 		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\n", e.Seq, stamp(e.Time), e.Actor, what)
 	}
