@@ -508,6 +508,9 @@ func (s *Server) runNow(ctx context.Context, dao string, p Principal) (store.Cyc
 	switch {
 	case errors.Is(err, ErrUnknownDAO):
 		return store.Cycle{}, false, &requestError{status: http.StatusNotFound, code: "not_found", detail: fmt.Sprintf("this server runs no DAO named %q", clip(dao, 100))}
+	case errors.Is(err, service.ErrNoWorker):
+		return store.Cycle{}, false, &requestError{status: http.StatusConflict, code: "conflict",
+			detail: "every worker of the service is running another DAO's cycle (attune serve --workers); try again when one is done"}
 	case errors.Is(err, service.ErrRetrying):
 		// The error's text may quote a source's address; it goes to the
 		// log only.

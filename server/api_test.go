@@ -260,6 +260,15 @@ func testAPI(t *testing.T, be backend) {
 	if status != 200 || doc.Cycle.ID != aave || h.Get("Location") != fmt.Sprintf("/api/v1/cycles/%d", aave) || len(cycles(t, f.st)) != n {
 		t.Errorf("a run on unchanged data: %d %+v at %q, %d cycles (were %d)", status, doc.Cycle, h.Get("Location"), len(cycles(t, f.st)), n)
 	}
+	// Every worker busy: 409, saying so.
+	f.srv.opt.Runner = runner{st: f.st, daos: map[string]bool{"Aave": true},
+		fail: map[string]error{"Aave": fmt.Errorf("%w: %w: %w", service.ErrBusy, service.ErrNoWorker, store.ErrLocked)}}
+	status, _, body = f.call(t, "POST", "/api/v1/runs", stewardSecret, `{"dao":"Aave"}`)
+	if e := wantError(t, status, body, 409, "conflict"); !strings.Contains(e.Detail, "every worker") {
+		t.Errorf("a run while every worker is busy: %s", e.Detail)
+	}
+	f.srv.opt.Runner = runner{st: f.st, daos: map[string]bool{"Lido": true},
+		fail: map[string]error{"Lido": fmt.Errorf("%w: GET %s: 502 Bad Gateway", service.ErrRetrying, secretURL)}}
 	// Data that cannot be read for now: 503, without the source's address.
 	status, _, body = f.call(t, "POST", "/api/v1/runs", stewardSecret, `{"dao":"Lido"}`)
 	if e := wantError(t, status, body, 503, "unavailable"); strings.Contains(e.Detail, "SECRET") || !strings.Contains(e.Detail, "tries again") {

@@ -24,6 +24,8 @@ import (
 //	attune_errors_total{dao,cause,kind}                failures by loop.Classify's cause and kind (retries included)
 //	attune_reconciles_skipped_total{dao,reason}        reconciles that ran no cycle (reason: unchanged, busy)
 //	attune_publications_total{dao,sink,outcome}        sink outcomes (published, already_recorded, failed)
+//	attune_workers_busy                                reconciles holding one of the service's workers (Options.Workers)
+//	attune_reconciles_waiting                          reconciles waiting for a worker
 type Metrics struct {
 	reg          *prometheus.Registry
 	transitions  *prometheus.CounterVec
@@ -35,6 +37,8 @@ type Metrics struct {
 	errors       *prometheus.CounterVec
 	skipped      *prometheus.CounterVec
 	publications *prometheus.CounterVec
+	busy         prometheus.Gauge
+	waiting      prometheus.Gauge
 }
 
 // NewMetrics makes the measurements, with the gauge of cycles by state
@@ -59,8 +63,12 @@ func NewMetrics(st store.Store) *Metrics {
 		errors:       counter("errors_total", "Failures of cycles and publications by cause and kind (terminal or transient), retries included.", "dao", "cause", "kind"),
 		skipped:      counter("reconciles_skipped_total", "Reconciles that ran no cycle: unchanged (a cycle of the same config and data exists) or busy (the DAO's lock was held).", "dao", "reason"),
 		publications: counter("publications_total", "What became of approved cycles at each sink.", "dao", "sink", "outcome"),
+		busy: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "attune", Name: "workers_busy",
+			Help: "Reconciles holding one of the service's workers (attune serve --workers): at most that many cycles run at once, across DAOs."}),
+		waiting: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "attune", Name: "reconciles_waiting",
+			Help: "Reconciles waiting for a worker while others run."}),
 	}
-	m.reg.MustRegister(m.transitions, m.duration, m.trials, m.simulations, m.tokens, m.cost, m.errors, m.skipped, m.publications,
+	m.reg.MustRegister(m.transitions, m.duration, m.trials, m.simulations, m.tokens, m.cost, m.errors, m.skipped, m.publications, m.busy, m.waiting,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if st != nil {
 		m.reg.MustRegister(&cycleGauge{st: st, desc: prometheus.NewDesc("attune_cycles", "Cycles in the store by DAO and state.", []string{"dao", "state"}, nil)})

@@ -33,6 +33,10 @@ var (
 	ErrUnknownDAO = errors.New("unknown DAO")
 	// ErrStopped: the service is stopping or has stopped.
 	ErrStopped = errors.New("service stopped")
+	// ErrNoWorker: every worker of the service runs a cycle
+	// (Options.Workers); it comes wrapping ErrBusy and store.ErrLocked
+	// too. Try again when one is done.
+	ErrNoWorker = errors.New("every worker is running a cycle")
 	// ErrRetrying: RunNow's first read of the DAO's data failed with a
 	// transient error (it wraps that error too); the service retries in
 	// the background and records the cycle once the data are read.
@@ -138,6 +142,12 @@ type Options struct {
 	// attune publish does.
 	Publish PublishFunc
 	Retry   Retry
+	// Workers bounds the reconciles (and so the cycles) that run at
+	// once, across DAOs (1 when 0): a cycle already spreads its
+	// simulations over every CPU (Cycle.Workers), so more at once only
+	// share them. A scheduled reconcile waits for a worker; RunNow does
+	// not (ErrNoWorker).
+	Workers int
 	// MaxResumes bounds how many times a cycle whose runs died (a crash,
 	// a kill: no clean stop recorded) is resumed: the run after that
 	// fails it instead, and the same config and data run again only on
@@ -171,6 +181,8 @@ type Service struct {
 	metrics *Metrics
 	units   []*unit
 	byName  map[string]*unit
+	// workers holds a token per reconcile running (Options.Workers).
+	workers chan struct{}
 
 	// life is cancelled when Run's context ends; background cycles
 	// (RunNow) run under it.
@@ -239,10 +251,13 @@ func New(o Options) (*Service, error) {
 		o.Publish = loopPublish(o.Cycle.Version)
 	}
 	o.Retry = o.Retry.withDefaults()
+	if o.Workers <= 0 {
+		o.Workers = 1
+	}
 	if o.MaxResumes <= 0 {
 		o.MaxResumes = 3
 	}
-	s := &Service{o: o, store: o.Store, log: o.Logger, metrics: o.Metrics, byName: map[string]*unit{}}
+	s := &Service{o: o, store: o.Store, log: o.Logger, metrics: o.Metrics, byName: map[string]*unit{}, workers: make(chan struct{}, o.Workers)}
 	s.life, s.cancel = context.WithCancel(context.Background())
 	for _, d := range o.DAOs {
 		u, err := s.newUnit(d)
@@ -373,6 +388,17 @@ func (s *Service) Reconcile(ctx context.Context, dao string) error {
 }
 
 func (s *Service) reconcile(ctx context.Context, u *unit) error {
+	// A DAO this process is running is busy now, not worth a wait for a
+	// worker.
+	if !u.turn.TryLock() {
+		return busyHere(u)
+	}
+	u.turn.Unlock()
+	done, err := s.worker(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
 	unlock, err := s.lock(ctx, u)
 	if err != nil {
 		return err
@@ -394,10 +420,18 @@ func (s *Service) RunNow(ctx context.Context, dao string) (Started, error) {
 	if err != nil {
 		return Started{}, err
 	}
+	done, ok := s.tryWorker()
+	if !ok {
+		// Wrapping store.ErrLocked too: loop.Classify calls it transient.
+		return Started{}, fmt.Errorf("run DAO %q: %w: %w: the service runs %d cycle(s) at once (attune serve --workers); try again when one is done: %w",
+			dao, ErrBusy, ErrNoWorker, s.o.Workers, store.ErrLocked)
+	}
 	unlock, err := s.lock(ctx, u)
 	if err != nil {
+		done()
 		return Started{}, err
 	}
+	unlock = releaseBoth(unlock, done)
 	row, err := s.orphan(ctx, u)
 	if err != nil {
 		unlock()
@@ -430,6 +464,47 @@ func (s *Service) RunNow(ctx context.Context, dao string) (Started, error) {
 		return d.started, nil
 	case <-ctx.Done():
 		return Started{}, fmt.Errorf("run DAO %q: %w (the cycle goes on in the background)", dao, ctx.Err())
+	}
+}
+
+// worker waits for one of the service's workers, or until ctx ends; the
+// function returned gives it back.
+func (s *Service) worker(ctx context.Context) (func(), error) {
+	if done, ok := s.tryWorker(); ok {
+		return done, nil
+	}
+	s.metrics.waiting.Inc()
+	defer s.metrics.waiting.Dec()
+	select {
+	case s.workers <- struct{}{}:
+		s.metrics.busy.Inc()
+		return s.freeWorker, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// tryWorker takes a worker if one is free.
+func (s *Service) tryWorker() (func(), bool) {
+	select {
+	case s.workers <- struct{}{}:
+		s.metrics.busy.Inc()
+		return s.freeWorker, true
+	default:
+		return nil, false
+	}
+}
+
+func (s *Service) freeWorker() {
+	s.metrics.busy.Dec()
+	<-s.workers
+}
+
+// releaseBoth returns a function that calls first, then second.
+func releaseBoth(first, second func()) func() {
+	return func() {
+		first()
+		second()
 	}
 }
 
@@ -532,8 +607,7 @@ func (s *Service) unit(dao string) (*unit, error) {
 // returned function releases both.
 func (s *Service) lock(ctx context.Context, u *unit) (func(), error) {
 	if !u.turn.TryLock() {
-		// Wrapping store.ErrLocked too: loop.Classify calls it transient.
-		return nil, fmt.Errorf("%w: DAO %q: this service is running its cycle: %w", ErrBusy, u.name, store.ErrLocked)
+		return nil, busyHere(u)
 	}
 	release, err := s.store.Lock(ctx, u.name)
 	if err != nil {
@@ -551,6 +625,12 @@ func (s *Service) lock(ctx context.Context, u *unit) (func(), error) {
 			s.log.Warn("releasing the DAO's lock failed", "dao", u.name, "error", err)
 		}
 	}, nil
+}
+
+// busyHere is the error for DAO u while this process runs its cycle.
+func busyHere(u *unit) error {
+	// Wrapping store.ErrLocked too: loop.Classify calls it transient.
+	return fmt.Errorf("%w: DAO %q: this service is running its cycle: %w", ErrBusy, u.name, store.ErrLocked)
 }
 
 // recorded notes a change recorded in the store.

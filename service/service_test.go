@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -779,5 +780,119 @@ func TestResumesOfACycleThatKeepsDyingAreCapped(t *testing.T) {
 	}
 	if c := state(calm.ID); c.State != store.PendingReview {
 		t.Errorf("a cycle stopped cleanly five times: %s %q; want it resumed", c.State, c.Error)
+	}
+}
+
+// Options.Workers bounds the cycles running at once across DAOs: with
+// three DAOs and one worker, the reconciles at start queue and their
+// cycles run one at a time, counted by the checkpoints; a cycle on
+// demand while the worker is busy is refused (ErrNoWorker).
+func TestWorkersBoundTheCyclesAtOnce(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t, "sqlite:"+filepath.Join(t.TempDir(), "a.db"))
+	names := []string{"Alpha DAO", "Beta DAO", "Gamma DAO"}
+	var daos []DAO
+	for _, name := range names {
+		dir := t.TempDir()
+		writeMetrics(t, filepath.Join(dir, "metrics.json"), 0)
+		cfg, file := daoConfig(t, dir, name, fileSource, nil)
+		daos = append(daos, DAO{Config: cfg, File: file})
+	}
+	var (
+		mu             sync.Mutex
+		inside, most   int
+		reached, ended int
+	)
+	var s *Service
+	waiting := func() int { return int(testutil.ToFloat64(s.Metrics().waiting)) }
+	o := Options{
+		Store: st, DAOs: daos, Actor: "serve@test", Workers: 1,
+		Cycle: loop.Options{Version: "test"},
+		After: func(time.Duration) <-chan time.Time { return nil },
+		Checkpoint: func(_ context.Context, c store.Cycle) {
+			mu.Lock()
+			switch c.State {
+			case store.Calibrating:
+				inside++
+				reached++
+				most = max(most, inside)
+			case store.PendingReview, store.Failed:
+				inside--
+				ended++
+			}
+			k := reached
+			mu.Unlock()
+			if c.State != store.Calibrating {
+				return
+			}
+			// Hold the cycle until the DAOs yet to run are all queued
+			// for the worker, or another cycle runs beside it (the
+			// bound broken).
+			for range 100_000 {
+				mu.Lock()
+				in := inside
+				mu.Unlock()
+				if waiting() == len(names)-k || in > 1 {
+					return
+				}
+				time.Sleep(time.Millisecond)
+			}
+			t.Errorf("cycle %d: the other DAOs never queued", c.ID)
+		},
+	}
+	s, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- s.Run(run) }()
+	for {
+		mu.Lock()
+		n := ended
+		mu.Unlock()
+		if n == len(names) {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	mu.Lock()
+	if most != 1 {
+		t.Errorf("%d cycles ran at once with one worker", most)
+	}
+	mu.Unlock()
+	cs := cycles(t, st)
+	if len(cs) != len(names) {
+		t.Fatalf("%d cycles; want one per DAO", len(cs))
+	}
+	for _, c := range cs {
+		if c.State != store.PendingReview {
+			t.Errorf("%s's cycle is %s: %s", c.DAO, c.State, c.Error)
+		}
+	}
+
+	// While the worker runs one DAO's cycle, another's on demand is
+	// refused.
+	b := newBlocker(store.Optimizing)
+	s.o.Checkpoint = b.checkpoint
+	writeMetrics(t, filepath.Join(filepath.Dir(daos[0].File), "metrics.json"), 1)
+	if _, err := s.RunNow(ctx, names[0]); err != nil {
+		t.Fatal(err)
+	}
+	b.await(t, store.Optimizing)
+	if _, err := s.RunNow(ctx, names[1]); !errors.Is(err, ErrNoWorker) || !errors.Is(err, ErrBusy) || loop.Classify(err).Kind != loop.Transient {
+		t.Errorf("RunNow while the worker is busy: %v; want ErrNoWorker, busy, transient", err)
+	}
+	if got := testutil.ToFloat64(s.Metrics().busy); got != 1 {
+		t.Errorf("workers_busy = %v, want 1", got)
+	}
+	close(b.release)
+	b.await(t, store.PendingReview)
+	stop()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := testutil.ToFloat64(s.Metrics().busy); got != 0 {
+		t.Errorf("workers_busy = %v after the stop, want 0", got)
 	}
 }

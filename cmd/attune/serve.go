@@ -38,13 +38,16 @@ func (a *app) serveCmd() *cobra.Command {
 	var configs []string
 	var dsn, listen, actor, authFile, tlsCert, tlsKey string
 	var noTrack bool
+	var workers int
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run cycles on each DAO's schedule and on demand, and serve the stewards' review desk",
 		Long: `Run attune as a service: for each DAO config (--config, repeated, or a
 directory of *.yaml configs), reconcile the DAO at start and then on its
 schedule (the config's schedule: "@every 24h", "@daily" or a cron
-expression; none means on demand only), one cycle at a time per DAO.
+expression; none means on demand only), one cycle at a time per DAO, and
+--workers cycles at a time in all (1 by default: a cycle already spreads
+its simulations over every CPU; DAOs due at once wait their turn).
 
 A reconcile takes the DAO's lock in the store (a file lock beside a SQLite
 database, an advisory lock on PostgreSQL), so that a cron attune run or
@@ -101,6 +104,9 @@ serve then exits 0. Deployment: docs/DEPLOY.md.`,
 			if dsn, err = serveDSN(dsn, daos); err != nil {
 				return err
 			}
+			if workers < 1 {
+				return usageError{fmt.Errorf("--workers %d: want 1 or more cycles at once", workers)}
+			}
 			if (tlsCert == "") != (tlsKey == "") {
 				return usageError{errors.New("--tls-cert and --tls-key go together: give both, or neither (and terminate TLS in a proxy)")}
 			}
@@ -133,7 +139,7 @@ serve then exits 0. Deployment: docs/DEPLOY.md.`,
 				actor = "serve@" + host
 			}
 			opts := service.Options{
-				Store: st, DAOs: daos, Actor: actor, Logger: logger,
+				Store: st, DAOs: daos, Actor: actor, Logger: logger, Workers: workers,
 				Cycle: loop.Options{Version: buildVersion()},
 			}
 			if !noTrack {
@@ -188,6 +194,7 @@ serve then exits 0. Deployment: docs/DEPLOY.md.`,
 	f.StringVar(&tlsCert, "tls-cert", "", "serve HTTPS with this certificate (PEM; with --tls-key)")
 	f.StringVar(&tlsKey, "tls-key", "", "the private key of --tls-cert (PEM)")
 	f.StringVar(&actor, "actor", "", "who the store's audit log records the service's changes as (default: serve@<hostname>)")
+	f.IntVar(&workers, "workers", 1, "how many cycles run at once, across DAOs (each spreads its simulations over every CPU)")
 	f.BoolVar(&noTrack, "no-track-record", false, "skip each cycle's short backtest (2 windows of 180 days) whose result the proposal quotes")
 	_ = cmd.MarkFlagFilename("auth", "yaml", "yml")
 	_ = cmd.MarkFlagFilename("tls-cert", "pem", "crt")

@@ -89,6 +89,7 @@ func TestServeRefusesWhatItCannotRun(t *testing.T) {
 		{[]string{"serve", "--config", empty}, "holds no *.yaml"},
 		{[]string{"serve", "--config", good, "--store", "mysql://x@y/z"}, "--store"},
 		{[]string{"serve", "--config", good, "--store", "sqlite:" + filepath.Join(dir, "b.db"), "--listen", "nowhere"}, "--listen nowhere"},
+		{[]string{"serve", "--config", good, "--workers", "0"}, "--workers 0: want 1 or more"},
 	} {
 		code, _, stderr := run(t, c.args...)
 		if code != exitUser || !strings.Contains(stderr, c.want) {
