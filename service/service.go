@@ -398,12 +398,12 @@ func (s *Service) reconcile(ctx context.Context, u *unit) error {
 	if err != nil {
 		return err
 	}
-	defer done()
 	unlock, err := s.lock(ctx, u)
 	if err != nil {
+		done()
 		return err
 	}
-	defer unlock()
+	defer releaseBoth(done, unlock)()
 	row, err := s.orphan(ctx, u)
 	if err != nil {
 		return err
@@ -431,7 +431,7 @@ func (s *Service) RunNow(ctx context.Context, dao string) (Started, error) {
 		done()
 		return Started{}, err
 	}
-	unlock = releaseBoth(unlock, done)
+	unlock = releaseBoth(done, unlock)
 	row, err := s.orphan(ctx, u)
 	if err != nil {
 		unlock()
@@ -500,7 +500,9 @@ func (s *Service) freeWorker() {
 	<-s.workers
 }
 
-// releaseBoth returns a function that calls first, then second.
+// releaseBoth returns a function that calls first, then second: the
+// worker, then the DAO's lock, so that whoever finds the lock free finds
+// the worker free too.
 func releaseBoth(first, second func()) func() {
 	return func() {
 		first()
