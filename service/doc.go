@@ -36,6 +36,12 @@
 // its directory under the config's out before its documents are attached
 // for review.
 //
+// Reload swaps the DAOs the service runs while it runs (attune serve's
+// SIGHUP): new and changed DAOs are reconciled at once and follow their
+// schedules, removed ones stop being scheduled, and no cycle in flight
+// is stopped. Options.Workers bounds the reconciles running at once
+// across DAOs.
+//
 // # Errors
 //
 // loop.Classify sorts every error: a transient one (the network, a rate

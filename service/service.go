@@ -179,22 +179,26 @@ type Service struct {
 	store   store.Store
 	log     *slog.Logger
 	metrics *Metrics
-	units   []*unit
-	byName  map[string]*unit
 	// workers holds a token per reconcile running (Options.Workers).
 	workers chan struct{}
 
-	// life is cancelled when Run's context ends; background cycles
-	// (RunNow) run under it.
+	// life is cancelled when Run's context ends; reconciles and
+	// background cycles (RunNow) run under it.
 	life    context.Context
 	cancel  context.CancelFunc
 	started atomic.Bool
-	mu      sync.Mutex // guards stopping and the start of bg tasks
+	mu      sync.Mutex // guards what follows
+	units   []*unit
+	byName  map[string]*unit
+	running bool // Run has started the schedule loops
 	stop    bool
 	bg      sync.WaitGroup
+	loops   sync.WaitGroup
 }
 
-// unit is one DAO as the service runs it.
+// unit is one DAO as the service runs it, with one config. A reload
+// that changes the config replaces the unit, and the new one shares the
+// old one's daoState: its turn and status.
 type unit struct {
 	name     string
 	file     string
@@ -203,10 +207,18 @@ type unit struct {
 	schedule string
 	sched    cron.Schedule
 	drafter  oracle.Drafter
-	// turn is held while this process reconciles the DAO.
-	turn sync.Mutex
 	// rng draws the retries' jitter; used only while holding turn.
 	rng *rand.Rand
+	// stopLoop ends the unit's schedule loop (nil before it runs);
+	// guarded by Service.mu.
+	stopLoop context.CancelFunc
+	*daoState
+}
+
+// daoState is what the units of one DAO share across reloads.
+type daoState struct {
+	// turn is held while this process reconciles the DAO.
+	turn sync.Mutex
 
 	mu      sync.Mutex // guards what Status reports
 	next    time.Time
@@ -220,9 +232,6 @@ type unit struct {
 func New(o Options) (*Service, error) {
 	if o.Store == nil {
 		return nil, errors.New("service: no store")
-	}
-	if len(o.DAOs) == 0 {
-		return nil, fmt.Errorf("service: %w: no DAO config; give at least one", config.ErrInvalid)
 	}
 	if o.Actor == "" {
 		o.Actor = "attune serve"
@@ -257,21 +266,35 @@ func New(o Options) (*Service, error) {
 	if o.MaxResumes <= 0 {
 		o.MaxResumes = 3
 	}
-	s := &Service{o: o, store: o.Store, log: o.Logger, metrics: o.Metrics, byName: map[string]*unit{}, workers: make(chan struct{}, o.Workers)}
+	s := &Service{o: o, store: o.Store, log: o.Logger, metrics: o.Metrics, workers: make(chan struct{}, o.Workers)}
 	s.life, s.cancel = context.WithCancel(context.Background())
-	for _, d := range o.DAOs {
-		u, err := s.newUnit(d)
-		if err != nil {
-			return nil, err
-		}
-		if prev, ok := s.byName[u.name]; ok {
-			return nil, fmt.Errorf("service: %w: %s and %s both configure DAO %q; one service runs each DAO once: give each config its own dao.name, or run the other elsewhere",
-				config.ErrInvalid, prev.file, u.file, u.name)
-		}
-		s.units = append(s.units, u)
-		s.byName[u.name] = u
+	var err error
+	if s.units, s.byName, err = s.newUnits(o.DAOs); err != nil {
+		return nil, err
 	}
 	return s, nil
+}
+
+// newUnits prepares the DAOs, whose names must differ.
+func (s *Service) newUnits(daos []DAO) ([]*unit, map[string]*unit, error) {
+	if len(daos) == 0 {
+		return nil, nil, fmt.Errorf("service: %w: no DAO config; give at least one", config.ErrInvalid)
+	}
+	var units []*unit
+	byName := map[string]*unit{}
+	for _, d := range daos {
+		u, err := s.newUnit(d)
+		if err != nil {
+			return nil, nil, err
+		}
+		if prev, ok := byName[u.name]; ok {
+			return nil, nil, fmt.Errorf("service: %w: %s and %s both configure DAO %q; one service runs each DAO once: give each config its own dao.name, or run the other elsewhere",
+				config.ErrInvalid, prev.file, u.file, u.name)
+		}
+		units = append(units, u)
+		byName[u.name] = u
+	}
+	return units, byName, nil
 }
 
 // newUnit prepares one DAO.
@@ -280,7 +303,7 @@ func (s *Service) newUnit(d DAO) (*unit, error) {
 	if cfg == nil {
 		return nil, fmt.Errorf("service: %s: no config", d.File)
 	}
-	u := &unit{name: cfg.DAO.Name, file: d.File, cfg: cfg, schedule: strings.TrimSpace(cfg.Schedule)}
+	u := &unit{name: cfg.DAO.Name, file: d.File, cfg: cfg, schedule: strings.TrimSpace(cfg.Schedule), daoState: &daoState{}}
 	if u.file == "" {
 		u.file = "config of " + u.name
 	}
@@ -317,33 +340,42 @@ func (s *Service) Run(ctx context.Context) error {
 		return errors.New("service: Run called twice")
 	}
 	defer context.AfterFunc(ctx, s.cancel)()
+	s.mu.Lock()
+	s.running = true
 	for _, u := range s.units {
-		if len(u.cfg.Sinks) == 0 {
-			s.log.Info("the config names no sinks: approved cycles stay approved, for the stewards to post by hand", "dao", u.name, "config", u.file)
-		}
+		s.startLoop(u)
 	}
-	var wg sync.WaitGroup
-	for _, u := range s.units {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			s.scheduleLoop(s.life, u)
-		}()
-	}
-	wg.Wait()
+	s.mu.Unlock()
+	<-s.life.Done()
 	s.mu.Lock()
 	s.stop = true
 	s.mu.Unlock()
-	s.cancel()
+	s.loops.Wait()
 	s.bg.Wait()
 	s.log.Info("service stopped")
 	return nil
 }
 
-// scheduleLoop reconciles u now, then at each time of its schedule.
+// startLoop starts u's schedule loop; the caller holds s.mu.
+func (s *Service) startLoop(u *unit) {
+	if len(u.cfg.Sinks) == 0 {
+		s.log.Info("the config names no sinks: approved cycles stay approved, for the stewards to post by hand", "dao", u.name, "config", u.file)
+	}
+	ctx, cancel := context.WithCancel(s.life)
+	u.stopLoop = cancel
+	s.loops.Add(1)
+	go func() {
+		defer s.loops.Done()
+		s.scheduleLoop(ctx, u)
+	}()
+}
+
+// scheduleLoop reconciles u now, then at each time of its schedule,
+// until ctx ends. The reconciles run under the service's life, so that
+// a reload ending the loop does not cut one short.
 func (s *Service) scheduleLoop(ctx context.Context, u *unit) {
-	s.tick(ctx, u, "start")
-	for u.sched != nil {
+	s.tick(s.life, u, "start")
+	for u.sched != nil && ctx.Err() == nil {
 		now := s.o.Now()
 		next := u.sched.Next(now)
 		u.setNext(next)
@@ -352,9 +384,78 @@ func (s *Service) scheduleLoop(ctx context.Context, u *unit) {
 			return
 		case <-s.o.After(next.Sub(now)):
 		}
-		s.tick(ctx, u, "schedule")
+		s.tick(s.life, u, "schedule")
 	}
 	<-ctx.Done()
+}
+
+// Reloaded says what a Reload did, by DAO name.
+type Reloaded struct {
+	// Added and Changed DAOs were reconciled at once and follow their
+	// new schedules; Removed ones are no longer run (a cycle of theirs
+	// in flight finishes); Kept ones, whose configs are as they were,
+	// carry on as before.
+	Added, Changed, Removed, Kept []string
+}
+
+// Reload makes the service run daos instead of the DAOs it runs: DAOs
+// new or whose config (or schedule, or out) changed are reconciled at
+// once and then on their schedules; DAOs no longer given stop being
+// scheduled; the others are left alone. No cycle in flight is stopped:
+// one of a changed or removed DAO runs to its end on the config it
+// started with, and a changed DAO's new config waits for it (its ticks
+// meanwhile are busy). Configs that cannot be run (a bad schedule, two
+// of one DAO) are refused and nothing changes.
+func (s *Service) Reload(daos []DAO) (Reloaded, error) {
+	units, byName, err := s.newUnits(daos)
+	if err != nil {
+		return Reloaded{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stop || s.life.Err() != nil {
+		return Reloaded{}, ErrStopped
+	}
+	var r Reloaded
+	for _, old := range s.units {
+		if _, ok := byName[old.name]; !ok {
+			s.endLoop(old)
+			r.Removed = append(r.Removed, old.name)
+		}
+	}
+	for i, u := range units {
+		old, ok := s.byName[u.name]
+		switch {
+		case ok && sameConfig(old, u):
+			units[i], byName[u.name] = old, old
+			r.Kept = append(r.Kept, u.name)
+			continue
+		case ok:
+			u.daoState = old.daoState
+			s.endLoop(old)
+			r.Changed = append(r.Changed, u.name)
+		default:
+			r.Added = append(r.Added, u.name)
+		}
+		if s.running {
+			s.startLoop(u)
+		}
+	}
+	s.units, s.byName = units, byName
+	return r, nil
+}
+
+// endLoop ends u's schedule loop, if it runs; the caller holds s.mu.
+func (s *Service) endLoop(u *unit) {
+	if u.stopLoop != nil {
+		u.stopLoop()
+	}
+}
+
+// sameConfig reports whether two units of a DAO run alike: the same
+// file, effective config, schedule and out directory.
+func sameConfig(a, b *unit) bool {
+	return a.file == b.file && a.cfgHash == b.cfgHash && a.schedule == b.schedule && a.cfg.Out == b.cfg.Out
 }
 
 // tick reconciles u, unless another holder has it.
@@ -563,8 +664,11 @@ func (s *Service) Publish(ctx context.Context, id int64) error {
 
 // DAOs implements Runner.
 func (s *Service) DAOs() []Status {
-	out := make([]Status, 0, len(s.units))
-	for _, u := range s.units {
+	s.mu.Lock()
+	units := slices.Clone(s.units)
+	s.mu.Unlock()
+	out := make([]Status, 0, len(units))
+	for _, u := range units {
 		u.mu.Lock()
 		st := Status{DAO: u.name, File: u.file, Schedule: u.schedule, Cycle: u.cycle, State: u.state, LastError: u.lastErr}
 		if !u.next.IsZero() {
@@ -594,6 +698,8 @@ func (s *Service) Ready(ctx context.Context) error {
 
 // unit returns the DAO named dao.
 func (s *Service) unit(dao string) (*unit, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	u, ok := s.byName[dao]
 	if !ok {
 		names := make([]string, len(s.units))

@@ -896,3 +896,118 @@ func TestWorkersBoundTheCyclesAtOnce(t *testing.T) {
 		t.Errorf("workers_busy = %v after the stop, want 0", got)
 	}
 }
+
+// Reload adds, changes and removes DAOs while the service runs, without
+// stopping a cycle in flight: a DAO whose config changed mid-cycle
+// finishes that cycle and follows its new schedule; a removed DAO's
+// cycle in flight finishes too, and the DAO is no longer run; configs
+// that cannot be run are refused and change nothing.
+func TestReloadKeepsTheCycleInFlight(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t, "sqlite:"+filepath.Join(t.TempDir(), "a.db"))
+	const alpha, beta = "Alpha DAO", "Beta DAO"
+	dirs := map[string]string{alpha: t.TempDir(), beta: t.TempDir()}
+	config := func(name, schedule string) DAO {
+		writeMetrics(t, filepath.Join(dirs[name], "metrics.json"), 0)
+		cfg, file := daoConfig(t, dirs[name], name, fileSource, map[string]any{"schedule": schedule})
+		return DAO{Config: cfg, File: file}
+	}
+	// Alpha's cycles stop at optimizing until released; every change is
+	// reported.
+	reached := make(chan store.Cycle, 64)
+	release := make(chan struct{})
+	o := Options{
+		Store: st, DAOs: []DAO{config(alpha, "@every 24h")}, Actor: "serve@test", Workers: 2,
+		Cycle: loop.Options{Version: "test"},
+		Now:   func() time.Time { return time.Date(2026, 3, 1, 5, 0, 0, 0, time.UTC) },
+		After: func(time.Duration) <-chan time.Time { return nil },
+		Checkpoint: func(_ context.Context, c store.Cycle) {
+			reached <- c
+			if c.DAO == alpha && c.State == store.Optimizing {
+				<-release
+			}
+		},
+	}
+	s, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	await := func(name string, state store.State) store.Cycle {
+		t.Helper()
+		for c := range reached {
+			if c.DAO == name && c.State == state {
+				return c
+			}
+		}
+		return store.Cycle{}
+	}
+	run, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- s.Run(run) }()
+	inFlight := await(alpha, store.Optimizing)
+
+	// Alpha's schedule changes and Beta comes in while Alpha's cycle runs.
+	r, err := s.Reload([]DAO{config(alpha, "@every 12h"), config(beta, "@every 24h")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(r.Added, []string{beta}) || !slices.Equal(r.Changed, []string{alpha}) || len(r.Removed)+len(r.Kept) != 0 {
+		t.Errorf("reload: %+v", r)
+	}
+	await(beta, store.PendingReview)
+	st0 := s.DAOs()
+	if len(st0) != 2 || st0[0].DAO != alpha || st0[0].Schedule != "@every 12h" || st0[0].Cycle != inFlight.ID || st0[0].State != store.Optimizing {
+		t.Errorf("status after the reload: %+v", st0)
+	}
+	// Alpha's new schedule loop found its cycle running: busy, not run
+	// a second time.
+	for range 100_000 {
+		if testutil.ToFloat64(s.Metrics().skipped.WithLabelValues(alpha, "busy")) == 1 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if got := testutil.ToFloat64(s.Metrics().skipped.WithLabelValues(alpha, "busy")); got != 1 {
+		t.Errorf("Alpha's reconciles skipped busy: %v, want 1", got)
+	}
+
+	// Alpha goes away, its cycle still in flight; then a refused reload.
+	if r, err = s.Reload([]DAO{config(beta, "@every 24h")}); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(r.Removed, []string{alpha}) || !slices.Equal(r.Kept, []string{beta}) || len(r.Added)+len(r.Changed) != 0 {
+		t.Errorf("reload without Alpha: %+v", r)
+	}
+	if _, err := s.RunNow(ctx, alpha); !errors.Is(err, ErrUnknownDAO) {
+		t.Errorf("RunNow of a removed DAO: %v", err)
+	}
+	b := config(beta, "@every 24h")
+	if _, err := s.Reload([]DAO{b, b}); err == nil || !strings.Contains(err.Error(), "both configure DAO") {
+		t.Errorf("a reload with one DAO twice: %v", err)
+	}
+	if st := s.DAOs(); len(st) != 1 || st[0].DAO != beta {
+		t.Errorf("a refused reload changed the DAOs: %+v", st)
+	}
+
+	// Released, Alpha's cycle finishes on the config it started with.
+	close(release)
+	if c := await(alpha, store.PendingReview); c.ID != inFlight.ID {
+		t.Errorf("Alpha's cycle %d went to review, want %d", c.ID, inFlight.ID)
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	cs := cycles(t, st)
+	if len(cs) != 2 {
+		t.Fatalf("%d cycles; want Alpha's and Beta's", len(cs))
+	}
+	for _, c := range cs {
+		if c.State != store.PendingReview {
+			t.Errorf("%s's cycle %d is %s: %s", c.DAO, c.ID, c.State, c.Error)
+		}
+	}
+	if _, err := s.Reload([]DAO{b}); !errors.Is(err, ErrStopped) {
+		t.Errorf("Reload after Run: %v", err)
+	}
+}

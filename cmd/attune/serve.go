@@ -9,9 +9,11 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -84,6 +86,13 @@ an admin also verifies the audit log. Without session_key, a random key is
 made at start: sessions then end when the process does. The desk's session
 cookies are Secure: serve it over HTTPS, with --tls-cert and --tls-key or
 behind a proxy that terminates TLS.
+
+SIGHUP reads the --config files and directories again: DAOs added or whose
+config changed are reconciled at once and follow their schedules, DAOs
+removed are no longer run; no cycle in flight is stopped (one of a changed
+or removed DAO finishes on the config it started with). Configs that do
+not load leave the service as it was, and the log says why. The store,
+the auth file and the flags are not read again.
 
 SIGINT or SIGTERM stop it: no new cycle starts, the cycle in flight is
 cancelled and stays in its state, and the next start resumes it; attune
@@ -170,8 +179,10 @@ serve then exits 0. Deployment: docs/DEPLOY.md.`,
 			for _, d := range daos {
 				names = append(names, d.Config.DAO.Name)
 			}
+			stopReloads := a.reloadOnHangup(ctx, cmd, configs, svc, logger)
 			logger.Info("serving", "addr", ln.Addr().String(), "scheme", scheme, "desk", auth != nil, "store", st.String(), "daos", strings.Join(names, ", "), "version", buildVersion())
 			runErr := svc.Run(ctx)
+			stopReloads()
 			shut, cancel := context.WithTimeout(context.WithoutCancel(ctx), serveShutdownTimeout)
 			defer cancel()
 			httpErr := srv.Shutdown(shut)
@@ -200,6 +211,45 @@ serve then exits 0. Deployment: docs/DEPLOY.md.`,
 	_ = cmd.MarkFlagFilename("tls-cert", "pem", "crt")
 	_ = cmd.MarkFlagFilename("tls-key", "pem", "key")
 	return cmd
+}
+
+// reloadOnHangup reloads the service's configs (the --config flags read
+// again) on each SIGHUP until ctx ends or the function returned is
+// called. A reload that fails is logged and changes nothing.
+func (a *app) reloadOnHangup(ctx context.Context, cmd *cobra.Command, configs []string, svc *service.Service, logger *slog.Logger) func() {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-done:
+				return
+			case <-hup:
+			}
+			logger.Info("SIGHUP: reloading the configs")
+			daos, err := a.serveConfigs(cmd, configs)
+			var r service.Reloaded
+			if err == nil {
+				r, err = svc.Reload(daos)
+			}
+			if err != nil {
+				logger.Error("reload failed; the service runs the configs it ran before", "error", err)
+				continue
+			}
+			logger.Info("reloaded", "added", strings.Join(r.Added, ", "), "changed", strings.Join(r.Changed, ", "),
+				"removed", strings.Join(r.Removed, ", "), "kept", strings.Join(r.Kept, ", "))
+		}
+	}()
+	return func() {
+		signal.Stop(hup)
+		close(done)
+		<-finished
+	}
 }
 
 // serveConfigs loads the configs the --config flags name: files, and the

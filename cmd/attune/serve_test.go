@@ -510,3 +510,66 @@ session_key: {env: ATTUNE_TEST_SESSION_KEY}
 		t.Errorf("--tls-cert alone: exit %d, %q", code, stderr)
 	}
 }
+
+// SIGHUP makes attune serve read its config directory again: a DAO added
+// is run, a config that does not load changes nothing (the log says
+// why), a DAO removed is no longer run; the service keeps serving and
+// exits 0 when stopped.
+func TestServeReloadsOnSIGHUP(t *testing.T) {
+	fast(t)
+	t.Setenv("ATTUNE_OPTIMIZER_TRIALS", "24")
+	t.Setenv("ATTUNE_OPTIMIZER_BATCH", "4")
+	t.Setenv("ATTUNE_CALIBRATION_REPLICATIONS", "32")
+	t.Setenv("ATTUNE_DAO_OPTIONS_HORIZON_DAYS", "90")
+	t.Setenv("ATTUNE_DAO_OPTIONS_MAX_AGENTS", "500")
+	dir := t.TempDir()
+	daos := filepath.Join(dir, "daos")
+	if err := os.Mkdir(daos, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// addDAO writes NAME's config (the example's, reading its metrics)
+	// into the directory as file.
+	addDAO := func(name, file string, edit ...string) {
+		t.Helper()
+		cfg := exampleDAO(t, daos, append([]string{"name: Example DAO", "name: " + name,
+			"{type: file, path: metrics.json}", "{type: file, path: metrics.json, dao: Example DAO}",
+			"out: attune-out", "out: " + filepath.Join(dir, "out")}, edit...)...)
+		if err := os.Rename(cfg, filepath.Join(daos, file)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hangup := func() {
+		t.Helper()
+		if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+	}
+	addDAO("Alpha DAO", "alpha.yaml")
+	s := startServe(t, "--config", daos, "--store", "sqlite:"+filepath.Join(dir, "attune.db"), "--listen", "127.0.0.1:0", "--no-track-record", "--workers", "2")
+	s.await(regexp.MustCompile(`msg=serving addr=\S+ .*daos="Alpha DAO"`))
+	s.await(regexp.MustCompile(`msg="cycle pending_review" dao="Alpha DAO"`))
+
+	addDAO("Beta DAO", "beta.yaml")
+	hangup()
+	s.await(regexp.MustCompile(`msg=reloaded added="Beta DAO" changed="" removed="" kept="Alpha DAO"`))
+	s.await(regexp.MustCompile(`msg="cycle pending_review" dao="Beta DAO"`))
+
+	addDAO("Gamma DAO", "gamma.yaml", `schedule: "@every 24h"`, `schedule: "every day"`)
+	hangup()
+	s.await(regexp.MustCompile(`msg="reload failed; the service runs the configs it ran before" error=.*every day`))
+
+	for _, f := range []string{"gamma.yaml", "alpha.yaml"} {
+		if err := os.Remove(filepath.Join(daos, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hangup()
+	s.await(regexp.MustCompile(`msg=reloaded added="" changed="" removed="Alpha DAO" kept="Beta DAO"`))
+	code, log := s.stop()
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s", code, log)
+	}
+	if n := strings.Count(log, `msg="cycle pending_review"`); n != 2 {
+		t.Errorf("%d cycles went to review; want Alpha's and Beta's\n%s", n, log)
+	}
+}
