@@ -242,30 +242,6 @@ func setSecureHeaders(h http.Header, r *http.Request) {
 // routes registers every handler.
 func (s *Server) routes() {
 	m := s.mux
-	m.HandleFunc("GET /healthz", s.healthz)
-	m.HandleFunc("GET /readyz", s.readyz)
-	if s.opt.Metrics != nil {
-		m.Handle("GET /metrics", s.opt.Metrics)
-	}
-	m.HandleFunc("GET /openapi.json", s.openapi)
-	s.apiRoutes()
-	s.desk.routes(m)
-}
-
-// healthz answers 200 while the process serves.
-func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	_, _ = w.Write([]byte("ok\n"))
-}
-
-// readyz answers 200 when Options.Ready says so, or without it when the
-// store answers a query, within five seconds; 503 otherwise.
-func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
-	defer cancel()
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
 	ready := s.opt.Ready
 	if ready == nil {
 		ready = func(ctx context.Context) error {
@@ -273,8 +249,54 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 			return err
 		}
 	}
+	healthRoutes(m, ready, s.opt.Metrics, s.log)
+	m.HandleFunc("GET /openapi.json", s.openapi)
+	s.apiRoutes()
+	s.desk.routes(m)
+}
+
+// Health serves only what a supervisor and Prometheus need, for a
+// service without the desk and the API: /healthz (200 while the process
+// serves), /readyz (200 when ready says so within five seconds, else
+// 503; the log says why) and, when metrics is set, /metrics. Every
+// answer carries the secure headers; anything else is a 404.
+func Health(ready func(ctx context.Context) error, metrics http.Handler, logger *slog.Logger) http.Handler {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	m := http.NewServeMux()
+	healthRoutes(m, ready, metrics, logger)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		setSecureHeaders(w.Header(), r)
+		m.ServeHTTP(w, r)
+	})
+}
+
+// healthRoutes registers /healthz, /readyz and /metrics.
+func healthRoutes(m *http.ServeMux, ready func(ctx context.Context) error, metrics http.Handler, log *slog.Logger) {
+	m.HandleFunc("GET /healthz", healthz)
+	m.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) { readyz(w, r, ready, log) })
+	if metrics != nil {
+		m.Handle("GET /metrics", metrics)
+	}
+}
+
+// healthz answers 200 while the process serves.
+func healthz(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write([]byte("ok\n"))
+}
+
+// readyz answers 200 when ready says so within five seconds, 503
+// otherwise, logging why.
+func readyz(w http.ResponseWriter, r *http.Request, ready func(ctx context.Context) error, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
 	if err := ready(ctx); err != nil {
-		s.log.Error("not ready", "err", err)
+		log.Error("not ready", "err", err)
 		w.WriteHeader(http.StatusServiceUnavailable)
 		_, _ = w.Write([]byte("not ready; the log says why\n"))
 		return

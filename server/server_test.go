@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -50,6 +51,28 @@ func TestHealthAndReadiness(t *testing.T) {
 	}
 	if !strings.Contains(g.log.String(), notYet.Error()) {
 		t.Error("Ready's error is not logged")
+	}
+
+	// Health alone: the three endpoints, with the secure headers, and
+	// nothing else.
+	metrics := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("attune_up 1\n")) })
+	ready := notYet
+	h := Health(func(context.Context) error { return ready }, metrics, nil)
+	for _, c := range []struct {
+		path   string
+		status int
+	}{{"/healthz", 200}, {"/readyz", 503}, {"/metrics", 200}, {"/api/v1/cycles", 404}, {"/", 404}} {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("GET", c.path, nil))
+		if w.Code != c.status || w.Header().Get("X-Frame-Options") != "DENY" {
+			t.Errorf("Health %s: %d, want %d (headers %v)", c.path, w.Code, c.status, w.Header())
+		}
+	}
+	ready = nil
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("GET", "/readyz", nil))
+	if w.Code != 200 || w.Body.String() != "ready\n" {
+		t.Errorf("Health /readyz when ready: %d %q", w.Code, w.Body.String())
 	}
 }
 

@@ -336,7 +336,7 @@ func serveHandler(svc *service.Service, st store.Store, auth *server.Auth, logge
 	metrics := promhttp.HandlerFor(svc.Metrics().Registry(), promhttp.HandlerOpts{})
 	if auth == nil {
 		logger.Info("no auth file (--auth): the review desk and the API are off; review with attune proposals on the same store")
-		return healthMux(svc, metrics), nil
+		return server.Health(svc.Ready, metrics, logger), nil
 	}
 	return server.New(server.Options{
 		Store:  st,
@@ -350,26 +350,4 @@ func serveHandler(svc *service.Service, st store.Store, auth *server.Auth, logge
 		Logger:     logger,
 		Version:    buildVersion(),
 	})
-}
-
-// healthMux serves what a supervisor and Prometheus need: /healthz (the
-// process answers), /readyz (the service runs and its store answers) and
-// /metrics.
-func healthMux(svc *service.Service, metrics http.Handler) http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = io.WriteString(w, "ok\n")
-	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		if err := svc.Ready(r.Context()); err != nil {
-			w.WriteHeader(http.StatusServiceUnavailable)
-			_, _ = io.WriteString(w, "not ready: "+err.Error()+"\n")
-			return
-		}
-		_, _ = io.WriteString(w, "ready\n")
-	})
-	mux.Handle("GET /metrics", metrics)
-	return mux
 }

@@ -218,6 +218,18 @@ func TestDeployDocShowsTheUnit(t *testing.T) {
 	}
 }
 
+// smallCycles makes the example DAO's cycles small enough for -race and
+// still fit (the search the service's tests use), by environment.
+func smallCycles(t *testing.T) {
+	fast(t)
+	for k, v := range map[string]string{
+		"ATTUNE_OPTIMIZER_TRIALS": "24", "ATTUNE_OPTIMIZER_BATCH": "4", "ATTUNE_CALIBRATION_REPLICATIONS": "32",
+		"ATTUNE_DAO_OPTIONS_HORIZON_DAYS": "90", "ATTUNE_DAO_OPTIONS_MAX_AGENTS": "500",
+	} {
+		t.Setenv(k, v)
+	}
+}
+
 // selfSigned writes a certificate for 127.0.0.1 and its key into dir
 // and returns their paths and a pool that trusts the certificate.
 func selfSigned(t *testing.T, dir string) (cert, key string, pool *x509.CertPool) {
@@ -388,12 +400,7 @@ func (c *serveClient) signIn(token string) {
 // the steward's approval publishes to the config's markdown sink. No
 // token is logged. Without an auth file there is no desk and no API.
 func TestServeMountsTheDesk(t *testing.T) {
-	fast(t)
-	t.Setenv("ATTUNE_OPTIMIZER_TRIALS", "24")
-	t.Setenv("ATTUNE_OPTIMIZER_BATCH", "4")
-	t.Setenv("ATTUNE_CALIBRATION_REPLICATIONS", "32")
-	t.Setenv("ATTUNE_DAO_OPTIONS_HORIZON_DAYS", "90")
-	t.Setenv("ATTUNE_DAO_OPTIONS_MAX_AGENTS", "500")
+	smallCycles(t)
 	dir := t.TempDir()
 	cfg := exampleDAO(t, dir, "sinks: []", "sinks: [{type: markdown, name: posts, dir: posts}]", "out: attune-out", "out: "+filepath.Join(dir, "out"))
 	db := "sqlite:" + filepath.Join(dir, "attune.db")
@@ -516,12 +523,7 @@ session_key: {env: ATTUNE_TEST_SESSION_KEY}
 // why), a DAO removed is no longer run; the service keeps serving and
 // exits 0 when stopped.
 func TestServeReloadsOnSIGHUP(t *testing.T) {
-	fast(t)
-	t.Setenv("ATTUNE_OPTIMIZER_TRIALS", "24")
-	t.Setenv("ATTUNE_OPTIMIZER_BATCH", "4")
-	t.Setenv("ATTUNE_CALIBRATION_REPLICATIONS", "32")
-	t.Setenv("ATTUNE_DAO_OPTIONS_HORIZON_DAYS", "90")
-	t.Setenv("ATTUNE_DAO_OPTIONS_MAX_AGENTS", "500")
+	smallCycles(t)
 	dir := t.TempDir()
 	daos := filepath.Join(dir, "daos")
 	if err := os.Mkdir(daos, 0o755); err != nil {
