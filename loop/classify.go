@@ -99,7 +99,7 @@ func Classify(err error) Class {
 		return Class{Terminal, CauseConfig}
 	case errors.Is(err, metrics.ErrInvalid), errors.Is(err, history.ErrInvalid):
 		return Class{Terminal, CauseData}
-	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrIllegal),
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrIllegal), errors.Is(err, store.ErrNoChange),
 		errors.Is(err, store.ErrInvalid), errors.Is(err, store.ErrDuplicate),
 		errors.Is(err, ErrNoChange):
 		return Class{Terminal, CauseRequest}

@@ -386,20 +386,17 @@ func (s *Server) review(ctx context.Context, id int64, verdict store.State, p Pr
 }
 
 // approvable refuses to approve a proposal pending review whose
-// recommendation changes nothing: there is nothing to enact or publish.
-// Other cycles are left to the store, which says why they cannot be
-// reviewed.
+// recommendation changes nothing (store.Approvable). Other cycles are left
+// to the store, which says why they cannot be reviewed.
 func (s *Server) approvable(ctx context.Context, id int64) error {
 	c, err := s.opt.Store.Cycle(ctx, id)
-	if err != nil || c.State != store.PendingReview || c.Proposal == nil || c.Change {
+	if err != nil {
 		return nil
 	}
-	return &requestError{status: http.StatusConflict, code: "no_change", detail: noChangeDetail(c.ID)}
-}
-
-// noChangeDetail says why a proposal of no change is not approved.
-func noChangeDetail(id int64) string {
-	return fmt.Sprintf("cycle %d recommends no change: every parameter stays as it is, so there is nothing to approve or publish; reject it, saying why, to close its review", id)
+	if err := store.Approvable(c); err != nil {
+		return &requestError{status: http.StatusConflict, code: "no_change", detail: err.Error()}
+	}
+	return nil
 }
 
 // publish hands an approved cycle to the sinks and re-reads it. The

@@ -109,8 +109,8 @@ func (s *Server) cycleView(ctx context.Context, id int64, v *visitor) (*cycleVie
 	view := &cycleView{Cycle: c,
 		CanReview:  v.Role == Steward && c.State == store.PendingReview,
 		CanPublish: v.Role == Steward && c.State == store.Approved && s.opt.Publish != nil}
-	if view.CanReview && c.Proposal != nil && !c.Change {
-		view.NoChange = noChangeDetail(c.ID)
+	if err := store.Approvable(c); view.CanReview && err != nil {
+		view.NoChange = err.Error()
 	}
 	for _, p := range c.Publications {
 		rc := readReceipt(p.Receipt)

@@ -73,7 +73,22 @@ var (
 	ErrLocked = errors.New("locked")
 	// ErrTampered: the audit log's chain is broken (Verification.Err).
 	ErrTampered = errors.New("audit log tampered with")
+	// ErrNoChange: a proposal that changes nothing cannot be approved
+	// (Approvable); it is closed by rejection.
+	ErrNoChange = errors.New("recommends no change")
 )
+
+// Approvable reports why cycle c's proposal cannot be approved although
+// its state allows it: the recommendation changes nothing, so there is
+// nothing to enact or publish. It returns nil for a proposal of change,
+// and for a cycle the store itself refuses to review (Review says why).
+// The desk, the API and attune proposals approve all ask it.
+func Approvable(c Cycle) error {
+	if c.State != PendingReview || c.Proposal == nil || c.Change {
+		return nil
+	}
+	return fmt.Errorf("cycle %d %w: every parameter stays as it is, so there is nothing to approve or publish; reject it, saying why, to close its review", c.ID, ErrNoChange)
+}
 
 // Key identifies what a cycle decides from: at most one cycle of a key is
 // pending at a time.

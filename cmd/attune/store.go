@@ -317,7 +317,8 @@ func (a *app) decideCmd(sf *storeFlags, verdict store.State) *cobra.Command {
 		Long: fmt.Sprintf(`Record a steward's decision to %s the proposal of a cycle pending review,
 with the reviewer (--reviewer, by default the user running attune) and a
 comment saying why (required). Only a cycle in pending_review can be
-decided, once; anything else exits 2 naming the cycle's state. The decision
+decided, once; anything else exits 2 naming the cycle's state, as does
+approving a proposal that changes nothing (reject it instead). The decision
 and the reviewer are written to the audit log in the same transaction.
 
 `, verb) + storeHelp,
@@ -341,6 +342,13 @@ and the reviewer are written to the audit log in the same transaction.
 				}
 			}
 			return a.withStore(cmd, sf, func(ctx context.Context, s *store.SQL) error {
+				if verdict == store.Approved {
+					if c, err := s.Cycle(ctx, id); err == nil {
+						if err := store.Approvable(c); err != nil {
+							return err
+						}
+					}
+				}
 				if _, err := s.Review(ctx, id, store.Review{Verdict: verdict, Reviewer: reviewer, Comment: comment}); err != nil {
 					return err
 				}

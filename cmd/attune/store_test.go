@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -118,6 +119,17 @@ func seeded(t *testing.T, dsn string) string {
 		if err != nil {
 			t.Fatal(err)
 		}
+		p := prop
+		if i == 1 {
+			// The pending proposal changes a parameter, so it can be
+			// approved; the published one is the golden no change.
+			var doc map[string]any
+			if err := json.Unmarshal(prop, &doc); err != nil {
+				t.Fatal(err)
+			}
+			doc["change"] = true
+			p, _ = json.Marshal(doc)
+		}
 		for _, st := range []struct {
 			to store.State
 			ch store.Change
@@ -125,7 +137,7 @@ func seeded(t *testing.T, dsn string) string {
 			{store.Calibrating, store.Change{Actor: "attune run"}},
 			{store.Optimizing, store.Change{Actor: "attune run"}},
 			{store.Drafting, store.Change{Actor: "attune run", Recommendation: recJSON}},
-			{store.PendingReview, store.Change{Actor: "attune run", Proposal: prop}},
+			{store.PendingReview, store.Change{Actor: "attune run", Proposal: p}},
 		} {
 			if _, err := s.Advance(ctx, c.ID, st.to, st.ch); err != nil {
 				t.Fatal(err)
@@ -293,5 +305,56 @@ func TestNoStoreIsAUserError(t *testing.T) {
 	}
 	if code, _, stderr := run(t, "cycles", "list", "--store", "attune.txt"); code != exitUser || !strings.Contains(stderr, "invalid storage DSN") {
 		t.Errorf("bad --store: exit %d, %s", code, stderr)
+	}
+}
+
+// attune proposals approve refuses a proposal that changes nothing (exit
+// 2, saying to reject it), leaves it pending, and reject then closes it.
+func TestApproveRefusesNoChange(t *testing.T) {
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "attune.db")
+	ctx := context.Background()
+	s, err := store.Open(ctx, dsn, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := os.ReadFile("../../loop/testdata/golden/compound/recommendation.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	prop, err := os.ReadFile("../../loop/testdata/golden/compound/proposal.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r oracle.Recommendation
+	if err := json.Unmarshal(rec, &r); err != nil {
+		t.Fatal(err)
+	}
+	recJSON, _ := json.Marshal(schema.NewRecommendation(r))
+	c, err := s.CreateCycle(ctx, store.NewCycle{Actor: "attune run", DAO: "Compound", ConfigHash: "cfg", InputsHash: "in", Dir: "/srv/attune/in"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range []struct {
+		to store.State
+		ch store.Change
+	}{
+		{store.Calibrating, store.Change{Actor: "attune run"}},
+		{store.Optimizing, store.Change{Actor: "attune run"}},
+		{store.Drafting, store.Change{Actor: "attune run", Recommendation: recJSON}},
+		{store.PendingReview, store.Change{Actor: "attune run", Proposal: prop}},
+	} {
+		if _, err := s.Advance(ctx, c.ID, st.to, st.ch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	id := strconv.FormatInt(c.ID, 10)
+	code, _, stderr := run(t, "proposals", "approve", id, "--comment", "ok", "--reviewer", "alice", "--store", dsn)
+	if code != exitUser || !strings.Contains(stderr, "recommends no change") || !strings.Contains(stderr, "reject it") {
+		t.Fatalf("approve a proposal of no change: exit %d, %q; want exit 2 saying to reject it", code, stderr)
+	}
+	code, stdout, stderr := run(t, "proposals", "reject", id, "--comment", "nothing to do", "--reviewer", "alice", "--store", dsn)
+	if code != exitOK || !strings.Contains(stdout, "rejected by alice") {
+		t.Fatalf("reject after the refused approval: exit %d, %q %q", code, stdout, stderr)
 	}
 }
