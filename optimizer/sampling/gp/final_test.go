@@ -29,10 +29,9 @@ func TestFinalPhase(t *testing.T) {
 }
 
 // Each trial's step: a noisy objective alternates the confidence bound and
-// expected improvement before the final phase, and the minimum of the
-// posterior mean and a local step in it; a quiet one takes expected
-// improvement, then local steps; constraints or pending trials rule the
-// local step out.
+// expected improvement before the final phase and takes the minimum of the
+// posterior mean in it; a quiet one takes expected improvement, then local
+// steps; constraints or pending trials rule the local step out.
 func TestStep(t *testing.T) {
 	s := New(sampling.Config{Seed: 1, Budget: 100})
 	cases := []struct {
@@ -47,8 +46,8 @@ func TestStep(t *testing.T) {
 		{80, false, true, stepLocal},
 		{81, false, true, stepLocal},
 		{80, true, true, stepMean},
-		{81, true, true, stepLocal},
-		{81, true, false, stepEI},
+		{81, true, true, stepMean},
+		{81, true, false, stepMean},
 		{80, false, false, stepEI},
 	}
 	for _, c := range cases {

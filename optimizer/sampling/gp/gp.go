@@ -106,11 +106,11 @@ type Settings struct {
 	// only confirms nor only explores.
 	NoisyBeta, NoisyRatio float64
 	// FinalFrac is the share of a known budget (sampling.Config.Budget)
-	// spent exploiting at the end: a local step (LocalK, LocalMax) around
-	// the best observed point, and for a noisy objective every other trial
-	// at the minimum of the posterior mean, so that the best observed
-	// value is likely to fall where the model places the optimum. 0 turns
-	// the final phase off, as does an unknown budget.
+	// spent exploiting at the end: local steps (LocalK, LocalMax) around
+	// the best observed point, or for a noisy objective the minimum of the
+	// posterior mean, so that the best observed value is likely to fall
+	// where the model places the optimum rather than on a lucky draw. 0
+	// turns the final phase off, as does an unknown budget.
 	FinalFrac float64
 	// LocalK is the number of trials nearest the incumbent a local step's
 	// process is fitted on (at least 2·dims+2), and LocalMax the largest
@@ -437,13 +437,12 @@ const (
 // looks noisy and whether a local step may be taken (no constraints, no
 // pending trials).
 func (s *Sampler) step(number int, noisy, localOK bool) stepKind {
-	even := number%2 == 0
 	switch {
-	case s.final(number) && noisy && even:
+	case s.final(number) && noisy:
 		return stepMean
 	case s.final(number) && localOK:
 		return stepLocal
-	case noisy && even && s.set.NoisyBeta > 0:
+	case noisy && number%2 == 0 && s.set.NoisyBeta > 0:
 		return stepLCB
 	}
 	return stepEI
