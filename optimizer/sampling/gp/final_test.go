@@ -30,8 +30,9 @@ func TestFinalPhase(t *testing.T) {
 
 // Each trial's step: a noisy objective alternates the confidence bound and
 // expected improvement before the final phase and takes the minimum of the
-// posterior mean in it; a quiet one takes expected improvement, then local
-// steps; constraints or pending trials rule the local step out.
+// posterior mean in it; a quiet one takes expected improvement, then
+// alternates it with local steps; constraints or pending trials rule the
+// local step out.
 func TestStep(t *testing.T) {
 	s := New(sampling.Config{Seed: 1, Budget: 100})
 	cases := []struct {
@@ -43,7 +44,7 @@ func TestStep(t *testing.T) {
 		{11, false, true, stepEI},
 		{10, true, true, stepLCB},
 		{11, true, true, stepEI},
-		{80, false, true, stepLocal},
+		{80, false, true, stepEI},
 		{81, false, true, stepLocal},
 		{80, true, true, stepMean},
 		{81, true, true, stepMean},

@@ -107,7 +107,9 @@ type Settings struct {
 	NoisyBeta, NoisyRatio float64
 	// FinalFrac is the share of a known budget (sampling.Config.Budget)
 	// spent exploiting at the end: local steps (LocalK, LocalMax) around
-	// the best observed point, or for a noisy objective the minimum of the
+	// the best observed point on trials of odd number (expected
+	// improvement over the whole space on the others, which keeps a
+	// curved valley's search going), or for a noisy objective the minimum of the
 	// posterior mean, so that the best observed value is likely to fall
 	// where the model places the optimum rather than on a lucky draw. 0
 	// turns the final phase off, as does an unknown budget.
@@ -440,7 +442,7 @@ func (s *Sampler) step(number int, noisy, localOK bool) stepKind {
 	switch {
 	case s.final(number) && noisy:
 		return stepMean
-	case s.final(number) && localOK:
+	case s.final(number) && localOK && number%2 == 1:
 		return stepLocal
 	case noisy && number%2 == 0 && s.set.NoisyBeta > 0:
 		return stepLCB
