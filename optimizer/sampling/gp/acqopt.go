@@ -17,6 +17,17 @@ import (
 type features struct {
 	dims []sampling.Dim
 	cat  []bool
+	// lo and hi, when set, bound the continuous and ordinal features a
+	// proposal may take (a trust region); nil means the unit cube.
+	lo, hi []float64
+}
+
+// bounds returns feature k's bounds.
+func (f features) bounds(k int) (float64, float64) {
+	if f.lo == nil {
+		return 0, 1
+	}
+	return f.lo[k], f.hi[k]
 }
 
 func newFeatures(dims []sampling.Dim) features {
@@ -59,10 +70,11 @@ func (f features) unit(x []float64) []float64 {
 // snap moves features x in place to the nearest proposable point.
 func (f features) snap(x []float64) {
 	for k, d := range f.dims {
+		lo, hi := f.bounds(k)
 		if d.Kind == sampling.Ordinal {
-			x[k] = d.Snap(x[k])
+			x[k] = d.Snap(clampf(x[k], lo, hi))
 		} else if d.Kind == sampling.Continuous {
-			x[k] = clampf(x[k], 0, 1)
+			x[k] = clampf(x[k], lo, hi)
 		}
 	}
 }
@@ -97,6 +109,10 @@ func (s *Sampler) maximize(a *acquisition, f features, tops [][]float64, r *rand
 		u := make([]float64, d)
 		for k := range u {
 			u[k] = math.Mod(p[k]+shift[k], 1)
+			if !f.cat[k] {
+				lo, hi := f.bounds(k)
+				u[k] = lo + (hi-lo)*u[k]
+			}
 		}
 		cands = append(cands, f.of(u))
 	}
@@ -223,7 +239,7 @@ func (s *Sampler) lbfgs(a *acquisition, f features, x []float64) []float64 {
 	lo, hi := make([]float64, len(idx)), make([]float64, len(idx))
 	for i, k := range idx {
 		v0[i] = x[k]
-		hi[i] = 1
+		lo[i], hi[i] = f.bounds(k)
 	}
 	v, _ := minimize(fg, v0, lo, hi, s.set.RefineIters, 1e-6)
 	out := slices.Clone(x)

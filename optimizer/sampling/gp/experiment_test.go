@@ -17,7 +17,8 @@ import (
 // gap at 50, 100 and 200 trials next to Optuna 3.1's. It runs only with
 // ATTUNE_GP_EXPERIMENT=1; ATTUNE_GP_PROBLEMS (comma-separated names),
 // ATTUNE_GP_SEEDS, ATTUNE_GP_TRIALS, ATTUNE_GP_WORKERS, ATTUNE_GP_WARP and
-// ATTUNE_GP_STARTUP adjust it.
+// ATTUNE_GP_STARTUP, ATTUNE_GP_FINAL and ATTUNE_GP_LOCALMAX adjust it;
+// ATTUNE_GP_BESTX=1 prints each run's chosen point.
 func TestExperiment(t *testing.T) {
 	if os.Getenv("ATTUNE_GP_EXPERIMENT") != "1" {
 		t.Log("set ATTUNE_GP_EXPERIMENT=1 to run the benchmark experiment")
@@ -45,6 +46,8 @@ func TestExperiment(t *testing.T) {
 	}
 	set.NoisyBeta = envFloat("ATTUNE_GP_BETA", set.NoisyBeta)
 	set.NoisyRatio = envFloat("ATTUNE_GP_RATIO", set.NoisyRatio)
+	set.FinalFrac = envFloat("ATTUNE_GP_FINAL", set.FinalFrac)
+	set.LocalMax = envFloat("ATTUNE_GP_LOCALMAX", set.LocalMax)
 	want := map[string]bool{}
 	for _, n := range strings.Split(os.Getenv("ATTUNE_GP_PROBLEMS"), ",") {
 		if n != "" {
@@ -67,7 +70,7 @@ func TestExperiment(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				defer func() { <-sem }()
-				g, err := runProblem(NewWithSettings(uint64(seed), set), p, uint64(seed), trials, checkpoints)
+				g, err := runProblem(NewWithSettings(uint64(seed), set).WithBudget(trials), p, uint64(seed), trials, checkpoints)
 				if err != nil {
 					t.Errorf("%s seed %d: %v", p.name, seed, err)
 					return

@@ -99,7 +99,27 @@ type Settings struct {
 	// NoisyBeta, when positive, makes the acquisition of an objective
 	// whose fitted noise variance exceeds NoisyRatio times the kernel's
 	// variance the lower confidence bound mu - NoisyBeta·sd.
+	//
+	// An objective judged noisy alternates: trials of even number take
+	// the lower confidence bound, those of odd number the log expected
+	// improvement over the lowest posterior mean, so the search neither
+	// only confirms nor only explores.
 	NoisyBeta, NoisyRatio float64
+	// FinalFrac is the share of a known budget (sampling.Config.Budget)
+	// spent exploiting at the end: local steps (LocalK, LocalMax) around
+	// the best observed point on trials of odd number (expected
+	// improvement over the whole space on the others, which keeps a
+	// curved valley's search going), or for a noisy objective the minimum of the
+	// posterior mean, so that the best observed value is likely to fall
+	// where the model places the optimum rather than on a lucky draw. 0
+	// turns the final phase off, as does an unknown budget.
+	FinalFrac float64
+	// LocalK is the number of trials nearest the incumbent a local step's
+	// process is fitted on (at least 2·dims+2), and LocalMax the largest
+	// half-width of its trust region, in unit coordinates: the box that
+	// bounds those trials.
+	LocalK   int
+	LocalMax float64
 }
 
 // Defaults are the settings New uses.
@@ -119,15 +139,19 @@ func Defaults() Settings {
 		Warp:        "none",
 		NoisyBeta:   1,
 		NoisyRatio:  0.02,
+		FinalFrac:   0.2,
+		LocalK:      0,
+		LocalMax:    0.05,
 	}
 }
 
 // Sampler is a Gaussian-process sampler. It keeps no state beyond a cache
 // of Sobol points; it is safe for concurrent use.
 type Sampler struct {
-	seed uint64
-	set  Settings
-	qmc  *qmc.Sampler
+	seed   uint64
+	budget int
+	set    Settings
+	qmc    *qmc.Sampler
 }
 
 // New returns a sampler with the default settings; c.Startup, when
@@ -138,7 +162,17 @@ func New(c sampling.Config) *Sampler {
 	if c.Startup > 0 {
 		s.Startup = c.Startup
 	}
-	return NewWithSettings(c.Seed, s)
+	out := NewWithSettings(c.Seed, s)
+	out.budget = max(c.Budget, 0)
+	return out
+}
+
+// WithBudget returns a copy of the sampler that plans for a study of n
+// trials (0: unknown), which its final phase is sized from.
+func (s *Sampler) WithBudget(n int) *Sampler {
+	c := *s
+	c.budget = max(n, 0)
+	return &c
 }
 
 // NewWithSettings returns a sampler with the given settings; values out of
@@ -175,6 +209,13 @@ func NewWithSettings(seed uint64, s Settings) *Sampler {
 	}
 	if !(s.NoisyRatio >= 0) || math.IsInf(s.NoisyRatio, 0) {
 		s.NoisyRatio = d.NoisyRatio
+	}
+	if !(s.FinalFrac >= 0 && s.FinalFrac <= 1) {
+		s.FinalFrac = d.FinalFrac
+	}
+	s.LocalK = max(s.LocalK, 0)
+	if !(s.LocalMax > 0 && s.LocalMax <= 0.5) {
+		s.LocalMax = d.LocalMax
 	}
 	if s.Warp != "log" {
 		s.Warp = "none"
@@ -275,7 +316,7 @@ func (s *Sampler) Propose(h sampling.History, number int) ([]float64, error) {
 		return out
 	}
 	r := sampling.Rand(s.seed, number, "gp")
-	x := s.bo(f, project, complete, h.Pending, r)
+	x := s.bo(f, project, complete, h.Pending, r, number)
 	for k, i := range active {
 		u[i] = x[k]
 	}
@@ -371,8 +412,46 @@ func (s *Sampler) fit(x [][]float64, y []float64, cat []bool, r *rand.Rand) hype
 	return fitHyper(x, y, cat, s.set.NoiseFloor, starts, s.set.FitIters)
 }
 
+// meanOnly is the confidence-bound weight that makes the acquisition the
+// negated posterior mean (a zero weight means no bound at all).
+const meanOnly = 1e-12
+
+// final reports whether trial number falls in the exploiting end of a
+// known budget.
+func (s *Sampler) final(number int) bool {
+	if s.budget <= 0 || s.set.FinalFrac <= 0 {
+		return false
+	}
+	return number >= s.budget-int(math.Round(s.set.FinalFrac*float64(s.budget)))
+}
+
+// stepKind is how a trial after start-up is proposed.
+type stepKind int
+
+const (
+	stepEI    stepKind = iota // log expected improvement over the whole space
+	stepLCB                   // lower confidence bound (noisy objectives)
+	stepMean                  // minimum of the posterior mean
+	stepLocal                 // expected improvement near the best observed point
+)
+
+// step decides how trial number is proposed, given whether the objective
+// looks noisy and whether a local step may be taken (no constraints, no
+// pending trials).
+func (s *Sampler) step(number int, noisy, localOK bool) stepKind {
+	switch {
+	case s.final(number) && noisy:
+		return stepMean
+	case s.final(number) && localOK && number%2 == 1:
+		return stepLocal
+	case noisy && number%2 == 0 && s.set.NoisyBeta > 0:
+		return stepLCB
+	}
+	return stepEI
+}
+
 // bo proposes the next point, in the unit cube of the active dimensions.
-func (s *Sampler) bo(f features, project func([]sampling.Observed) [][]float64, complete, pending []sampling.Observed, r *rand.Rand) []float64 {
+func (s *Sampler) bo(f features, project func([]sampling.Observed) [][]float64, complete, pending []sampling.Observed, r *rand.Rand, number int) []float64 {
 	sel := choose(complete, s.set.MaxHistory)
 	fitSel := choose(sel, s.set.MaxFit)
 	losses := make([]float64, len(sel))
@@ -473,8 +552,22 @@ func (s *Sampler) bo(f features, project func([]sampling.Observed) [][]float64, 
 	}
 
 	a := newAcquisition(post, best, cons, thr, nCons > 0 && !anyFeasible)
-	if s.set.NoisyBeta > 0 && len(cons) == 0 && h.Noise > s.set.NoisyRatio*h.Scale {
+	noisy := len(cons) == 0 && h.Noise > s.set.NoisyRatio*h.Scale
+	switch s.step(number, noisy, len(cons) == 0 && len(pending) == 0) {
+	case stepMean:
+		a.beta = meanOnly
+	case stepLCB:
 		a.beta = s.set.NoisyBeta
+	case stepLocal:
+		inc := 0
+		for i := range y {
+			if y[i] < y[inc] {
+				inc = i
+			}
+		}
+		if z := s.local(f, x, y, inc, r); z != nil {
+			return f.unit(z)
+		}
 	}
 
 	// The best observed points (by posterior mean, feasible first) seed
@@ -498,4 +591,59 @@ func (s *Sampler) bo(f features, project func([]sampling.Observed) [][]float64, 
 	}
 	best2 := s.maximize(a, f, tops, r)
 	return f.unit(best2)
+}
+
+// local proposes a point near x[inc], the best observed trial: a process
+// fitted on the trials nearest it, its log expected improvement maximised
+// within the box that bounds them (at most LocalMax either side). It
+// returns nil when there are too few trials.
+func (s *Sampler) local(f features, x [][]float64, y []float64, inc int, r *rand.Rand) []float64 {
+	d := len(f.dims)
+	k := max(s.set.LocalK, 2*d+2)
+	if len(x) < k+2 {
+		return nil
+	}
+	c := x[inc]
+	dist := make([]float64, len(x))
+	idx := make([]int, len(x))
+	for i := range x {
+		idx[i] = i
+		for j := range c {
+			dd := x[i][j] - c[j]
+			if f.cat[j] {
+				dd = 0
+				if x[i][j] != c[j] {
+					dd = 1
+				}
+			}
+			dist[i] += dd * dd
+		}
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(dist[a], dist[b]) })
+	lx, ly := make([][]float64, k), make([]float64, k)
+	for i, j := range idx[:k] {
+		lx[i], ly[i] = x[j], y[j]
+	}
+	st := newStandardiser(ly, false)
+	for i := range ly {
+		ly[i] = st.apply(ly[i])
+	}
+	post := newPosterior(lx, ly, f.cat, s.fit(lx, ly, f.cat, r))
+	box := f
+	box.lo, box.hi = make([]float64, d), make([]float64, d)
+	for j := range d {
+		w := 0.0
+		for _, p := range lx {
+			w = math.Max(w, math.Abs(p[j]-c[j]))
+		}
+		w = clampf(w, 1e-3, s.set.LocalMax)
+		box.lo[j], box.hi[j] = math.Max(0, c[j]-w), math.Min(1, c[j]+w)
+	}
+	kb, wb := make([]float64, k), make([]float64, k)
+	best := math.Inf(1)
+	for _, p := range lx {
+		m, _ := post.predict(p, nil, nil, kb, wb)
+		best = math.Min(best, m)
+	}
+	return s.maximize(newAcquisition(post, best, nil, nil, false), box, [][]float64{c}, r)
 }

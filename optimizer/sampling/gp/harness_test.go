@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 
 	"github.com/c-bata/goptuna"
 
@@ -225,6 +226,7 @@ func runProblem(s sampling.Sampler, p benchProblem, seed uint64, trials int, che
 	noise := rand.New(rand.NewPCG(seed, 1_000_003))
 	bestObs, bestGap := math.Inf(1), math.NaN()
 	var gaps []float64
+	var bestX map[string]float64
 	count := 0
 	err = study.Optimize(func(t goptuna.Trial) (float64, error) {
 		x, err := p.suggest(t)
@@ -238,6 +240,7 @@ func runProblem(s sampling.Sampler, p benchProblem, seed uint64, trials int, che
 		}
 		if y < bestObs {
 			bestObs, bestGap = y, f-p.optimum
+			bestX = x
 		}
 		count++
 		for _, c := range checkpoints {
@@ -247,5 +250,8 @@ func runProblem(s sampling.Sampler, p benchProblem, seed uint64, trials int, che
 		}
 		return y, nil
 	}, trials)
+	if os.Getenv("ATTUNE_GP_BESTX") == "1" {
+		fmt.Printf("    %s seed %d gap %.3g best %v\n", p.name, seed, bestGap, bestX)
+	}
 	return gaps, err
 }
