@@ -115,10 +115,6 @@ func seeded(t *testing.T, dsn string) string {
 			r.Params[2].Current *= 2 // the parameters in force moved
 		}
 		recJSON, _ := json.MarshalIndent(schema.NewRecommendation(r), "", "  ")
-		c, err := s.CreateCycle(ctx, store.NewCycle{Actor: "attune run", DAO: "Compound", ConfigHash: "cfg", InputsHash: in, Dir: "/srv/attune/" + in})
-		if err != nil {
-			t.Fatal(err)
-		}
 		p := prop
 		if i == 1 {
 			// The pending proposal changes a parameter, so it can be
@@ -130,19 +126,7 @@ func seeded(t *testing.T, dsn string) string {
 			doc["change"] = true
 			p, _ = json.Marshal(doc)
 		}
-		for _, st := range []struct {
-			to store.State
-			ch store.Change
-		}{
-			{store.Calibrating, store.Change{Actor: "attune run"}},
-			{store.Optimizing, store.Change{Actor: "attune run"}},
-			{store.Drafting, store.Change{Actor: "attune run", Recommendation: recJSON}},
-			{store.PendingReview, store.Change{Actor: "attune run", Proposal: p}},
-		} {
-			if _, err := s.Advance(ctx, c.ID, st.to, st.ch); err != nil {
-				t.Fatal(err)
-			}
-		}
+		c := pendingCycle(t, s, in, recJSON, p)
 		if i == 0 {
 			if _, err := s.Review(ctx, c.ID, store.Review{Verdict: store.Approved, Reviewer: "alice", Comment: "ok"}); err != nil {
 				t.Fatal(err)
@@ -156,6 +140,31 @@ func seeded(t *testing.T, dsn string) string {
 		}
 	}
 	return dsn
+}
+
+// pendingCycle records a cycle of Compound from inputs through to
+// pending review with the recommendation and proposal given.
+func pendingCycle(t *testing.T, s store.Store, inputs string, rec, prop []byte) store.Cycle {
+	t.Helper()
+	ctx := context.Background()
+	c, err := s.CreateCycle(ctx, store.NewCycle{Actor: "attune run", DAO: "Compound", ConfigHash: "cfg", InputsHash: inputs, Dir: "/srv/attune/" + inputs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range []struct {
+		to store.State
+		ch store.Change
+	}{
+		{store.Calibrating, store.Change{Actor: "attune run"}},
+		{store.Optimizing, store.Change{Actor: "attune run"}},
+		{store.Drafting, store.Change{Actor: "attune run", Recommendation: rec}},
+		{store.PendingReview, store.Change{Actor: "attune run", Proposal: prop}},
+	} {
+		if c, err = s.Advance(ctx, c.ID, st.to, st.ch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return c
 }
 
 // The store's commands, in text: list, show, diff, approve, reject,
@@ -330,23 +339,7 @@ func TestApproveRefusesNoChange(t *testing.T) {
 		t.Fatal(err)
 	}
 	recJSON, _ := json.Marshal(schema.NewRecommendation(r))
-	c, err := s.CreateCycle(ctx, store.NewCycle{Actor: "attune run", DAO: "Compound", ConfigHash: "cfg", InputsHash: "in", Dir: "/srv/attune/in"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, st := range []struct {
-		to store.State
-		ch store.Change
-	}{
-		{store.Calibrating, store.Change{Actor: "attune run"}},
-		{store.Optimizing, store.Change{Actor: "attune run"}},
-		{store.Drafting, store.Change{Actor: "attune run", Recommendation: recJSON}},
-		{store.PendingReview, store.Change{Actor: "attune run", Proposal: prop}},
-	} {
-		if _, err := s.Advance(ctx, c.ID, st.to, st.ch); err != nil {
-			t.Fatal(err)
-		}
-	}
+	c := pendingCycle(t, s, "in", recJSON, prop)
 	s.Close()
 	id := strconv.FormatInt(c.ID, 10)
 	code, _, stderr := run(t, "proposals", "approve", id, "--comment", "ok", "--reviewer", "alice", "--store", dsn)
