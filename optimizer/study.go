@@ -69,7 +69,7 @@ func openStudy(space Space, sampler sampling.Sampler, opt Options) (*study, erro
 		goptuna.StudyOptionLogger(nil),
 	}
 	if _, err := storage.GetStudyIDFromName(name); err == nil {
-		return loadStudy(name, string(spaceJSON), opts, opt.Join)
+		return loadStudy(storage, name, string(spaceJSON), opts, opt.Join)
 	}
 	if opt.Join {
 		return nil, fmt.Errorf("optimizer: join study %q: %w", name, ErrNoStudy)
@@ -78,7 +78,7 @@ func openStudy(space Space, sampler sampling.Sampler, opt Options) (*study, erro
 	if err != nil {
 		// Another process may have created it first.
 		if _, lerr := storage.GetStudyIDFromName(name); lerr == nil {
-			return loadStudy(name, string(spaceJSON), opts, false)
+			return loadStudy(storage, name, string(spaceJSON), opts, false)
 		}
 		return nil, fmt.Errorf("optimizer: create study %q: %w", name, err)
 	}
@@ -91,21 +91,27 @@ func openStudy(space Space, sampler sampling.Sampler, opt Options) (*study, erro
 	return &study{study: s}, nil
 }
 
-func loadStudy(name, spaceJSON string, opts []goptuna.StudyOption, join bool) (*study, error) {
-	s, err := goptuna.LoadStudy(name, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("optimizer: load study %q: %w", name, err)
-	}
+func loadStudy(storage goptuna.Storage, name, spaceJSON string, opts []goptuna.StudyOption, join bool) (*study, error) {
 	if join {
 		// The creator writes the budget last: until then the study is
-		// not ready to join.
-		attrs, err := s.GetSystemAttrs()
+		// not ready to join. This is read before the study is loaded,
+		// because a loaded study keeps the direction it read, and the
+		// creator sets the direction after creating the study.
+		id, err := storage.GetStudyIDFromName(name)
+		if err != nil {
+			return nil, fmt.Errorf("optimizer: study %q: %w", name, err)
+		}
+		attrs, err := storage.GetStudySystemAttrs(id)
 		if err != nil {
 			return nil, fmt.Errorf("optimizer: study %q: %w", name, err)
 		}
 		if _, ok := attrs[budgetAttr]; !ok {
 			return nil, fmt.Errorf("optimizer: join study %q: not ready: %w", name, ErrNoStudy)
 		}
+	}
+	s, err := goptuna.LoadStudy(name, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("optimizer: load study %q: %w", name, err)
 	}
 	if s.Direction() != goptuna.StudyDirectionMaximize {
 		return nil, fmt.Errorf("optimizer: study %q is not one of attune's (direction %s): %w", name, s.Direction(), ErrInvalid)
