@@ -192,3 +192,58 @@ func BenchmarkWorkers(b *testing.B) {
 		})
 	}
 }
+
+// racyStorage lets the creator of a study finish creating it (set its
+// direction and budget, as goptuna's CreateStudy and Search do after
+// CreateNewStudy) the moment a joining worker first reads the study's
+// direction or attributes: the interleaving in which a worker caught a
+// study half made.
+type racyStorage struct {
+	goptuna.Storage
+	once   sync.Once
+	finish func()
+}
+
+func (r *racyStorage) GetStudyDirection(id int) (goptuna.StudyDirection, error) {
+	d, err := r.Storage.GetStudyDirection(id)
+	r.once.Do(r.finish)
+	return d, err
+}
+
+func (r *racyStorage) GetStudySystemAttrs(id int) (map[string]string, error) {
+	a, err := r.Storage.GetStudySystemAttrs(id)
+	r.once.Do(r.finish)
+	return a, err
+}
+
+// A worker that meets a study its creator has not finished is told it is
+// not ready (ErrNoStudy, so it tries again), never that the study is not
+// attune's; once the creator is done, the worker joins.
+func TestJoinAHalfMadeStudy(t *testing.T) {
+	mem := goptuna.NewInMemoryStorage()
+	id, err := mem.CreateNewStudy("half")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := &racyStorage{Storage: mem, finish: func() {
+		if err := mem.SetStudyDirection(id, goptuna.StudyDirectionMaximize); err != nil {
+			t.Error(err)
+		}
+		if err := mem.SetStudySystemAttr(id, budgetAttr, "4"); err != nil {
+			t.Error(err)
+		}
+	}}
+	space := Space{{Name: "x", Kind: Float, Low: 0, High: 1}}
+	obj := func(_ context.Context, p map[string]float64) (Evaluation, error) { return Evaluation{Value: -p["x"]}, nil }
+	join := Options{Sampler: "random", Seed: 1, Storage: st, Study: "half", Join: true}
+	if _, err := Search(context.Background(), space, map[string]float64{"x": 0.5}, obj, join); !errors.Is(err, ErrNoStudy) {
+		t.Fatalf("joining a half-made study: %v; want ErrNoStudy (not ready)", err)
+	}
+	res, err := Search(context.Background(), space, map[string]float64{"x": 0.5}, obj, join)
+	if err != nil {
+		t.Fatalf("joining once it is made: %v", err)
+	}
+	if len(res.Trials) != 4 {
+		t.Errorf("the worker's result holds %d trials, want the budget, 4", len(res.Trials))
+	}
+}
