@@ -234,7 +234,9 @@ func TestJoinAHalfMadeStudy(t *testing.T) {
 		}
 	}}
 	space := Space{{Name: "x", Kind: Float, Low: 0, High: 1}}
-	obj := func(_ context.Context, p map[string]float64) (Evaluation, error) { return Evaluation{Value: -p["x"]}, nil }
+	obj := func(_ context.Context, p map[string]float64) (Evaluation, error) {
+		return Evaluation{Value: -p["x"]}, nil
+	}
 	join := Options{Sampler: "random", Seed: 1, Storage: st, Study: "half", Join: true}
 	if _, err := Search(context.Background(), space, map[string]float64{"x": 0.5}, obj, join); !errors.Is(err, ErrNoStudy) {
 		t.Fatalf("joining a half-made study: %v; want ErrNoStudy (not ready)", err)
