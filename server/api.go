@@ -365,16 +365,14 @@ func (s *Server) review(ctx context.Context, id int64, verdict store.State, p Pr
 	if err := checkComment(comment); err != nil {
 		return store.Cycle{}, nil, err
 	}
-	if verdict == store.Approved {
-		if err := s.approvable(ctx, id); err != nil {
-			return store.Cycle{}, nil, err
-		}
-	}
 	c, err := s.opt.Store.Review(ctx, id, store.Review{Verdict: verdict, Reviewer: p.Name, Comment: comment})
 	s.changed(id)
 	if err != nil {
-		if errors.Is(err, store.ErrNotFound) {
+		switch {
+		case errors.Is(err, store.ErrNotFound):
 			err = &requestError{status: http.StatusNotFound, code: "not_found", detail: fmt.Sprintf("no cycle %d; GET /api/v1/proposals lists the proposals", id)}
+		case errors.Is(err, store.ErrNoChange):
+			err = &requestError{status: http.StatusConflict, code: "no_change", detail: strings.TrimPrefix(err.Error(), "store: ")}
 		}
 		return store.Cycle{}, nil, err
 	}
@@ -383,20 +381,6 @@ func (s *Server) review(ctx context.Context, id int64, verdict store.State, p Pr
 		return c, nil, nil
 	}
 	return s.publish(ctx, c, p)
-}
-
-// approvable refuses to approve a proposal pending review whose
-// recommendation changes nothing (store.Approvable). Other cycles are left
-// to the store, which says why they cannot be reviewed.
-func (s *Server) approvable(ctx context.Context, id int64) error {
-	c, err := s.opt.Store.Cycle(ctx, id)
-	if err != nil {
-		return nil
-	}
-	if err := store.Approvable(c); err != nil {
-		return &requestError{status: http.StatusConflict, code: "no_change", detail: err.Error()}
-	}
-	return nil
 }
 
 // publish hands an approved cycle to the sinks and re-reads it. The

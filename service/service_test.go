@@ -664,14 +664,14 @@ func TestPublishesApprovedCyclesOnce(t *testing.T) {
 	if c.Change {
 		t.Fatal("a search of nothing recommends a change")
 	}
-	if _, err := same.st.Review(ctx, c.ID, store.Review{Verdict: store.Approved, Reviewer: "alice", Comment: "keep them"}); err != nil {
-		t.Fatal(err)
+	if _, err := same.st.Review(ctx, c.ID, store.Review{Verdict: store.Approved, Reviewer: "alice", Comment: "keep them"}); !errors.Is(err, store.ErrNoChange) {
+		t.Fatalf("approving a recommendation of no change: %v; want store.ErrNoChange", err)
 	}
 	if err := s.Reconcile(ctx, dao); err != nil {
 		t.Fatal(err)
 	}
-	if c, _ = same.st.Cycle(ctx, c.ID); c.State != store.Failed || !strings.Contains(c.Error, "nothing to publish") || rc.Requests() != 1 {
-		t.Errorf("an approved recommendation of no change: %s %q, %d requests", c.State, c.Error, rc.Requests())
+	if c, _ = same.st.Cycle(ctx, c.ID); c.State != store.PendingReview || rc.Requests() != 1 {
+		t.Errorf("a refused approval of no change: %s %q, %d requests; want it pending review, nothing sent", c.State, c.Error, rc.Requests())
 	}
 }
 

@@ -65,7 +65,7 @@ func testLifecycle(t *testing.T, open func(testing.TB) Store) {
 		t.Errorf("after optimizing: recommendation stored %d bytes of %d, proposal %d bytes", len(c.Recommendation), len(docs.rec), len(c.Proposal))
 	}
 	c = must(s.Advance(ctx, c.ID, PendingReview, Change{Actor: "attune run", Proposal: docs.prop, Dir: "/var/lib/attune/2022-12-17-f1b75e447647"}))(t)
-	if !bytes.Equal(c.Proposal, docs.prop) || c.Title != "Compound: Keep governance parameters unchanged" || c.Change || c.Dir != "/var/lib/attune/2022-12-17-f1b75e447647" {
+	if !bytes.Equal(c.Proposal, docs.prop) || c.Title != "Compound: Keep governance parameters unchanged" || !c.Change || c.Dir != "/var/lib/attune/2022-12-17-f1b75e447647" {
 		t.Errorf("pending review: title %q, change %v, dir %q, proposal %d bytes", c.Title, c.Change, c.Dir, len(c.Proposal))
 	}
 	if rec := must(DecodeRecommendation(c.Recommendation))(t); rec.CycleID != "2022-12-17-f1b75e447647" || rec.DAO != "Compound" {

@@ -166,6 +166,7 @@ type current struct {
 	state             State
 	key               Key
 	hasRec, hasPropos bool
+	change            bool // the proposal recommends a change
 }
 
 // lockCycle reads cycle id's state for a change, locking its row on
@@ -173,9 +174,10 @@ type current struct {
 func (s *SQL) lockCycle(ctx context.Context, tx *sql.Tx, id int64, what string) (current, error) {
 	var c current
 	var state string
+	var change int
 	err := tx.QueryRowContext(ctx, s.db.Rebind(`SELECT state, dao, config_hash, COALESCE(inputs_hash, ''),
-		recommendation IS NOT NULL, proposal IS NOT NULL FROM cycles WHERE id = ?`+s.forUpdate()), id).
-		Scan(&state, &c.key.DAO, &c.key.ConfigHash, &c.key.InputsHash, &c.hasRec, &c.hasPropos)
+		recommendation IS NOT NULL, proposal IS NOT NULL, recommends_change FROM cycles WHERE id = ?`+s.forUpdate()), id).
+		Scan(&state, &c.key.DAO, &c.key.ConfigHash, &c.key.InputsHash, &c.hasRec, &c.hasPropos, &change)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, fmt.Errorf("store: %s: %w: no cycle %d in %s (attune cycles list shows them)", what, ErrNotFound, id, s.db.Desc)
 	}
@@ -183,6 +185,7 @@ func (s *SQL) lockCycle(ctx context.Context, tx *sql.Tx, id int64, what string) 
 		return c, s.dbErr(what, err)
 	}
 	c.state = State(state)
+	c.change = change != 0
 	return c, nil
 }
 
@@ -342,6 +345,11 @@ func (s *SQL) Review(ctx context.Context, id int64, r Review) (Cycle, error) {
 				err = &TransitionError{From: cur.state, To: r.Verdict}
 			}
 			return fmt.Errorf("store: %s: only a cycle pending review is reviewed: %w", what, err)
+		}
+		if r.Verdict == Approved {
+			if err := approvable(id, cur.state, cur.hasPropos, cur.change); err != nil {
+				return fmt.Errorf("store: %w", err)
+			}
 		}
 		if _, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO reviews (cycle_id, verdict, reviewer, comment, created_at) VALUES (?, ?, ?, ?, ?)`),
 			id, string(r.Verdict), r.Reviewer, r.Comment, now.UnixNano()); err != nil {

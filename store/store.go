@@ -81,13 +81,18 @@ var (
 // Approvable reports why cycle c's proposal cannot be approved although
 // its state allows it: the recommendation changes nothing, so there is
 // nothing to enact or publish. It returns nil for a proposal of change,
-// and for a cycle the store itself refuses to review (Review says why).
-// The desk, the API and attune proposals approve all ask it.
+// and for a cycle the store refuses to review for its state. Review
+// enforces it; the desk asks it to offer approval only where it can be
+// given.
 func Approvable(c Cycle) error {
-	if c.State != PendingReview || c.Proposal == nil || c.Change {
+	return approvable(c.ID, c.State, c.Proposal != nil, c.Change)
+}
+
+func approvable(id int64, state State, hasProposal, change bool) error {
+	if state != PendingReview || !hasProposal || change {
 		return nil
 	}
-	return fmt.Errorf("cycle %d %w: every parameter stays as it is, so there is nothing to approve or publish; reject it, saying why, to close its review", c.ID, ErrNoChange)
+	return fmt.Errorf("cycle %d %w: every parameter stays as it is, so there is nothing to approve or publish; reject it, saying why, to close its review", id, ErrNoChange)
 }
 
 // Key identifies what a cycle decides from: at most one cycle of a key is

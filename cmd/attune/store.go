@@ -342,13 +342,6 @@ and the reviewer are written to the audit log in the same transaction.
 				}
 			}
 			return a.withStore(cmd, sf, func(ctx context.Context, s *store.SQL) error {
-				if verdict == store.Approved {
-					if c, err := s.Cycle(ctx, id); err == nil {
-						if err := store.Approvable(c); err != nil {
-							return err
-						}
-					}
-				}
 				if _, err := s.Review(ctx, id, store.Review{Verdict: verdict, Reviewer: reviewer, Comment: comment}); err != nil {
 					return err
 				}

@@ -108,6 +108,9 @@ func seeded(t *testing.T, dsn string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Both proposals recommend a change, so they can be approved (the
+	// golden one recommends none).
+	prop = bytes.Replace(prop, []byte(`"change": false`), []byte(`"change": true`), 1)
 	for i, in := range []string{"inputs-a", "inputs-b"} {
 		r := rec
 		r.Params = append([]oracle.ParamChange(nil), rec.Params...)
@@ -115,18 +118,7 @@ func seeded(t *testing.T, dsn string) string {
 			r.Params[2].Current *= 2 // the parameters in force moved
 		}
 		recJSON, _ := json.MarshalIndent(schema.NewRecommendation(r), "", "  ")
-		p := prop
-		if i == 1 {
-			// The pending proposal changes a parameter, so it can be
-			// approved; the published one is the golden no change.
-			var doc map[string]any
-			if err := json.Unmarshal(prop, &doc); err != nil {
-				t.Fatal(err)
-			}
-			doc["change"] = true
-			p, _ = json.Marshal(doc)
-		}
-		c := pendingCycle(t, s, in, recJSON, p)
+		c := pendingCycle(t, s, in, recJSON, prop)
 		if i == 0 {
 			if _, err := s.Review(ctx, c.ID, store.Review{Verdict: store.Approved, Reviewer: "alice", Comment: "ok"}); err != nil {
 				t.Fatal(err)
