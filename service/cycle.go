@@ -286,17 +286,6 @@ func (r *run) decide(ctx context.Context, e *loop.Env) error {
 		}
 		r.row = nil
 	}
-	if r.row == nil && r.told == nil {
-		// On its own (not on demand), a cycle does not run again what
-		// the service gave up on.
-		cs, err := r.s.store.Cycles(ctx, store.Filter{DAO: r.u.name, ConfigHash: cfgHash, InputsHash: inHash, States: []store.State{store.Failed}, Limit: 1})
-		if err != nil {
-			return err
-		}
-		if len(cs) > 0 && strings.HasPrefix(cs[0].Error, gaveUpPrefix) {
-			return &gaveUp{of: cs[0]}
-		}
-	}
 	if r.row == nil || r.row.InputsHash == "" {
 		cs, err := r.s.store.Cycles(ctx, store.Filter{DAO: r.u.name, ConfigHash: cfgHash, InputsHash: inHash, States: decidedStates, Limit: 1})
 		if err != nil {
@@ -314,6 +303,18 @@ func (r *run) decide(ctx context.Context, e *loop.Env) error {
 				r.tell(decision{started: Started{Cycle: cs[0].ID, Unchanged: true, State: cs[0].State}})
 			}
 			return un
+		}
+	}
+	if r.row == nil && r.told == nil {
+		// On its own (not on demand), a cycle does not run again what
+		// the service gave up on, unless a later cycle of the same config
+		// and data got through (checked above).
+		cs, err := r.s.store.Cycles(ctx, store.Filter{DAO: r.u.name, ConfigHash: cfgHash, InputsHash: inHash, States: []store.State{store.Failed}, Limit: 1})
+		if err != nil {
+			return err
+		}
+		if len(cs) > 0 && strings.HasPrefix(cs[0].Error, gaveUpPrefix) {
+			return &gaveUp{of: cs[0]}
 		}
 	}
 	ch := store.Change{}

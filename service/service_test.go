@@ -770,6 +770,18 @@ func TestResumesOfACycleThatKeepsDyingAreCapped(t *testing.T) {
 	if err := waitLock(t, f.st)(); err != nil {
 		t.Fatal(err)
 	}
+	// Once that cycle got through, the schedule sees it, not the old
+	// failure: the data are decided, nothing is given up on.
+	unchangedBefore := testutil.ToFloat64(s.Metrics().skipped.WithLabelValues(dao, "unchanged"))
+	if err := s.Reconcile(ctx, dao); err != nil {
+		t.Fatal(err)
+	}
+	if got := testutil.ToFloat64(s.Metrics().skipped.WithLabelValues(dao, "unchanged")); got != unchangedBefore+1 {
+		t.Errorf("a scheduled reconcile after the run on demand got through: skipped unchanged %v, want %v", got, unchangedBefore+1)
+	}
+	if got := testutil.ToFloat64(s.Metrics().skipped.WithLabelValues(dao, "gave_up")); got != 3 {
+		t.Errorf("skipped gave_up = %v after the run on demand got through, want still 3", got)
+	}
 
 	// Stopped cleanly five times: resumed, whatever MaxResumes.
 	writeMetrics(t, f.metrics, 2)
