@@ -65,8 +65,10 @@ func ParseAuth(data []byte) (AuthConfig, error) {
 	if c.SessionKey != nil && c.SessionKey.IsZero() {
 		return AuthConfig{}, errors.New("session_key names neither env nor file; give one, or leave session_key out")
 	}
-	if c.SessionKey != nil && c.SessionKey.Env != "" && c.SessionKey.File != "" {
-		return AuthConfig{}, errors.New("session_key names both env and file; keep one")
+	if c.SessionKey != nil {
+		if fe := c.SessionKey.Check("session_key"); len(fe) > 0 {
+			return AuthConfig{}, fmt.Errorf("%s %s", fe[0].Field, fe[0].Msg)
+		}
 	}
 	return c, nil
 }

@@ -186,7 +186,7 @@ func (r runner) RunNow(ctx context.Context, dao string) (service.Started, error)
 		return service.Started{}, err
 	}
 	if id, ok := r.unchanged[dao]; ok {
-		return service.Started{Cycle: id, Unchanged: true, State: store.PendingReview}, nil
+		return service.Started{Cycle: id, Unchanged: true}, nil
 	}
 	release, err := r.st.Lock(ctx, dao)
 	if err != nil {

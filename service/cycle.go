@@ -17,11 +17,6 @@ import (
 	"github.com/attune-dao/attune/store"
 )
 
-// inFlight are the states of a cycle that a process is working on
-// (store.State.InFlight): one found in them by the holder of the DAO's
-// lock was left by a process that stopped.
-var inFlight = []store.State{store.Fetching, store.Calibrating, store.Optimizing, store.Drafting}
-
 // decidedStates are the states of a cycle that decided, or awaits a
 // decision on, its config and data: another cycle of the same key would
 // draft the same proposal again.
@@ -34,7 +29,7 @@ var decidedStates = []store.State{store.PendingReview, store.Approved, store.Pub
 // Options.MaxResumes times fails, saying so, rather than take the next
 // process down too.
 func (s *Service) orphan(ctx context.Context, u *unit) (*store.Cycle, error) {
-	cs, err := s.store.Cycles(ctx, store.Filter{DAO: u.name, States: inFlight})
+	cs, err := s.store.Cycles(ctx, store.Filter{DAO: u.name, States: store.InFlightStates()})
 	if err != nil {
 		return nil, err
 	}
@@ -300,7 +295,7 @@ func (r *run) decide(ctx context.Context, e *loop.Env) error {
 					return err
 				}
 			} else {
-				r.tell(decision{started: Started{Cycle: cs[0].ID, Unchanged: true, State: cs[0].State}})
+				r.tell(decision{started: Started{Cycle: cs[0].ID, Unchanged: true}})
 			}
 			return un
 		}

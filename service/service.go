@@ -49,8 +49,6 @@ var (
 type Started struct {
 	Cycle     int64
 	Unchanged bool
-	// State is cycle Cycle's state when Unchanged.
-	State store.State
 }
 
 // Runner is what the HTTP server needs of the service; *Service

@@ -57,6 +57,18 @@ func (s State) InFlight() bool {
 	return s == Fetching || s == Calibrating || s == Optimizing || s == Drafting
 }
 
+// InFlightStates lists the states in which a cycle is being computed
+// (State.InFlight).
+func InFlightStates() []State {
+	var out []State
+	for _, s := range States {
+		if s.InFlight() {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // PendingStates lists the states that are not terminal: a cycle in one
 // of them is in flight, awaiting review, or approved and not yet
 // published. A process that restarts resumes or fails the cycles in
