@@ -70,7 +70,9 @@ func TestExperiment(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				defer func() { <-sem }()
-				g, err := runProblem(NewWithSettings(uint64(seed), set).WithBudget(trials), p, uint64(seed), trials, checkpoints)
+				smp := NewWithSettings(uint64(seed), set)
+				smp.budget = trials
+				g, err := runProblem(smp, p, uint64(seed), trials, checkpoints)
 				if err != nil {
 					t.Errorf("%s seed %d: %v", p.name, seed, err)
 					return

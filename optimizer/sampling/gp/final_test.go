@@ -20,11 +20,13 @@ func TestFinalPhase(t *testing.T) {
 	}
 	set := Defaults()
 	set.FinalFrac = 0
-	if o := NewWithSettings(1, set).WithBudget(100); o.final(99) {
+	o := NewWithSettings(1, set)
+	o.budget = 100
+	if o.final(99) {
 		t.Error("FinalFrac 0: a final phase happened")
 	}
-	if w := New(sampling.Config{Seed: 1}).WithBudget(10); !w.final(8) || w.final(7) {
-		t.Errorf("WithBudget(10): final(7)=%v final(8)=%v, want false true", w.final(7), w.final(8))
+	if w := New(sampling.Config{Seed: 1, Budget: 10}); !w.final(8) || w.final(7) {
+		t.Errorf("budget 10: final(7)=%v final(8)=%v, want false true", w.final(7), w.final(8))
 	}
 }
 

@@ -109,10 +109,10 @@ type Settings struct {
 	// spent exploiting at the end: local steps (LocalK, LocalMax) around
 	// the best observed point on trials of odd number (expected
 	// improvement over the whole space on the others, which keeps a
-	// curved valley's search going), or for a noisy objective the minimum of the
-	// posterior mean, so that the best observed value is likely to fall
-	// where the model places the optimum rather than on a lucky draw. 0
-	// turns the final phase off, as does an unknown budget.
+	// curved valley's search going), or for a noisy objective the
+	// minimum of the posterior mean, so that the best observed value is
+	// likely to fall where the model places the optimum rather than on a
+	// lucky draw. 0 turns the final phase off, as does an unknown budget.
 	FinalFrac float64
 	// LocalK is the number of trials nearest the incumbent a local step's
 	// process is fitted on (at least 2·dims+2), and LocalMax the largest
@@ -165,14 +165,6 @@ func New(c sampling.Config) *Sampler {
 	out := NewWithSettings(c.Seed, s)
 	out.budget = max(c.Budget, 0)
 	return out
-}
-
-// WithBudget returns a copy of the sampler that plans for a study of n
-// trials (0: unknown), which its final phase is sized from.
-func (s *Sampler) WithBudget(n int) *Sampler {
-	c := *s
-	c.budget = max(n, 0)
-	return &c
 }
 
 // NewWithSettings returns a sampler with the given settings; values out of
@@ -604,20 +596,15 @@ func (s *Sampler) local(f features, x [][]float64, y []float64, inc int, r *rand
 		return nil
 	}
 	c := x[inc]
+	ones := make([]float64, d)
+	for j := range ones {
+		ones[j] = 1
+	}
 	dist := make([]float64, len(x))
 	idx := make([]int, len(x))
 	for i := range x {
 		idx[i] = i
-		for j := range c {
-			dd := x[i][j] - c[j]
-			if f.cat[j] {
-				dd = 0
-				if x[i][j] != c[j] {
-					dd = 1
-				}
-			}
-			dist[i] += dd * dd
-		}
+		dist[i] = sqDist(x[i], c, f.cat, ones)
 	}
 	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(dist[a], dist[b]) })
 	lx, ly := make([][]float64, k), make([]float64, k)
